@@ -1,0 +1,158 @@
+"""Questions and summaries: retrieve, let an engine draft, verify citations, time each stage."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from qa.citations import VerifiedAnswer, verify
+from qa.engines.base import Draft, Engine, Source, Task, number_sources
+from qa.errors import EngineError, NotFound
+from qa.models import Hit, SearchFilters
+from qa.retrieval import Retriever
+from qa.store.protocol import DocumentStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Result:
+    verified: VerifiedAnswer
+    engine: str
+    prompt_version: str | None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t0 = self.last = time.perf_counter()
+        self.marks: dict[str, float] = {}
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.marks[stage] = round((now - self.last) * 1000, 2)
+        self.last = now
+
+    def done(self) -> dict[str, float]:
+        self.marks["total"] = round((time.perf_counter() - self.t0) * 1000, 2)
+        return self.marks
+
+
+class AnswerService:
+    """Runs the configured engine; if it fails, the fallback engine answers and says so."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        retriever: Retriever,
+        engine: Engine,
+        fallback: Engine | None = None,
+        *,
+        default_k: int = 5,
+        min_support: float = 0.6,
+    ) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.engine = engine
+        self.fallback = fallback
+        self.default_k = default_k
+        self.min_support = min_support
+
+    def _article_text(self, article_id: str) -> str | None:
+        a = self.store.get_article(article_id)
+        return a.text if a else None
+
+    def _run(self, task: Task, sources: Sequence[Source], call: str, arg: str | None) -> tuple[Draft, Engine]:
+        def draft_with(engine: Engine) -> Draft:
+            if call == "answer":
+                return engine.answer(arg or "", sources)
+            return engine.summarize(arg, sources)
+
+        try:
+            return draft_with(self.engine), self.engine
+        except EngineError as exc:
+            if self.fallback is None:
+                raise
+            log.warning("engine %s failed (%s); falling back to %s", self.engine.name, exc, self.fallback.name)
+            draft = draft_with(self.fallback)
+            draft.notes.append(f"{self.engine.name} engine failed ({exc}); answered by {self.fallback.name}")
+            return draft, self.fallback
+
+    def _finish(self, draft: Draft, engine: Engine, task: Task, sources: Sequence[Source], clock: _Clock) -> Result:
+        clock.mark("generation")
+        verified = verify(draft, sources, self._article_text, min_support=self.min_support)
+        clock.mark("verification")
+        return Result(
+            verified=verified,
+            engine=draft.engine or engine.name,
+            prompt_version=draft.prompt_version or engine.prompt_version(task),
+            timings_ms=clock.done(),
+            hits=[s.hit for s in sources],
+        )
+
+    def ask(self, question: str, k: int | None = None, filters: SearchFilters | None = None) -> Result:
+        clock = _Clock()
+        hits = self.retriever.search(question, k=k or self.default_k, filters=filters)
+        clock.mark("retrieval")
+        sources = number_sources(hits)
+        if not sources:
+            draft = Draft(abstained=True, engine=self.engine.name)
+            return self._finish(draft, self.engine, "ask", sources, clock)
+        draft, engine = self._run("ask", sources, "answer", question)
+        return self._finish(draft, engine, "ask", sources, clock)
+
+    def stream_ask(
+        self, question: str, k: int | None = None, filters: SearchFilters | None = None
+    ) -> Iterator[str | Result]:
+        """Provisional text pieces as the engine produces them, then the verified :class:`Result`."""
+        clock = _Clock()
+        hits = self.retriever.search(question, k=k or self.default_k, filters=filters)
+        clock.mark("retrieval")
+        sources = number_sources(hits)
+        if not sources:
+            yield self._finish(Draft(abstained=True, engine=self.engine.name), self.engine, "ask", sources, clock)
+            return
+        draft: Draft | None = None
+        engine = self.engine
+        try:
+            for piece in self.engine.stream_answer(question, sources):
+                if isinstance(piece, Draft):
+                    draft = piece
+                else:
+                    yield piece
+        except EngineError as exc:
+            if self.fallback is None:
+                raise
+            engine = self.fallback
+            draft = self.fallback.answer(question, sources)
+            draft.notes.append(f"{self.engine.name} engine failed ({exc}); answered by {engine.name}")
+        if draft is None:
+            raise EngineError(f"{self.engine.name} engine ended its stream without an answer")
+        yield self._finish(draft, engine, "ask", sources, clock)
+
+    def summarize_article(self, article_id: str) -> Result:
+        clock = _Clock()
+        meta = self.retriever.article_meta(article_id)
+        records = self.store.article_chunks(article_id)
+        if meta is None or not records:
+            raise NotFound(f"no article with id {article_id!r}")
+        hits = [Hit(chunk=r.chunk, article=meta, score=1.0) for r in records]
+        clock.mark("retrieval")
+        sources = number_sources(hits)
+        draft, engine = self._run("summarize", sources, "summarize", None)
+        return self._finish(draft, engine, "summarize", sources, clock)
+
+    def summarize_query(self, query: str, filters: SearchFilters | None = None, k: int = 8) -> Result:
+        clock = _Clock()
+        hits = self.retriever.search(query, k=k, filters=filters)
+        clock.mark("retrieval")
+        sources = number_sources(hits)
+        if not sources:
+            return self._finish(Draft(abstained=True, engine=self.engine.name), self.engine, "summarize", sources, clock)
+        draft, engine = self._run("summarize", sources, "summarize", query)
+        return self._finish(draft, engine, "summarize", sources, clock)
+
+

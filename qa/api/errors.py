@@ -1,0 +1,62 @@
+"""One JSON error shape for every failure: ``{"error": {type, message, details?}, "request_id"}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qa.errors import NotFound, Overloaded, QAError
+from qa.schemas import ErrorBody, ErrorOut
+
+log = logging.getLogger("qa.api")
+
+_TYPES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+          413: "too_large", 422: "invalid_input", 429: "rate_limited", 502: "engine_error",
+          503: "unavailable"}
+
+
+def error_response(
+    request: Request, status: int, message: str, details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorOut(
+        error=ErrorBody(type=_TYPES.get(status, "error"), message=message, details=details),
+        request_id=getattr(request.state, "request_id", None),
+    )
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc if p not in ("body",)) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(QAError)
+    async def qa_error(request: Request, exc: QAError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Overloaded) else None
+        if not isinstance(exc, NotFound):
+            log.info("request failed: %s", exc)
+        return error_response(request, exc.status_code, str(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": _location(tuple(e.get("loc", ()))), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+        return error_response(request, 422, f"invalid request: {summary}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(request, exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error (request %s)", getattr(request.state, "request_id", "-"))
+        return error_response(request, 500, "internal error; quote the request id when reporting it")

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Response
+from pydantic import ValidationError
+
+from qa.api.deps import ServicesDep
+from qa.errors import InvalidInput, NotFound
+from qa.models import Article, SearchFilters
+from qa.schemas import ArticleBatch, ArticleDetail, ArticleIn, ArticleList, ArticleOut, IngestResult
+
+router = APIRouter(prefix="/articles", tags=["articles"])
+
+
+def _to_articles(items: list[ArticleIn], limit: int) -> list[Article]:
+    if len(items) > limit:
+        raise InvalidInput(f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_BATCH_ARTICLES)")
+    articles, problems = [], []
+    for i, item in enumerate(items):
+        try:
+            articles.append(Article(**item.model_dump(exclude_none=True)))
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            field = ".".join(str(p) for p in e.get("loc", ())) or "article"
+            problems.append(f"articles[{i}].{field}: {e['msg']}")
+    if problems:
+        # All or nothing over HTTP: a client retries one request, not half of one.
+        raise InvalidInput("nothing was stored: " + "; ".join(problems[:10]))
+    return articles
+
+
+@router.post("", response_model=IngestResult, summary="Add or update articles")
+def add_articles(
+    services: ServicesDep,
+    body: Annotated[ArticleIn | list[ArticleIn] | ArticleBatch, Body(description="One article, a list, or {articles: [...]}")],
+) -> IngestResult:
+    items = body.articles if isinstance(body, ArticleBatch) else body if isinstance(body, list) else [body]
+    articles = _to_articles(items, services.settings.max_batch_articles)
+    report = services.ingestor.ingest(articles)
+    if report.errors:
+        raise InvalidInput("; ".join(report.errors))
+    return IngestResult.of(report)
+
+
+@router.get("", response_model=ArticleList, summary="List stored articles, newest first")
+def list_articles(
+    services: ServicesDep,
+    source: Annotated[list[str] | None, Query(description="Outlet (repeatable)")] = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ArticleList:
+    try:
+        filters = SearchFilters(source=source, since=since, until=until)
+    except ValidationError as exc:
+        raise InvalidInput(exc.errors()[0]["msg"]) from None
+    metas = services.store.list_articles(filters, limit=10**9)
+    page = metas[offset : offset + limit]
+    return ArticleList(articles=[ArticleOut.of(m) for m in page], total=len(metas), limit=limit, offset=offset)
+
+
+@router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its text")
+def get_article(services: ServicesDep, article_id: str) -> ArticleDetail:
+    article = services.store.get_article(article_id)
+    if article is None:
+        raise NotFound(f"no article with id {article_id!r}")
+    return ArticleDetail.of_article(article)
+
+
+@router.delete("/{article_id}", status_code=204, summary="Delete an article; its chunks leave search")
+def delete_article(services: ServicesDep, article_id: str) -> Response:
+    if not services.ingestor.delete(article_id):
+        raise NotFound(f"no article with id {article_id!r}")
+    return Response(status_code=204)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from qa.answering import Result
+from qa.api.deps import ServicesDep
+from qa.errors import QAError
+from qa.schemas import AnswerOut, AskRequest, ErrorOut
+
+router = APIRouter(tags=["answers"])
+
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+@router.post(
+    "/ask",
+    response_model=AnswerOut,
+    summary="Answer a question with verified citations",
+    responses={
+        200: {
+            "description": "The answer; with `stream: true`, Server-Sent Events instead: `delta` events "
+            "({text}) as provisional text is produced, then one `done` event carrying the verified "
+            "answer in this same shape (sentences that failed verification are not in it).",
+            "content": {"text/event-stream": {}},
+        },
+        502: {"model": ErrorOut, "description": "The LLM engine failed and no fallback could answer."},
+    },
+)
+def ask(services: ServicesDep, req: AskRequest) -> AnswerOut | StreamingResponse:
+    filters = req.filters.to_search() if req.filters else None
+    if not req.stream:
+        return AnswerOut.of(services.answers.ask(req.question, k=req.k, filters=filters))
+
+    def events() -> Iterator[str]:
+        try:
+            for piece in services.answers.stream_ask(req.question, k=req.k, filters=filters):
+                if isinstance(piece, Result):
+                    yield _sse("done", AnswerOut.of(piece).model_dump(mode="json"))
+                else:
+                    yield _sse("delta", {"text": piece})
+        except QAError as exc:  # headers are gone by now: report in-band
+            yield _sse("error", {"type": type(exc).__name__, "message": str(exc)})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,297 @@
+"""The ``qa`` command: a thin layer over :mod:`qa.services`, printing with rich or as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from qa.config import get_settings
+from qa.errors import NotFound, QAError
+from qa.models import SearchFilters
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cited answers over news articles.")
+articles_app = typer.Typer(no_args_is_help=True, help="List, show or delete stored articles.")
+app.add_typer(articles_app, name="articles")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON (the API's shapes).")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Published on or after YYYY-MM-DD.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Published on or before YYYY-MM-DD.")]
+
+
+def _services() -> Any:
+    from qa.services import Services  # heavy imports only for commands that need the store
+
+    return Services.from_settings(get_settings())
+
+
+def _date(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=flag) from None
+
+
+def _filters(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
+    try:
+        return SearchFilters(source=source or None, since=_date(since, "--since"), until=_date(until, "--until"))
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"]) from None
+
+
+def _print_json(obj: BaseModel | dict[str, Any] | list[Any]) -> None:
+    if isinstance(obj, BaseModel):
+        sys.stdout.write(obj.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.json, .jsonl[.gz], .txt, .html).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Read articles and add them to the store. Bad files or lines are reported; the rest go in."""
+    from qa.ingest.readers import read_paths
+    from qa.schemas import IngestResult
+
+    services = _services()
+    repaired = services.store.repair()
+    items = list(read_paths(paths))
+    if as_json or not sys.stderr.isatty():
+        report = services.ingestor.ingest(items)
+    else:
+        columns = (TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("ingest", total=len(items))
+            report = services.ingestor.ingest(items, progress=lambda n: bar.advance(task, n))
+    result = IngestResult.of(report)
+    if as_json:
+        _print_json(result)
+    else:
+        if repaired:
+            err.print(f"[yellow]repaired: removed {repaired} chunks left by an interrupted ingest[/]")
+        for e in result.errors:
+            err.print(f"[red]error[/] {e}", highlight=False)
+        out.print(
+            f"added {len(result.added)}, updated {len(result.updated)}, "
+            f"unchanged {len(result.unchanged)}, chunks {result.chunks}"
+            + (f", [red]failed {len(result.errors)}[/]" if result.errors else "")
+        )
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many chunks.")] = 5,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The passages that best match QUERY (hybrid dense + BM25 retrieval)."""
+    from qa.schemas import SearchHitOut, SearchResult
+
+    filters = _filters(source, since, until)
+    hits = _services().retriever.search(query, k=k, filters=filters)
+    result = SearchResult(query=query, hits=[SearchHitOut.of(h) for h in hits])
+    if as_json:
+        _print_json(result)
+        return
+    if not hits:
+        out.print("no matching passages")
+        return
+    for i, h in enumerate(result.hits, start=1):
+        day = h.published.isoformat()[:10] if h.published else "undated"
+        out.print(f"[bold]{i}. {h.title}[/] — {h.source or 'unknown outlet'}, {day}  (score {h.score:.4f})")
+        snippet = " ".join(h.text.split())
+        out.print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}", highlight=False)
+
+
+@articles_app.command("list")
+def articles_list(
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stored articles, newest first."""
+    from qa.schemas import ArticleList, ArticleOut
+
+    filters = _filters(source, since, until)
+    metas = _services().store.list_articles(filters, limit=10**9)
+    page = metas[offset : offset + limit]
+    result = ArticleList(articles=[ArticleOut.of(m) for m in page], total=len(metas), limit=limit, offset=offset)
+    if as_json:
+        _print_json(result)
+        return
+    table = Table("id", "published", "source", "title")
+    for a in result.articles:
+        table.add_row(a.id, a.published.isoformat()[:10] if a.published else "", a.source or "", a.title)
+    out.print(table)
+    out.print(f"{len(page)} of {result.total}")
+
+
+@articles_app.command("show")
+def articles_show(article_id: str, as_json: JsonOpt = False) -> None:
+    """One article with its text."""
+    from qa.schemas import ArticleDetail
+
+    article = _services().store.get_article(article_id)
+    if article is None:
+        raise NotFound(f"no article with id {article_id!r}")
+    detail = ArticleDetail.of_article(article)
+    if as_json:
+        _print_json(detail)
+        return
+    out.print(f"[bold]{detail.title}[/]")
+    meta = [detail.source or "unknown outlet", str(detail.published or "undated"), ", ".join(detail.authors)]
+    out.print(" · ".join(m for m in meta if m), style="dim")
+    if detail.url:
+        out.print(detail.url, style="dim")
+    out.print()
+    out.print(detail.text, highlight=False)
+
+
+@articles_app.command("delete")
+def articles_delete(article_id: str, as_json: JsonOpt = False) -> None:
+    """Remove an article and its chunks from the store."""
+    services = _services()
+    if not services.ingestor.delete(article_id):
+        raise NotFound(f"no article with id {article_id!r}")
+    if as_json:
+        _print_json({"deleted": article_id})
+    else:
+        out.print(f"deleted {article_id}")
+
+
+def _print_answer(result: Any, text_key: str) -> None:
+    data = result.model_dump()
+    style = "yellow" if data["abstained"] else None
+    out.print(data[text_key], style=style, highlight=False)
+    if data["citations"]:
+        out.print()
+        out.print("[bold]Sources[/]")
+    for c in data["citations"]:
+        day = str(c["published"])[:10] if c["published"] else "undated"
+        out.print(f"[{c['n']}] {c['title']} — {c['source'] or 'unknown outlet'}, {day}", highlight=False)
+        out.print(f'    "{c["quote"]}"', style="dim", highlight=False)
+        if c["url"]:
+            out.print(f"    {c['url']}", style="dim", highlight=False)
+    for note in data.get("notes") or []:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the news.")],
+    k: Annotated[int | None, typer.Option("--k", min=1, max=20, help="Passages to retrieve.")] = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer QUESTION from the stored articles, citing the sentences it relies on."""
+    from qa.schemas import AnswerOut
+
+    filters = _filters(source, since, until)
+    result = AnswerOut.of(_services().answers.ask(question, k=k, filters=filters))
+    if as_json:
+        _print_json(result)
+    else:
+        _print_answer(result, "answer")
+
+
+@app.command()
+def summarize(
+    article: Annotated[str | None, typer.Option("--article", help="Summarize this article id.")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="Or summarize what this retrieves.")] = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A few cited sentences about one article (--article) or a topic (--query)."""
+    from qa.schemas import SummaryOut
+
+    if (article is None) == (query is None):
+        raise typer.BadParameter("give exactly one of --article or --query")
+    services = _services()
+    if article is not None:
+        result = services.answers.summarize_article(article)
+    else:
+        result = services.answers.summarize_query(query or "", filters=_filters(source, since, until))
+    summary = SummaryOut.of(result)
+    if as_json:
+        _print_json(summary)
+    else:
+        _print_answer(summary, "summary")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    no_seed: Annotated[bool, typer.Option("--no-seed", help="Do not load seeds/ into an empty store.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (needs QA_CHROMA_URL).")] = 1,
+) -> None:
+    """Run the HTTP API (docs at /docs). On first start, an empty store gets the seed articles."""
+    import os
+
+    import uvicorn
+
+    settings = get_settings()
+    if no_seed:
+        os.environ["QA_SEED_ON_START"] = "false"
+        get_settings.cache_clear()
+    if workers > 1 and settings.embedded():
+        raise typer.BadParameter(
+            "several workers need a shared Chroma server (set QA_CHROMA_URL); "
+            "the embedded store belongs to one process",
+            param_hint="--workers",
+        )
+    err.print(f"qa: serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run("qa.api.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and a non-zero exit, not a traceback."""
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except QAError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+

@@ -1,0 +1,63 @@
+"""All settings in one place, read from the environment (prefix ``QA_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".qa-data"),
+        description="Folder of the embedded Chroma store, the embedding cache and other state.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="Use a Chroma server (e.g. http://127.0.0.1:8001) instead of the embedded store.",
+    )
+    collection_prefix: str = Field(default="qa", description="Prefix of the Chroma collections.")
+    seed_dir: Path = Field(default=_REPO_SEEDS, description="Articles loaded on first start.")
+    seed_on_start: bool = Field(default=True, description="Load seed_dir when the store is empty.")
+
+    # Chunking: characters, sentence-aware.
+    chunk_size: int = Field(default=1000, ge=100, le=20_000)
+    chunk_overlap: int = Field(default=150, ge=0, le=5_000)
+
+    # Embeddings.
+    embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    embed_threads: int = Field(default=0, ge=0, description="onnxruntime intra-op threads; 0 = auto")
+    embed_max_tokens: int = Field(default=256, ge=16, le=512)
+
+    # Retrieval.
+    default_k: int = Field(default=5, ge=1, le=50)
+    rrf_k: int = Field(default=60, ge=1)
+    candidates: int = Field(default=50, ge=5, le=1000, description="Per-retriever candidates fused by RRF.")
+
+    # Answer engines (later issues add more).
+    engine: str = Field(default="extractive", description="extractive | llm")
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_max_tokens: int = Field(default=512, ge=16, le=8192)
+    prompts_dir: Path = Field(default=Path(__file__).resolve().parent.parent / "prompts")
+
+    # Bounds on input.
+    max_article_chars: int = Field(default=1_000_000, ge=1_000)
+    max_batch_articles: int = Field(default=1_000, ge=1)
+
+    def embedded(self) -> bool:
+        return not self.chroma_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

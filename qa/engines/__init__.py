@@ -1,0 +1,1 @@
+"""Answer engines: the offline extractive one and the OpenAI-compatible LLM one."""

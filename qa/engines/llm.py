@@ -1,0 +1,206 @@
+"""The LLM engine: any OpenAI-compatible chat endpoint, through the ``openai`` SDK.
+
+The model gets the retrieved passages as delimited, numbered data and must reply with a JSON
+object (validated by pydantic). One repair retry on invalid output; after that an
+:class:`EngineError`, on which the answer service falls back to the extractive engine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import openai
+from pydantic import BaseModel, Field, ValidationError
+
+from qa.config import Settings
+from qa.engines.base import Draft, DraftSentence, Source, Task
+from qa.errors import EngineError, InvalidInput
+from qa.prompts import Prompt, load_prompt
+
+log = logging.getLogger(__name__)
+
+
+class ReplySentence(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    sources: list[int] = Field(default_factory=list)
+    quote: str | None = None
+
+
+class Reply(BaseModel):
+    abstain: bool = False
+    headline: str | None = None
+    sentences: list[ReplySentence] = Field(default_factory=list, max_length=12)
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.M)
+_SENTENCE_TEXT = re.compile(r'"text"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def parse_reply(raw: str) -> Reply:
+    """The JSON object in ``raw`` (tolerating a code fence or chatter around it)."""
+    text = _FENCE.sub("", raw.strip())
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise ValueError("the reply holds no JSON object")
+    return Reply.model_validate(json.loads(text[start : end + 1]))
+
+
+def render_sources(sources: Sequence[Source], max_chars: int = 2000) -> str:
+    """Passages as delimited data. Delimiters inside a passage are defused so it cannot close its block."""
+    blocks = []
+    for s in sources:
+        a = s.hit.article
+        body = s.hit.chunk.text[:max_chars].replace("<source", "‹source").replace("</source", "‹/source")
+        day = a.published.isoformat()[:10] if a.published else "undated"
+        attrs = f'n="{s.n}" title="{_attr(a.title)}" outlet="{_attr(a.source or "unknown")}" published="{day}"'
+        blocks.append(f"<source {attrs}>\n{body}\n</source>")
+    return "\n\n".join(blocks)
+
+
+def _attr(v: str) -> str:
+    return v.replace('"', "'").replace("<", "‹").replace("\n", " ")
+
+
+def to_draft(reply: Reply, engine: str, version: str) -> Draft:
+    return Draft(
+        sentences=[
+            DraftSentence(
+                text=s.text,
+                cites=s.sources,
+                quotes={n: s.quote for n in s.sources} if s.quote else {},
+            )
+            for s in reply.sentences
+        ],
+        abstained=reply.abstain or not reply.sentences,
+        engine=engine,
+        prompt_version=version,
+    )
+
+
+class LLMEngine:
+    name = "llm"
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        model: str,
+        prompts_dir: Any,
+        *,
+        max_tokens: int = 512,
+        json_mode: bool = True,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.max_tokens = max_tokens
+        self.json_mode = json_mode
+        self.prompts: dict[str, Prompt] = {t: load_prompt(prompts_dir, t) for t in ("ask", "summarize", "briefing")}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LLMEngine:
+        if not settings.llm_base_url and not os.environ.get("OPENAI_API_KEY"):
+            raise InvalidInput("QA_ENGINE=llm needs QA_LLM_BASE_URL (an OpenAI-compatible endpoint) or OPENAI_API_KEY")
+        if not settings.llm_model:
+            raise InvalidInput("QA_ENGINE=llm needs QA_LLM_MODEL (the model name the endpoint serves)")
+        client = openai.OpenAI(
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
+            timeout=settings.llm_timeout_s,
+            max_retries=settings.llm_max_retries,
+        )
+        return cls(client, settings.llm_model, settings.prompts_dir, max_tokens=settings.llm_max_tokens)
+
+    def prompt_version(self, task: Task) -> str | None:
+        return self.prompts[task].version
+
+    # -- the model call -----------------------------------------------------------------------
+
+    def _create(self, messages: list[dict[str, str]], stream: bool = False) -> Any:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": self.max_tokens,
+            "temperature": 0,
+            "stream": stream,
+        }
+        if self.json_mode:
+            kwargs["response_format"] = {"type": "json_object"}
+        try:
+            return self.client.chat.completions.create(**kwargs)
+        except openai.APITimeoutError as exc:
+            raise EngineError(f"the LLM endpoint timed out: {exc}") from exc
+        except openai.APIConnectionError as exc:
+            raise EngineError(f"cannot reach the LLM endpoint: {exc}") from exc
+        except openai.APIStatusError as exc:
+            raise EngineError(f"the LLM endpoint answered {exc.status_code}: {exc.message}") from exc
+
+    def _reply(self, messages: list[dict[str, str]], first: str | None = None) -> Reply:
+        """Parse the model's reply; on invalid output ask once more, showing what was wrong."""
+        raw = first if first is not None else self._content(self._create(messages))
+        try:
+            return parse_reply(raw)
+        except (ValueError, ValidationError) as exc:
+            log.info("LLM reply invalid (%s); asking for a repair", exc)
+            repair = [
+                *messages,
+                {"role": "assistant", "content": raw[:4000]},
+                {"role": "user", "content": f"That reply was not valid ({_short(exc)}). "
+                 "Reply again with only the JSON object in the required form."},
+            ]
+            raw2 = self._content(self._create(repair))
+            try:
+                return parse_reply(raw2)
+            except (ValueError, ValidationError) as exc2:
+                raise EngineError(f"the LLM gave invalid output twice ({_short(exc2)})") from exc2
+
+    @staticmethod
+    def _content(completion: Any) -> str:
+        try:
+            return str(completion.choices[0].message.content or "")
+        except (AttributeError, IndexError) as exc:
+            raise EngineError("the LLM endpoint returned no choices") from exc
+
+    # -- Engine protocol ----------------------------------------------------------------------
+
+    def _messages(self, task: Task, sources: Sequence[Source], **values: str) -> list[dict[str, str]]:
+        return self.prompts[task].render(sources=render_sources(sources), **values)
+
+    def answer(self, question: str, sources: Sequence[Source]) -> Draft:
+        reply = self._reply(self._messages("ask", sources, question=question))
+        return to_draft(reply, self.name, self.prompts["ask"].version)
+
+    def summarize(self, topic: str | None, sources: Sequence[Source], max_sentences: int = 5) -> Draft:
+        heading = f"Topic: {topic}" if topic else "Summarize the article these passages come from."
+        reply = self._reply(self._messages("summarize", sources, topic=heading))
+        return to_draft(reply, self.name, self.prompts["summarize"].version)
+
+    def briefing(self, day: str, sources: Sequence[Source]) -> tuple[str | None, Draft]:
+        reply = self._reply(self._messages("briefing", sources, date=day))
+        return reply.headline, to_draft(reply, self.name, self.prompts["briefing"].version)
+
+    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
+        messages = self._messages("ask", sources, question=question)
+        buf, emitted = "", 0
+        try:
+            for event in self._create(messages, stream=True):
+                delta = event.choices[0].delta.content if event.choices else None
+                if not delta:
+                    continue
+                buf += delta
+                # Each sentence's "text" is passed on as soon as its JSON string is complete.
+                found = _SENTENCE_TEXT.findall(buf)
+                for t in found[emitted:]:
+                    yield json.loads(f'"{t}"') + " "
+                emitted = len(found)
+        except openai.OpenAIError as exc:
+            raise EngineError(f"the LLM stream failed: {exc}") from exc
+        reply = self._reply(messages, first=buf)
+        yield to_draft(reply, self.name, self.prompts["ask"].version)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200]

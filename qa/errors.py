@@ -1,0 +1,55 @@
+"""A small hierarchy of errors whose messages a user can act on.
+
+Every error the service raises on purpose derives from :class:`QAError`; the API maps each
+class to an HTTP status and the CLI prints the message without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class. ``str(err)`` is a complete sentence meant for the user."""
+
+    status_code = 500
+
+
+class InvalidInput(QAError):
+    """The input is malformed or breaks a limit (HTTP 422/400)."""
+
+    status_code = 422
+
+
+class ArticleError(InvalidInput):
+    """One article (or one line/file holding it) could not be read.
+
+    ``where`` names the file and, when known, the line or item, e.g. ``feed.jsonl:12``.
+    """
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        self.where = where
+        self.reason = message
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class NotFound(QAError):
+    status_code = 404
+
+
+class StoreUnavailable(QAError):
+    """The vector store cannot be reached or opened."""
+
+    status_code = 503
+
+
+class EngineError(QAError):
+    """The answer engine failed (e.g. the LLM endpoint is down or answered nonsense)."""
+
+    status_code = 502
+
+
+class Overloaded(QAError):
+    status_code = 503
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message)

@@ -1,0 +1,67 @@
+"""Sentence-aware chunking where every chunk knows its exact span in the article text.
+
+Citations quote ``article.text[chunk.start:chunk.end]``, so a chunk is always a verbatim
+substring, never re-joined or normalised text.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from qa.models import Article, Chunk, short_hash
+
+# Paragraphs, then lines, then sentence ends, then clause punctuation, then words.
+_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?…][\"'”’)\]])\s+", r"(?<=[.!?…])\s+", r"(?<=[;:,])\s+", " ", ""]
+
+
+@lru_cache(maxsize=8)
+def _splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        chunk_size=size,
+        chunk_overlap=min(overlap, size // 2),
+        separators=_SEPARATORS,
+        is_separator_regex=True,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+
+
+def chunk_id(article: Article, position: int, text: str) -> str:
+    # The article version is part of the hash so two versions of an article never share chunk ids:
+    # a half-written update can then be told apart from the committed one.
+    return f"{article.id}:{position}:{short_hash(article.version, text, n=12)}"
+
+
+def chunk_article(article: Article, size: int = 1000, overlap: int = 150) -> list[Chunk]:
+    text = article.text
+    pieces = _splitter(size, overlap).split_text(text)
+    chunks: list[Chunk] = []
+    for piece in pieces:
+        # Overlap means a piece may start before the previous one ended: search from the
+        # previous start, not its end, and fall back to a full search if the text repeats oddly.
+        prev_start = chunks[-1].start if chunks else 0
+        start = text.find(piece, prev_start)
+        if start < 0:
+            start = text.find(piece)
+        if start < 0:  # cannot happen with strip-only splitting; guard the invariant anyway
+            raise AssertionError(f"chunk of {article.id} is not a span of its text")
+        end = start + len(piece)
+        position = len(chunks)
+        chunks.append(
+            Chunk(
+                id=chunk_id(article, position, piece),
+                article_id=article.id,
+                position=position,
+                start=start,
+                end=end,
+                text=piece,
+            )
+        )
+    return chunks
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What the embedder and the lexical index see: the title gives every chunk its topic."""
+    return f"{title}\n{chunk_text}"

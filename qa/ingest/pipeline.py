@@ -1,0 +1,114 @@
+"""Articles in, chunks and embeddings out, into the store — idempotently and atomically per article."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from qa.embeddings import Embedder
+from qa.errors import ArticleError, QAError
+from qa.ingest.chunking import chunk_article, embedding_text
+from qa.models import Article, Chunk, IngestReport
+from qa.store.protocol import DocumentStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]  # called with the number of items just finished
+
+
+@dataclass
+class _Pending:
+    article: Article
+    chunks: list[Chunk]
+    is_update: bool
+
+
+class Ingestor:
+    """Writes are serialised per process: the embedded store is one process's to write."""
+
+    _write_lock = threading.Lock()
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        embedder: Embedder,
+        *,
+        chunk_size: int = 1000,
+        chunk_overlap: int = 150,
+        max_article_chars: int = 1_000_000,
+        embed_batch_chunks: int = 64,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self.max_article_chars = max_article_chars
+        self.embed_batch_chunks = embed_batch_chunks
+
+    def ingest(
+        self, items: Iterable[Article | ArticleError], progress: Progress | None = None
+    ) -> IngestReport:
+        report = IngestReport()
+        with self._write_lock:
+            versions = dict(self.store.article_versions())
+            pending: list[_Pending] = []
+            n_pending_chunks = 0
+            for item in items:
+                if isinstance(item, ArticleError):
+                    report.errors.append(str(item))
+                    if progress:
+                        progress(1)
+                    continue
+                article = item
+                if len(article.text) > self.max_article_chars:
+                    report.errors.append(
+                        f"{article.id}: text has {len(article.text):,} characters, over the limit of "
+                        f"{self.max_article_chars:,} (QA_MAX_ARTICLE_CHARS)"
+                    )
+                    if progress:
+                        progress(1)
+                    continue
+                old = versions.get(article.id)
+                if old == article.version:
+                    report.unchanged.append(article.id)
+                    if progress:
+                        progress(1)
+                    continue
+                # Later duplicates in the same batch compare against this one.
+                versions[article.id] = article.version
+                chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
+                pending.append(_Pending(article, chunks, is_update=old is not None))
+                n_pending_chunks += len(chunks)
+                if n_pending_chunks >= self.embed_batch_chunks:
+                    self._flush(pending, report, progress)
+                    pending, n_pending_chunks = [], 0
+            self._flush(pending, report, progress)
+        return report
+
+    def _flush(self, pending: list[_Pending], report: IngestReport, progress: Progress | None) -> None:
+        if not pending:
+            return
+        texts = [embedding_text(p.article.title, c.text) for p in pending for c in p.chunks]
+        vectors = self.embedder.embed(texts)
+        offset = 0
+        for p in pending:
+            n = len(p.chunks)
+            try:
+                self.store.upsert_article(p.article, p.chunks, vectors[offset : offset + n])
+            except QAError:
+                raise
+            except Exception as exc:  # the article stays as it was; the batch goes on
+                log.exception("writing article %s failed", p.article.id)
+                report.errors.append(f"{p.article.id}: could not be stored: {exc}")
+            else:
+                (report.updated if p.is_update else report.added).append(p.article.id)
+                report.chunks += n
+            offset += n
+            if progress:
+                progress(1)
+
+    def delete(self, article_id: str) -> bool:
+        with self._write_lock:
+            return self.store.delete_article(article_id)

@@ -1,0 +1,124 @@
+"""BM25 over the stored chunks, kept in step with the store by its revision token.
+
+The index lives in process memory and is rebuilt from the store when the store's revision
+changes — whoever wrote (this process, a restart, another API process on the same Chroma
+server). Chunk texts already seen are kept, so a rebuild only fetches what is new.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from qa.ingest.chunking import embedding_text
+from qa.models import SearchFilters
+from qa.store.protocol import ChunkRecord, DocumentStore
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
+_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    words = [w.replace(",", "") for w in _TOKEN.findall(text.lower())]
+    return _stemmer().stemWords([w for w in words if w not in _STOPWORDS])
+
+
+def day_of(filters: SearchFilters, rec: ChunkRecord) -> bool:
+    if filters.source and (rec.source or "") not in filters.source:
+        return False
+    if filters.since or filters.until:
+        if rec.published_day is None:
+            return False
+        if filters.since and rec.published_day < _num(filters.since):
+            return False
+        if filters.until and rec.published_day > _num(filters.until):
+            return False
+    return True
+
+
+def _num(d: object) -> int:
+    return int(str(d).replace("-", ""))
+
+
+class LexicalIndex:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._revision: str | None = None
+        self._known: dict[str, tuple[ChunkRecord, list[str]]] = {}
+        self._records: list[ChunkRecord] = []
+        self._bm25: bm25s.BM25 | None = None
+
+    def sync(self, store: DocumentStore) -> None:
+        rev = store.revision()
+        if rev == self._revision:
+            return
+        with self._lock:
+            if rev == self._revision:
+                return
+            versions = store.article_versions()
+            ids = store.chunk_ids()
+            missing = [i for i in ids if i not in self._known]
+            for rec in store.iter_chunks(missing):
+                self._known[rec.chunk.id] = (rec, tokenize(embedding_text(rec.title, rec.chunk.text)))
+            present = set(ids)
+            for gone in [i for i in self._known if i not in present]:
+                del self._known[gone]
+            visible = [
+                (rec, toks)
+                for rec, toks in self._known.values()
+                if versions.get(rec.chunk.article_id) == rec.version
+            ]
+            self._records = [rec for rec, _ in visible]
+            self._bm25 = None
+            if visible:
+                bm25 = bm25s.BM25()
+                # An empty token list would break bm25s; a placeholder keeps positions aligned.
+                bm25.index([toks or ["\x00"] for _, toks in visible], show_progress=False)
+                self._bm25 = bm25
+            self._revision = rev
+
+    def search(
+        self, query: str, n: int, filters: SearchFilters | None = None
+    ) -> list[tuple[ChunkRecord, float]]:
+        bm25, records = self._bm25, self._records
+        if bm25 is None or not records or n <= 0:
+            return []
+        vocab = bm25.vocab_dict
+        q = [t for t in tokenize(query) if t in vocab]
+        if not q:
+            return []
+        mask: np.ndarray | None = None
+        if filters is not None and not filters.is_empty():
+            mask = np.fromiter((day_of(filters, r) for r in records), dtype=np.float32, count=len(records))
+            if not mask.any():
+                return []
+        k = min(n, len(records))
+        docs, scores = bm25.retrieve([q], k=k, show_progress=False, weight_mask=mask, n_threads=1)
+        return [
+            (records[int(i)], float(s))
+            for i, s in zip(docs[0], scores[0], strict=True)
+            if s > 0
+        ]
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
+    """Reciprocal rank fusion: each list adds 1/(k + rank) to the ids it ranks."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+    return fused

@@ -1,0 +1,215 @@
+"""Internal domain models shared by ingest, store, retrieval and engines.
+
+API request/response schemas live in ``qa.api.schemas``; these are the core's own types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+def short_hash(*parts: str, n: int = 16) -> str:
+    h = hashlib.sha1()
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:n]
+
+
+def url_id(url: str) -> str:
+    # Same convention as the realtimeqa corpus: first 16 hex digits of sha1(url).
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+
+
+def parse_published(value: Any) -> date | datetime | None:
+    """Accept a date, a datetime or an ISO-ish string; a bare date stays a date."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime | date):
+        return value
+    if isinstance(value, str):
+        s = value.strip()
+        try:
+            if len(s) == 10:
+                return date.fromisoformat(s)
+            return datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        from dateutil import parser as dateparser
+
+        try:
+            dt = dateparser.parse(s)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"unparseable date {value!r}") from exc
+        return dt
+    raise ValueError(f"unparseable date {value!r}")
+
+
+class Article(BaseModel):
+    """One news article. ``id`` is stable: given, else from the url, else from title + text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    url: str | None = None
+    source: str | None = None
+    published: datetime | date | None = None
+    authors: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("id"):
+            data = dict(data)
+            if data.get("url"):
+                data["id"] = url_id(str(data["url"]))
+            elif data.get("title") and data.get("text"):
+                data["id"] = short_hash(str(data["title"]).strip(), str(data["text"]).strip())
+        return data
+
+    @field_validator("title", "text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+    @field_validator("title")
+    @classmethod
+    def _strip_title(cls, v: str) -> str:
+        return " ".join(v.split())
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _parse_published(cls, v: Any) -> Any:
+        return parse_published(v)
+
+    @field_validator("authors", mode="before")
+    @classmethod
+    def _authors(cls, v: Any) -> Any:
+        if v is None:
+            return []
+        if isinstance(v, str):
+            return [a.strip() for a in v.split(",") if a.strip()]
+        return v
+
+    @property
+    def published_date(self) -> date | None:
+        if isinstance(self.published, datetime):
+            return self.published.date()
+        return self.published
+
+    @property
+    def version(self) -> str:
+        """Content hash of everything stored about the article: changes iff re-ingest must write."""
+        payload = self.model_dump(mode="json", exclude={"id"})
+        return short_hash(self.id, json.dumps(payload, sort_keys=True, ensure_ascii=False))
+
+
+class ArticleMeta(BaseModel):
+    """What a citation or a search hit shows about an article (no text)."""
+
+    id: str
+    title: str
+    url: str | None = None
+    source: str | None = None
+    published: datetime | date | None = None
+    authors: list[str] = Field(default_factory=list)
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _parse_published(cls, v: Any) -> Any:
+        return parse_published(v)
+
+    @classmethod
+    def of(cls, a: Article) -> ArticleMeta:
+        return cls(
+            id=a.id, title=a.title, url=a.url, source=a.source, published=a.published,
+            authors=list(a.authors),
+        )
+
+    @property
+    def published_date(self) -> date | None:
+        if isinstance(self.published, datetime):
+            return self.published.date()
+        return self.published
+
+
+class Chunk(BaseModel):
+    """A span of an article's text: ``article.text[start:end] == text``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+class SearchFilters(BaseModel):
+    source: list[str] | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [v]
+        return v or None
+
+    @model_validator(mode="after")
+    def _range(self) -> SearchFilters:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        return self
+
+    def is_empty(self) -> bool:
+        return not (self.source or self.since or self.until)
+
+    def admits(self, meta: ArticleMeta) -> bool:
+        if self.source and (meta.source or "") not in self.source:
+            return False
+        if self.since or self.until:
+            day = meta.published_date
+            if day is None:
+                return False
+            if self.since and day < self.since:
+                return False
+            if self.until and day > self.until:
+                return False
+        return True
+
+
+class Hit(BaseModel):
+    """A retrieved chunk with its article's metadata and its scores."""
+
+    chunk: Chunk
+    article: ArticleMeta
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class IngestReport(BaseModel):
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    chunks: int = 0
+    errors: list[str] = Field(default_factory=list)
+
+    def merge(self, other: IngestReport) -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.chunks += other.chunks
+        self.errors += other.errors

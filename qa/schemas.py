@@ -1,0 +1,231 @@
+"""Wire shapes: what the HTTP API returns and what the CLI prints with ``--json``.
+
+Kept apart from the internal models so the stored form can change without breaking clients.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field, model_validator
+
+from qa.answering import Result
+from qa.models import Article, ArticleMeta, Hit, IngestReport, SearchFilters
+
+
+class IngestResult(BaseModel):
+    added: list[str] = Field(description="Ids of articles new to the store.")
+    updated: list[str] = Field(description="Ids of articles whose content changed.")
+    unchanged: list[str] = Field(description="Ids of articles already stored as given.")
+    chunks: int = Field(description="Chunks written.")
+    errors: list[str] = Field(default_factory=list, description="Items that were not stored, and why.")
+
+    @classmethod
+    def of(cls, r: IngestReport) -> IngestResult:
+        return cls(added=r.added, updated=r.updated, unchanged=r.unchanged, chunks=r.chunks, errors=r.errors)
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    url: str | None = None
+    source: str | None = None
+    published: datetime | date | None = None
+    authors: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, a: ArticleMeta | Article) -> ArticleOut:
+        return cls(
+            id=a.id, title=a.title, url=a.url, source=a.source, published=a.published, authors=a.authors
+        )
+
+
+class ArticleDetail(ArticleOut):
+    text: str
+
+    @classmethod
+    def of_article(cls, a: Article) -> ArticleDetail:
+        return cls(**ArticleOut.of(a).model_dump(), text=a.text)
+
+
+class ArticleList(BaseModel):
+    articles: list[ArticleOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class SearchHitOut(BaseModel):
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: datetime | date | None
+    score: float
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def of(cls, h: Hit) -> SearchHitOut:
+        return cls(
+            chunk_id=h.chunk.id,
+            article_id=h.article.id,
+            title=h.article.title,
+            source=h.article.source,
+            url=h.article.url,
+            published=h.article.published,
+            score=round(h.score, 6),
+            start=h.chunk.start,
+            end=h.chunk.end,
+            text=h.chunk.text,
+        )
+
+
+class SearchResult(BaseModel):
+    query: str
+    hits: list[SearchHitOut]
+
+
+class Filters(BaseModel):
+    source: str | list[str] | None = Field(default=None, description="Outlet name, or several.")
+    since: date | None = Field(default=None, description="Published on or after (YYYY-MM-DD).")
+    until: date | None = Field(default=None, description="Published on or before (YYYY-MM-DD).")
+
+    @model_validator(mode="after")
+    def _range(self) -> Filters:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        return self
+
+    def to_search(self) -> SearchFilters:
+        return SearchFilters(source=self.source, since=self.since, until=self.until)  # type: ignore[arg-type]
+
+
+class AskRequest(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"question": "How many drones did Russia launch at Ukraine in June?", "k": 5}]
+        }
+    }
+
+    question: str = Field(min_length=1, max_length=2000, description="A question about the news.")
+    k: int | None = Field(default=None, ge=1, le=20, description="Passages to retrieve (default 5).")
+    filters: Filters | None = None
+    stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
+
+
+class SummarizeRequest(BaseModel):
+    @model_validator(mode="after")
+    def _one_target(self) -> SummarizeRequest:
+        if (self.article_id is None) == (self.query is None):
+            raise ValueError("give exactly one of article_id or query")
+        return self
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"query": "North Korean troops in Russia"}, {"article_id": "..."}]}
+    }
+
+    article_id: str | None = Field(default=None, max_length=200, description="Summarize this article.")
+    query: str | None = Field(default=None, min_length=1, max_length=2000, description="Or what this retrieves.")
+    filters: Filters | None = None
+
+
+class CitationOut(BaseModel):
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published: datetime | date | None = None
+    quote: str
+
+
+class AnswerOut(BaseModel):
+    answer: str = Field(description="Answer text with [n] markers.")
+    citations: list[CitationOut]
+    abstained: bool
+    engine: str
+    prompt_version: str | None = None
+    timings_ms: dict[str, float]
+    notes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, r: Result) -> AnswerOut:
+        v = r.verified
+        return cls(
+            answer=v.text,
+            citations=[CitationOut(**c.model_dump()) for c in v.citations],
+            abstained=v.abstained,
+            engine=r.engine,
+            prompt_version=r.prompt_version,
+            timings_ms=r.timings_ms,
+            notes=v.notes,
+        )
+
+
+class SummaryOut(BaseModel):
+    summary: str = Field(description="Summary text with [n] markers.")
+    citations: list[CitationOut]
+    abstained: bool
+    engine: str
+    prompt_version: str | None = None
+    timings_ms: dict[str, float]
+    notes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, r: Result) -> SummaryOut:
+        a = AnswerOut.of(r)
+        return cls(summary=a.answer, **a.model_dump(exclude={"answer"}))
+
+
+class Health(BaseModel):
+    status: str
+    articles: int
+    chunks: int
+    engine: str
+    store: str
+
+
+class ErrorBody(BaseModel):
+    type: str = Field(description="Machine-readable error kind, e.g. invalid_input, not_found.")
+    message: str = Field(description="What is wrong, in words a user can act on.")
+    details: list[dict[str, object]] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+    request_id: str | None = None
+
+
+class ArticleIn(BaseModel):
+    """An article to store. Without an id, one is derived from the url, else from title + text."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "City council approves new bike lanes",
+                    "text": "The city council voted 7-2 on Monday to approve 12 miles of new bike lanes.",
+                    "url": "https://example.com/news/bike-lanes",
+                    "source": "Example Gazette",
+                    "published": "2025-07-01",
+                    "authors": ["A. Reporter"],
+                }
+            ]
+        }
+    }
+
+    id: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
+    title: str = Field(min_length=1, max_length=1000)
+    text: str = Field(min_length=1)
+    url: str | None = Field(default=None, max_length=2000)
+    source: str | None = Field(default=None, max_length=200)
+    published: datetime | date | str | None = Field(default=None, description="ISO date or datetime.")
+    authors: list[str] = Field(default_factory=list)
+
+
+class ArticleBatch(BaseModel):
+    articles: list[ArticleIn]

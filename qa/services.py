@@ -1,0 +1,84 @@
+"""The one place that wires settings to store, embedder, retriever and ingestor.
+
+The API and the CLI are thin layers over this; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from qa.answering import AnswerService
+from qa.config import Settings
+from qa.engines.base import Engine
+from qa.errors import InvalidInput
+from qa.embeddings import Embedder, get_embedder
+from qa.ingest.pipeline import Ingestor
+from qa.ingest.readers import read_paths
+from qa.models import IngestReport
+from qa.retrieval import Retriever
+from qa.store.chroma import open_store
+from qa.store.protocol import DocumentStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: DocumentStore
+    embedder: Embedder
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Services:
+        return cls(settings=settings, store=open_store(settings), embedder=embedder or get_embedder(settings))
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(
+            self.store, self.embedder, candidates=self.settings.candidates, rrf_k=self.settings.rrf_k
+        )
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        s = self.settings
+        return Ingestor(
+            self.store,
+            self.embedder,
+            chunk_size=s.chunk_size,
+            chunk_overlap=s.chunk_overlap,
+            max_article_chars=s.max_article_chars,
+        )
+
+    @cached_property
+    def extractive(self) -> Engine:
+        from qa.engines.extractive import ExtractiveEngine
+
+        return ExtractiveEngine(self.embedder)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The configured engine; the LLM one needs an endpoint and falls back to extractive."""
+        if self.settings.engine == "llm":
+            from qa.engines.llm import LLMEngine
+
+            return LLMEngine.from_settings(self.settings)
+        if self.settings.engine != "extractive":
+            raise InvalidInput(f"QA_ENGINE must be 'extractive' or 'llm', not {self.settings.engine!r}")
+        return self.extractive
+
+    @cached_property
+    def answers(self) -> AnswerService:
+        fallback = self.extractive if self.engine is not self.extractive else None
+        return AnswerService(
+            self.store, self.retriever, self.engine, fallback, default_k=self.settings.default_k
+        )
+
+    def seed_if_empty(self) -> IngestReport | None:
+        """Load the bundled sample articles into an empty store (first start)."""
+        if self.store.count_articles() > 0 or not self.settings.seed_dir.exists():
+            return None
+        report = self.ingestor.ingest(read_paths([self.settings.seed_dir]))
+        log.info("seeded %d articles from %s", len(report.added), self.settings.seed_dir)
+        return report

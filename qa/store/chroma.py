@@ -1,0 +1,351 @@
+"""Chroma-backed document store: embedded (PersistentClient) or a server (HttpClient).
+
+Three collections hold everything, so several API processes sharing one Chroma server see the
+same state: ``<prefix>_chunks`` (chunk text, embedding, filter metadata), ``<prefix>_articles``
+(full text and metadata; a 1-d placeholder vector because Chroma wants one) and ``<prefix>_meta``
+(a revision token that changes on every write, so readers know when their caches are stale).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+
+from qa.config import Settings
+from qa.errors import StoreUnavailable
+from qa.models import Article, ArticleMeta, Chunk, SearchFilters
+from qa.store.protocol import ChunkRecord
+
+_PAGE = 5000
+_PLACEHOLDER = [0.0]
+
+
+def day_number(d: date | None) -> int | None:
+    return d.year * 10000 + d.month * 100 + d.day if d else None
+
+
+def _where(filters: SearchFilters | None) -> dict[str, Any] | None:
+    if filters is None or filters.is_empty():
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.source:
+        clauses.append({"source": {"$in": list(filters.source)}})
+    if filters.since:
+        clauses.append({"published_day": {"$gte": day_number(filters.since)}})
+    if filters.until:
+        clauses.append({"published_day": {"$lte": day_number(filters.until)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _published_iso(p: date | datetime | None) -> str | None:
+    return p.isoformat() if p is not None else None
+
+
+def _article_metadata(article: Article, n_chunks: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "title": article.title,
+        "version": article.version,
+        "n_chunks": n_chunks,
+        "authors": json.dumps(article.authors, ensure_ascii=False),
+    }
+    optional = {
+        "url": article.url,
+        "source": article.source,
+        "published": _published_iso(article.published),
+        "published_day": day_number(article.published_date),
+    }
+    meta.update({k: v for k, v in optional.items() if v is not None})
+    return meta
+
+
+def _meta_of(article_id: str, m: dict[str, Any]) -> ArticleMeta:
+    return ArticleMeta(
+        id=article_id,
+        title=m["title"],
+        url=m.get("url"),
+        source=m.get("source"),
+        published=m.get("published"),
+        authors=json.loads(m.get("authors") or "[]"),
+    )
+
+
+def _record(chunk_id: str, text: str, m: dict[str, Any]) -> ChunkRecord:
+    return ChunkRecord(
+        chunk=Chunk(
+            id=chunk_id,
+            article_id=m["article_id"],
+            position=m["position"],
+            start=m["start"],
+            end=m["end"],
+            text=text,
+        ),
+        version=m["version"],
+        title=m["title"],
+        source=m.get("source"),
+        published_day=m.get("published_day"),
+    )
+
+
+class ChromaStore:
+    def __init__(self, client: ClientAPI, prefix: str = "qa", name: str = "chroma") -> None:
+        self.name = name
+        self._client = client
+        self._write_lock = threading.RLock()
+        try:
+            self._chunks: Collection = client.get_or_create_collection(
+                f"{prefix}_chunks",
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine", "ef_search": 128}},
+            )
+            self._articles: Collection = client.get_or_create_collection(
+                f"{prefix}_articles", embedding_function=None
+            )
+            self._meta: Collection = client.get_or_create_collection(
+                f"{prefix}_meta", embedding_function=None
+            )
+        except Exception as exc:  # chromadb raises many kinds; the user needs one message
+            raise StoreUnavailable(f"cannot open the Chroma store ({name}): {exc}") from exc
+        self._versions: tuple[str, dict[str, str]] | None = None
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def upsert_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        if len(chunks) != len(embeddings):
+            raise ValueError("one embedding per chunk is required")
+        version = article.version
+        published_day = day_number(article.published_date)
+        with self._write_lock:
+            # 1. the new version's chunks (invisible until step 2 commits the version)
+            for lo in range(0, len(chunks), _PAGE):
+                batch = chunks[lo : lo + _PAGE]
+                metas: list[dict[str, Any]] = []
+                for c in batch:
+                    m: dict[str, Any] = {
+                        "article_id": article.id,
+                        "version": version,
+                        "position": c.position,
+                        "start": c.start,
+                        "end": c.end,
+                        "title": article.title,
+                    }
+                    if article.source is not None:
+                        m["source"] = article.source
+                    if published_day is not None:
+                        m["published_day"] = published_day
+                    metas.append(m)
+                self._chunks.upsert(
+                    ids=[c.id for c in batch],
+                    embeddings=np.asarray(embeddings[lo : lo + _PAGE], dtype=np.float32),
+                    documents=[c.text for c in batch],
+                    metadatas=metas,  # type: ignore[arg-type]
+                )
+            # 2. commit point: the article record names the version readers may see
+            self._articles.upsert(
+                ids=[article.id],
+                embeddings=[_PLACEHOLDER],
+                documents=[article.text],
+                metadatas=[_article_metadata(article, len(chunks))],
+            )
+            # 3. the previous version's chunks are garbage now
+            self._chunks.delete(where={"$and": [{"article_id": article.id}, {"version": {"$ne": version}}]})
+            self._bump()
+
+    def delete_article(self, article_id: str) -> bool:
+        with self._write_lock:
+            found = bool(self._articles.get(ids=[article_id], include=[])["ids"])
+            if found:
+                self._articles.delete(ids=[article_id])  # commit point: its chunks are now invisible
+            self._chunks.delete(where={"article_id": article_id})
+            self._bump()
+            return found
+
+    def repair(self) -> int:
+        """Delete chunks no committed article version owns (left by a crash mid-write)."""
+        with self._write_lock:
+            versions = self.article_versions(fresh=True)
+            orphans: list[str] = []
+            offset = 0
+            while True:
+                page = self._chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                ids, metas = page["ids"], page["metadatas"] or []
+                for cid, m in zip(ids, metas, strict=True):
+                    if versions.get(str(m["article_id"])) != m["version"]:
+                        orphans.append(cid)
+                if len(ids) < _PAGE:
+                    break
+                offset += _PAGE
+            for lo in range(0, len(orphans), _PAGE):
+                self._chunks.delete(ids=orphans[lo : lo + _PAGE])
+            if orphans:
+                self._bump()
+            return len(orphans)
+
+    def _bump(self) -> None:
+        self._meta.upsert(ids=["revision"], embeddings=[_PLACEHOLDER], documents=[uuid.uuid4().hex])
+        self._versions = None
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def revision(self) -> str:
+        got = self._meta.get(ids=["revision"], include=["documents"])
+        docs = got["documents"] or []
+        return str(docs[0]) if docs else "empty"
+
+    def article_versions(self, fresh: bool = False) -> dict[str, str]:
+        rev = self.revision()
+        if not fresh and self._versions is not None and self._versions[0] == rev:
+            return self._versions[1]
+        versions: dict[str, str] = {}
+        offset = 0
+        while True:
+            page = self._articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for aid, m in zip(page["ids"], page["metadatas"] or [], strict=True):
+                versions[aid] = str(m["version"])
+            if len(page["ids"]) < _PAGE:
+                break
+            offset += _PAGE
+        self._versions = (rev, versions)
+        return versions
+
+    def get_article(self, article_id: str) -> Article | None:
+        got = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        m = (got["metadatas"] or [{}])[0]
+        meta = _meta_of(article_id, dict(m))
+        return Article(
+            id=article_id,
+            title=meta.title,
+            text=str((got["documents"] or [""])[0]),
+            url=meta.url,
+            source=meta.source,
+            published=meta.published,
+            authors=meta.authors,
+        )
+
+    def list_articles(
+        self, filters: SearchFilters | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ArticleMeta]:
+        metas: list[ArticleMeta] = []
+        page_offset = 0
+        while True:
+            page = self._articles.get(
+                where=_where(filters), include=["metadatas"], limit=_PAGE, offset=page_offset
+            )
+            metas += [_meta_of(aid, dict(m)) for aid, m in zip(page["ids"], page["metadatas"] or [], strict=True)]
+            if len(page["ids"]) < _PAGE:
+                break
+            page_offset += _PAGE
+        # Newest first; undated last; then by title for a stable order.
+        metas.sort(key=lambda a: a.title)
+        metas.sort(key=lambda a: _sort_key(a.published), reverse=True)
+        return metas[offset : offset + limit]
+
+    def count_articles(self) -> int:
+        return int(self._articles.count())
+
+    def count_chunks(self) -> int:
+        return int(self._chunks.count())
+
+    def dense_search(
+        self, embedding: np.ndarray, n: int, filters: SearchFilters | None = None
+    ) -> list[tuple[ChunkRecord, float]]:
+        if n <= 0 or self._chunks.count() == 0:
+            return []
+        versions = self.article_versions()
+        res = self._chunks.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=n,
+            where=_where(filters),
+            include=["documents", "metadatas", "distances"],
+        )
+        out: list[tuple[ChunkRecord, float]] = []
+        ids = res["ids"][0]
+        docs = (res["documents"] or [[]])[0]
+        metas = (res["metadatas"] or [[]])[0]
+        dists = (res["distances"] or [[]])[0]
+        for cid, doc, m, dist in zip(ids, docs, metas, dists, strict=True):
+            rec = _record(cid, str(doc), dict(m))
+            if versions.get(rec.chunk.article_id) == rec.version:
+                out.append((rec, 1.0 - float(dist)))
+        return out
+
+    def iter_chunks(self, ids: Sequence[str] | None = None) -> Iterator[ChunkRecord]:
+        if ids is not None:
+            for lo in range(0, len(ids), _PAGE):
+                page = self._chunks.get(ids=list(ids[lo : lo + _PAGE]), include=["documents", "metadatas"])
+                for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
+                    yield _record(cid, str(doc), dict(m))
+            return
+        offset = 0
+        while True:
+            page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
+                yield _record(cid, str(doc), dict(m))
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def article_chunks(self, article_id: str) -> list[ChunkRecord]:
+        version = self.article_versions().get(article_id)
+        if version is None:
+            return []
+        where = {"$and": [{"article_id": article_id}, {"version": version}]}
+        page = self._chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
+        recs = [
+            _record(cid, str(doc), dict(m))
+            for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True)
+        ]
+        return sorted(recs, key=lambda r: r.chunk.position)
+
+    def chunk_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self._chunks.get(include=[], limit=_PAGE, offset=offset)
+            ids += page["ids"]
+            if len(page["ids"]) < _PAGE:
+                return ids
+            offset += _PAGE
+
+
+def _sort_key(p: date | datetime | None) -> str:
+    if p is None:
+        return ""
+    return p.isoformat() if isinstance(p, datetime) else f"{p.isoformat()}T99"
+
+
+def open_store(settings: Settings) -> ChromaStore:
+    """The configured store: a Chroma server when ``QA_CHROMA_URL`` is set, else embedded."""
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            u = urlparse(settings.chroma_url)
+            if not u.hostname:
+                raise StoreUnavailable(f"QA_CHROMA_URL is not a URL: {settings.chroma_url!r}")
+            client: ClientAPI = chromadb.HttpClient(
+                host=u.hostname,
+                port=u.port or (443 if u.scheme == "https" else 8000),
+                ssl=u.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+            return ChromaStore(client, settings.collection_prefix, name=f"chroma-server {settings.chroma_url}")
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+        return ChromaStore(client, settings.collection_prefix, name="chroma-embedded")
+    except StoreUnavailable:
+        raise
+    except Exception as exc:
+        where = settings.chroma_url or str(settings.data_dir)
+        raise StoreUnavailable(f"cannot reach the Chroma store at {where}: {exc}") from exc

@@ -1,0 +1,65 @@
+"""The document store interface. Every implementation passes ``tests/store/test_contract.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from qa.models import Article, ArticleMeta, Chunk, SearchFilters
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """A stored chunk with the article facts needed to filter it without a second lookup."""
+
+    chunk: Chunk
+    version: str  # the article version the chunk belongs to
+    title: str
+    source: str | None
+    published_day: int | None  # YYYYMMDD
+
+
+@runtime_checkable
+class DocumentStore(Protocol):
+    """Articles with their chunks and chunk embeddings.
+
+    Writes are atomic per article as seen by readers: the article record is the commit point,
+    and a chunk is visible only while its ``version`` equals its article's committed version.
+    """
+
+    name: str
+
+    def upsert_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None: ...
+
+    def delete_article(self, article_id: str) -> bool: ...
+
+    def get_article(self, article_id: str) -> Article | None: ...
+
+    def article_versions(self) -> dict[str, str]: ...
+
+    def list_articles(
+        self, filters: SearchFilters | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ArticleMeta]: ...
+
+    def count_articles(self) -> int: ...
+
+    def count_chunks(self) -> int: ...
+
+    def dense_search(
+        self, embedding: np.ndarray, n: int, filters: SearchFilters | None = None
+    ) -> list[tuple[ChunkRecord, float]]: ...
+
+    def iter_chunks(self, ids: Sequence[str] | None = None) -> Iterator[ChunkRecord]: ...
+
+    def chunk_ids(self) -> list[str]: ...
+
+    def article_chunks(self, article_id: str) -> list[ChunkRecord]:
+        """The committed version's chunks of one article, in reading order."""
+        ...
+
+    def revision(self) -> str: ...
+
+    def repair(self) -> int: ...

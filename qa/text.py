@@ -1,0 +1,82 @@
+"""Small text utilities shared by engines and citation checks: sentences, tokens, markup."""
+
+from __future__ import annotations
+
+import re
+
+from qa.lexical import tokenize
+
+_WS = re.compile(r"\s+")
+# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) and whitespace,
+# unless the period belongs to a common abbreviation, an initial or a number.
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+|$)")
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "sgt", "capt", "gov", "sen", "rep",
+    "st", "jr", "sr", "inc", "corp", "co", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e",
+    "a.m", "p.m", "ft", "mt", "fig", "est", "approx", "dept", "univ", "assn", "bros",
+}
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def normalize_ws(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text[start:end]`` (stripped, never empty)."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    seg_start = start
+    # Line breaks are hard boundaries: headlines and paragraphs rarely share a sentence.
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        ls, le = start + line.start(), start + line.end()
+        seg_start = ls
+        for m in _END.finditer(text, ls, le):
+            word = text[max(ls, m.start() - 12) : m.start()].split()
+            prev = word[-1].lower() if word else ""
+            if m.group().startswith(".") and (
+                prev.strip("(\"'“") in _ABBREV or (len(prev) == 1 and prev.isalpha())
+            ):
+                continue
+            _add(text, spans, seg_start, m.end())
+            seg_start = m.end()
+        _add(text, spans, seg_start, le)
+    return spans
+
+
+def _add(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        spans.append((s, e))
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def content_tokens(text: str) -> set[str]:
+    return set(tokenize(text))
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\((?:[^)]*)\)")
+_HTML = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->", re.S)
+_URL = re.compile(r"\b(?:https?|ftp|data|javascript):[^\s)\]]+", re.I)
+_REF_LINK = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M)
+
+
+def strip_markup(text: str) -> str:
+    """Drop markdown images, links (keeping their words), raw HTML and bare URLs."""
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _REF_LINK.sub("", text)
+    text = _HTML.sub("", text)
+    return _URL.sub("", text)

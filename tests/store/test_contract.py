@@ -1,0 +1,156 @@
+"""The contract every DocumentStore passes, run against embedded Chroma and a real Chroma server."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.ingest.chunking import chunk_article, embedding_text
+from qa.models import Article, SearchFilters
+from qa.store.chroma import open_store
+from qa.store.protocol import DocumentStore
+
+EDT = timezone(timedelta(hours=-4))
+
+
+def art(i: int, text: str | None = None, **kw: object) -> Article:
+    fields: dict[str, object] = {
+        "id": f"a{i}",
+        "title": f"Story number {i}",
+        "text": text or f"Sentence one of story {i} about topic{i}. Another sentence on topic{i} here.",
+        "source": "Outlet A" if i % 2 else "Outlet B",
+        "published": date(2025, 7, i),
+        "authors": [f"Writer {i}"],
+    }
+    fields.update(kw)
+    return Article(**fields)  # type: ignore[arg-type]
+
+
+def put(store: DocumentStore, emb: Embedder, a: Article, size: int = 1000) -> list[str]:
+    chunks = chunk_article(a, size=size, overlap=0)
+    store.upsert_article(a, chunks, emb.embed([embedding_text(a.title, c.text) for c in chunks]))
+    return [c.id for c in chunks]
+
+
+@pytest.fixture
+def store(settings: Settings) -> DocumentStore:
+    return open_store(settings)
+
+
+def test_roundtrip_keeps_every_field(store: DocumentStore, hashing_embedder: Embedder) -> None:
+    a = art(1, published=datetime(2025, 7, 1, 16, 30, tzinfo=EDT), url="https://x.test/1")
+    b = art(2, published=None, source=None, authors=[])
+    put(store, hashing_embedder, a)
+    put(store, hashing_embedder, b)
+    assert store.get_article("a1") == a
+    assert store.get_article("a2") == b
+    assert store.get_article("missing") is None
+    assert store.count_articles() == 2
+    assert store.article_versions() == {"a1": a.version, "a2": b.version}
+
+
+def test_update_replaces_chunks(store: DocumentStore, hashing_embedder: Embedder) -> None:
+    long_text = " ".join(f"Sentence {n} of the first version." for n in range(60))
+    old_ids = put(store, hashing_embedder, art(1, text=long_text), size=200)
+    assert store.count_chunks() == len(old_ids) > 3
+    new = art(1, text="Only one short sentence now.")
+    new_ids = put(store, hashing_embedder, new, size=200)
+    assert store.get_article("a1") == new
+    assert set(store.chunk_ids()) == set(new_ids)
+    assert not set(old_ids) & set(new_ids)
+
+
+def test_delete_removes_article_and_chunks(store: DocumentStore, hashing_embedder: Embedder) -> None:
+    put(store, hashing_embedder, art(1))
+    put(store, hashing_embedder, art(2))
+    assert store.delete_article("a1") is True
+    assert store.delete_article("a1") is False
+    assert store.get_article("a1") is None
+    assert all(r.chunk.article_id == "a2" for r in store.iter_chunks())
+    hits = store.dense_search(hashing_embedder.embed(["topic1"])[0], 10)
+    assert {r.chunk.article_id for r, _ in hits} == {"a2"}
+
+
+def test_dense_search_ranks_and_filters(store: DocumentStore, hashing_embedder: Embedder) -> None:
+    for i in range(1, 7):
+        put(store, hashing_embedder, art(i))
+    put(store, hashing_embedder, art(7, published=None))
+    q = hashing_embedder.embed(["story 3 about topic3"])[0]
+    hits = store.dense_search(q, 3)
+    assert hits[0][0].chunk.article_id == "a3"
+    assert hits[0][1] >= hits[-1][1]
+
+    only_a = store.dense_search(q, 10, SearchFilters(source="Outlet A"))
+    assert {r.source for r, _ in only_a} == {"Outlet A"}
+    window = store.dense_search(q, 10, SearchFilters(since=date(2025, 7, 2), until=date(2025, 7, 4)))
+    assert {r.chunk.article_id for r, _ in window} == {"a2", "a3", "a4"}  # undated a7 is out
+
+
+def test_list_articles_filters_sorts_pages(store: DocumentStore, hashing_embedder: Embedder) -> None:
+    for i in (3, 1, 2):
+        put(store, hashing_embedder, art(i))
+    put(store, hashing_embedder, art(4, published=None))
+    ids = [m.id for m in store.list_articles()]
+    assert ids == ["a3", "a2", "a1", "a4"]  # newest first, undated last
+    assert [m.id for m in store.list_articles(limit=2, offset=1)] == ["a2", "a1"]
+    assert [m.id for m in store.list_articles(SearchFilters(source=["Outlet A"]))] == ["a3", "a1"]
+    assert [m.id for m in store.list_articles(SearchFilters(since=date(2025, 7, 2)))] == ["a3", "a2"]
+
+
+def test_revision_changes_on_every_write(store: DocumentStore, hashing_embedder: Embedder) -> None:
+    r0 = store.revision()
+    put(store, hashing_embedder, art(1))
+    r1 = store.revision()
+    store.delete_article("a1")
+    assert len({r0, r1, store.revision()}) == 3
+
+
+def test_chunk_reads(store: DocumentStore, hashing_embedder: Embedder) -> None:
+    ids = put(store, hashing_embedder, art(1))
+    recs = list(store.iter_chunks(ids))
+    assert [r.chunk.id for r in recs] == ids
+    a = store.get_article("a1")
+    assert a is not None
+    for r in recs:
+        assert a.text[r.chunk.start : r.chunk.end] == r.chunk.text
+        assert (r.title, r.source, r.published_day) == (a.title, a.source, 20250701)
+    assert sorted(store.chunk_ids()) == sorted(ids)
+
+
+def test_interrupted_write_is_invisible_and_repaired(
+    store: DocumentStore, hashing_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that dies after the chunks but before the commit leaves the old article intact."""
+    put(store, hashing_embedder, art(1))
+    before = store.get_article("a1")
+    changed = art(1, text="A different text mentioning zebras only.")
+    chunks = chunk_article(changed)
+    vecs = hashing_embedder.embed([c.text for c in chunks])
+
+    articles = store._articles  # type: ignore[attr-defined]
+
+    def crash(*a: object, **k: object) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(articles, "upsert", crash)
+    with pytest.raises(RuntimeError):
+        store.upsert_article(changed, chunks, vecs)
+    monkeypatch.undo()
+
+    assert store.get_article("a1") == before
+    hits = store.dense_search(hashing_embedder.embed(["zebras"])[0], 10)
+    assert all(r.version == before.version for r, _ in hits)  # type: ignore[union-attr]
+    assert store.repair() == len(chunks)
+    assert store.repair() == 0
+    assert all(r.version == before.version for r in store.iter_chunks())  # type: ignore[union-attr]
+
+
+def test_mismatched_embeddings_write_nothing(store: DocumentStore, hashing_embedder: Embedder) -> None:
+    a = art(1)
+    with pytest.raises(ValueError):
+        store.upsert_article(a, chunk_article(a), np.zeros((0, 64), dtype=np.float32))
+    assert store.count_articles() == 0 and store.count_chunks() == 0
