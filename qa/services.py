@@ -15,7 +15,6 @@ from qa.engines.base import Engine
 from qa.errors import InvalidInput
 from qa.embeddings import Embedder, get_embedder
 from qa.ingest.pipeline import Ingestor
-from qa.ingest.readers import read_paths
 from qa.models import IngestReport
 from qa.retrieval import Retriever
 from qa.store.chroma import open_store
@@ -79,6 +78,8 @@ class Services:
         """Load the bundled sample articles into an empty store (first start)."""
         if self.store.count_articles() > 0 or not self.settings.seed_dir.exists():
             return None
+        from qa.ingest.readers import read_paths
+
         report = self.ingestor.ingest(read_paths([self.settings.seed_dir]))
         log.info("seeded %d articles from %s", len(report.added), self.settings.seed_dir)
         return report

@@ -38,12 +38,16 @@ def chunk_article(article: Article, size: int = 1000, overlap: int = 150) -> lis
     text = article.text
     pieces = _splitter(size, overlap).split_text(text)
     chunks: list[Chunk] = []
+    overlap = min(overlap, size // 2)
     for piece in pieces:
-        # Overlap means a piece may start before the previous one ended: search from the
-        # previous start, not its end, and fall back to a full search if the text repeats oddly.
-        prev_start = chunks[-1].start if chunks else 0
-        start = text.find(piece, prev_start)
-        if start < 0:
+        # Pieces come in text order and overlap the previous one by at most `overlap` chars, so
+        # the next occurrence after that point is the right one even when the text repeats.
+        if chunks:
+            prev = chunks[-1]
+            start = text.find(piece, max(prev.start + 1, prev.end - overlap - 1))
+            if start < 0:
+                start = text.find(piece, prev.start + 1)
+        else:
             start = text.find(piece)
         if start < 0:  # cannot happen with strip-only splitting; guard the invariant anyway
             raise AssertionError(f"chunk of {article.id} is not a span of its text")
