@@ -18,7 +18,10 @@ from qa.config import get_settings
 from qa.errors import NotFound, QAError
 from qa.models import SearchFilters
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cited answers over news articles.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Cited answers, summaries and briefings over news articles.",
+)
 articles_app = typer.Typer(no_args_is_help=True, help="List, show or delete stored articles.")
 app.add_typer(articles_app, name="articles")
 
@@ -275,23 +278,10 @@ def serve(
 def main() -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit, not a traceback."""
     try:
-        code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
+        app()  # click handles usage errors itself (exit 2 with a usage line)
     except QAError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(2)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-
-
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Getting articles in: readers for each input format, scraped-page splitting, chunking, the pipeline."""
