@@ -76,7 +76,12 @@ class AnswerService:
         except EngineError as exc:
             if self.fallback is None:
                 raise
-            log.warning("engine %s failed (%s); falling back to %s", self.engine.name, exc, self.fallback.name)
+            log.warning(
+                "engine %s failed (%s); falling back to %s",
+                self.engine.name,
+                exc,
+                self.fallback.name,
+            )
             draft = draft_with(self.fallback)
             draft.notes.append(f"{self.engine.name} engine failed ({exc}); answered by {self.fallback.name}")
             return draft, self.fallback
@@ -151,8 +156,12 @@ class AnswerService:
         clock.mark("retrieval")
         sources = number_sources(hits)
         if not sources:
-            return self._finish(Draft(abstained=True, engine=self.engine.name), self.engine, "summarize", sources, clock)
+            return self._finish(
+                Draft(abstained=True, engine=self.engine.name),
+                self.engine,
+                "summarize",
+                sources,
+                clock,
+            )
         draft, engine = self._run("summarize", sources, "summarize", query)
         return self._finish(draft, engine, "summarize", sources, clock)
-
-

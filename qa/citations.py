@@ -114,8 +114,14 @@ def verify(
                 a = src.hit.article
                 citations.append(
                     Citation(
-                        n=numbering[key], article_id=a.id, chunk_id=src.hit.chunk.id, title=a.title,
-                        source=a.source, url=a.url, published=a.published, quote=quote,
+                        n=numbering[key],
+                        article_id=a.id,
+                        chunk_id=src.hit.chunk.id,
+                        title=a.title,
+                        source=a.source,
+                        url=a.url,
+                        published=a.published,
+                        quote=quote,
                     )
                 )
             marks.append(f"[{numbering[key]}]")

@@ -19,7 +19,9 @@ from qa.errors import NotFound, QAError
 from qa.models import SearchFilters
 
 app = typer.Typer(
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
     help="Cited answers, summaries and briefings over news articles.",
 )
 articles_app = typer.Typer(no_args_is_help=True, help="List, show or delete stored articles.")
@@ -166,7 +168,11 @@ def articles_show(article_id: str, as_json: JsonOpt = False) -> None:
         _print_json(detail)
         return
     out.print(f"[bold]{detail.title}[/]")
-    meta = [detail.source or "unknown outlet", str(detail.published or "undated"), ", ".join(detail.authors)]
+    meta = [
+        detail.source or "unknown outlet",
+        str(detail.published or "undated"),
+        ", ".join(detail.authors),
+    ]
     out.print(" · ".join(m for m in meta if m), style="dim")
     if detail.url:
         out.print(detail.url, style="dim")

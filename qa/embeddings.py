@@ -132,7 +132,10 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
-                h = int.from_bytes(hashlib.blake2b(word.strip(".,;:!?\"'()").encode(), digest_size=4).digest(), "big")
+                h = int.from_bytes(
+                    hashlib.blake2b(word.strip(".,;:!?\"'()").encode(), digest_size=4).digest(),
+                    "big",
+                )
                 out[row, h % self.dim] += 1.0
             out[row, 0] += 1e-3  # never an all-zero vector
         return _normalise(out)
@@ -170,7 +173,8 @@ class CachedEmbedder:
                 for lo in range(0, len(lookup), 500):
                     part = lookup[lo : lo + 500]
                     rows = self._db.execute(
-                        f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
+                        f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})",
+                        part,
                     ).fetchall()
                     for k, blob in rows:
                         found[bytes(k)] = np.frombuffer(blob, dtype=np.float32)
@@ -200,6 +204,8 @@ class CachedEmbedder:
 
 def get_embedder(settings: Settings) -> Embedder:
     inner = MiniLMEmbedder(
-        batch_size=settings.embed_batch_size, threads=settings.embed_threads, max_tokens=settings.embed_max_tokens
+        batch_size=settings.embed_batch_size,
+        threads=settings.embed_threads,
+        max_tokens=settings.embed_max_tokens,
     )
     return CachedEmbedder(inner, settings.data_dir / "embeddings-cache.sqlite")

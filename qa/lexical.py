@@ -24,13 +24,100 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN)
 
 
+# Irregular verb forms the stemmer cannot join to their base ("drove"/"driven" -> "drive").
+_IRREGULAR = {
+    form: base
+    for base, forms in {
+        "arise": "arose arisen",
+        "be": "was were been",
+        "beat": "beaten",
+        "become": "became",
+        "begin": "began begun",
+        "break": "broke broken",
+        "bring": "brought",
+        "build": "built",
+        "buy": "bought",
+        "catch": "caught",
+        "choose": "chose chosen",
+        "come": "came",
+        "cut": "cut",
+        "deal": "dealt",
+        "do": "did done",
+        "draw": "drew drawn",
+        "drive": "drove driven",
+        "eat": "ate eaten",
+        "fall": "fell fallen",
+        "feel": "felt",
+        "fight": "fought",
+        "find": "found",
+        "flee": "fled",
+        "fly": "flew flown",
+        "forbid": "forbade forbidden",
+        "freeze": "froze frozen",
+        "get": "got gotten",
+        "give": "gave given",
+        "go": "went gone",
+        "grow": "grew grown",
+        "hang": "hung",
+        "have": "had",
+        "hear": "heard",
+        "hide": "hid hidden",
+        "hit": "hit",
+        "hold": "held",
+        "keep": "kept",
+        "know": "knew known",
+        "lay": "laid",
+        "lead": "led",
+        "leave": "left",
+        "lend": "lent",
+        "lose": "lost",
+        "make": "made",
+        "mean": "meant",
+        "meet": "met",
+        "pay": "paid",
+        "ride": "rode ridden",
+        "rise": "rose risen",
+        "run": "ran",
+        "say": "said",
+        "see": "saw seen",
+        "seek": "sought",
+        "sell": "sold",
+        "send": "sent",
+        "shake": "shook shaken",
+        "shoot": "shot",
+        "sing": "sang sung",
+        "sink": "sank sunk",
+        "sit": "sat",
+        "speak": "spoke spoken",
+        "spend": "spent",
+        "stand": "stood",
+        "steal": "stole stolen",
+        "strike": "struck stricken",
+        "swear": "swore sworn",
+        "take": "took taken",
+        "teach": "taught",
+        "tear": "tore torn",
+        "tell": "told",
+        "think": "thought",
+        "throw": "threw thrown",
+        "understand": "understood",
+        "wake": "woke woken",
+        "wear": "wore worn",
+        "win": "won",
+        "withdraw": "withdrew withdrawn",
+        "write": "wrote written",
+    }.items()
+    for form in forms.split()
+}
+
+
 @lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
 def tokenize(text: str) -> list[str]:
-    words = [w.replace(",", "") for w in _TOKEN.findall(text.lower())]
+    words = [_IRREGULAR.get(w, w).replace(",", "") for w in _TOKEN.findall(text.lower())]
     return _stemmer().stemWords([w for w in words if w not in _STOPWORDS])
 
 
@@ -70,14 +157,15 @@ class LexicalIndex:
             ids = store.chunk_ids()
             missing = [i for i in ids if i not in self._known]
             for rec in store.iter_chunks(missing):
-                self._known[rec.chunk.id] = (rec, tokenize(embedding_text(rec.title, rec.chunk.text)))
+                self._known[rec.chunk.id] = (
+                    rec,
+                    tokenize(embedding_text(rec.title, rec.chunk.text)),
+                )
             present = set(ids)
             for gone in [i for i in self._known if i not in present]:
                 del self._known[gone]
             visible = [
-                (rec, toks)
-                for rec, toks in self._known.values()
-                if versions.get(rec.chunk.article_id) == rec.version
+                (rec, toks) for rec, toks in self._known.values() if versions.get(rec.chunk.article_id) == rec.version
             ]
             self._records = [rec for rec, _ in visible]
             self._bm25 = None
@@ -88,9 +176,7 @@ class LexicalIndex:
                 self._bm25 = bm25
             self._revision = rev
 
-    def search(
-        self, query: str, n: int, filters: SearchFilters | None = None
-    ) -> list[tuple[ChunkRecord, float]]:
+    def search(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[ChunkRecord, float]]:
         bm25, records = self._bm25, self._records
         if bm25 is None or not records or n <= 0:
             return []
@@ -105,11 +191,7 @@ class LexicalIndex:
                 return []
         k = min(n, len(records))
         docs, scores = bm25.retrieve([q], k=k, show_progress=False, weight_mask=mask, n_threads=1)
-        return [
-            (records[int(i)], float(s))
-            for i, s in zip(docs[0], scores[0], strict=True)
-            if s > 0
-        ]
+        return [(records[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def __len__(self) -> int:
         return len(self._records)

@@ -131,7 +131,11 @@ class ArticleMeta(BaseModel):
     @classmethod
     def of(cls, a: Article) -> ArticleMeta:
         return cls(
-            id=a.id, title=a.title, url=a.url, source=a.source, published=a.published,
+            id=a.id,
+            title=a.title,
+            url=a.url,
+            source=a.source,
+            published=a.published,
             authors=list(a.authors),
         )
 

@@ -22,7 +22,13 @@ class IngestResult(BaseModel):
 
     @classmethod
     def of(cls, r: IngestReport) -> IngestResult:
-        return cls(added=r.added, updated=r.updated, unchanged=r.unchanged, chunks=r.chunks, errors=r.errors)
+        return cls(
+            added=r.added,
+            updated=r.updated,
+            unchanged=r.unchanged,
+            chunks=r.chunks,
+            errors=r.errors,
+        )
 
 
 class ArticleOut(BaseModel):
@@ -36,7 +42,12 @@ class ArticleOut(BaseModel):
     @classmethod
     def of(cls, a: ArticleMeta | Article) -> ArticleOut:
         return cls(
-            id=a.id, title=a.title, url=a.url, source=a.source, published=a.published, authors=a.authors
+            id=a.id,
+            title=a.title,
+            url=a.url,
+            source=a.source,
+            published=a.published,
+            authors=a.authors,
         )
 
 
@@ -100,7 +111,7 @@ class Filters(BaseModel):
         return self
 
     def to_search(self) -> SearchFilters:
-        return SearchFilters(source=self.source, since=self.since, until=self.until)  # type: ignore[arg-type]
+        return SearchFilters(source=self.source, since=self.since, until=self.until)
 
 
 class AskRequest(BaseModel):

@@ -11,9 +11,9 @@ from functools import cached_property
 
 from qa.answering import AnswerService
 from qa.config import Settings
+from qa.embeddings import Embedder, get_embedder
 from qa.engines.base import Engine
 from qa.errors import InvalidInput
-from qa.embeddings import Embedder, get_embedder
 from qa.ingest.pipeline import Ingestor
 from qa.models import IngestReport
 from qa.retrieval import Retriever
@@ -31,12 +31,19 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Services:
-        return cls(settings=settings, store=open_store(settings), embedder=embedder or get_embedder(settings))
+        return cls(
+            settings=settings,
+            store=open_store(settings),
+            embedder=embedder or get_embedder(settings),
+        )
 
     @cached_property
     def retriever(self) -> Retriever:
         return Retriever(
-            self.store, self.embedder, candidates=self.settings.candidates, rrf_k=self.settings.rrf_k
+            self.store,
+            self.embedder,
+            candidates=self.settings.candidates,
+            rrf_k=self.settings.rrf_k,
         )
 
     @cached_property
@@ -70,9 +77,7 @@ class Services:
     @cached_property
     def answers(self) -> AnswerService:
         fallback = self.extractive if self.engine is not self.extractive else None
-        return AnswerService(
-            self.store, self.retriever, self.engine, fallback, default_k=self.settings.default_k
-        )
+        return AnswerService(self.store, self.retriever, self.engine, fallback, default_k=self.settings.default_k)
 
     def seed_if_empty(self) -> IngestReport | None:
         """Load the bundled sample articles into an empty store (first start)."""

@@ -11,10 +11,57 @@ _WS = re.compile(r"\s+")
 # unless the period belongs to a common abbreviation, an initial or a number.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+|$)")
 _ABBREV = {
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "sgt", "capt", "gov", "sen", "rep",
-    "st", "jr", "sr", "inc", "corp", "co", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e",
-    "a.m", "p.m", "ft", "mt", "fig", "est", "approx", "dept", "univ", "assn", "bros",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "gen",
+    "lt",
+    "col",
+    "sgt",
+    "capt",
+    "gov",
+    "sen",
+    "rep",
+    "st",
+    "jr",
+    "sr",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
+    "no",
+    "vs",
+    "etc",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "u.s",
+    "u.k",
+    "u.n",
+    "e.g",
+    "i.e",
+    "a.m",
+    "p.m",
+    "ft",
+    "mt",
+    "fig",
+    "est",
+    "approx",
+    "dept",
+    "univ",
+    "assn",
+    "bros",
 }
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -35,9 +82,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         for m in _END.finditer(text, ls, le):
             word = text[max(ls, m.start() - 12) : m.start()].split()
             prev = word[-1].lower() if word else ""
-            if m.group().startswith(".") and (
-                prev.strip("(\"'“") in _ABBREV or (len(prev) == 1 and prev.isalpha())
-            ):
+            if m.group().startswith(".") and (prev.strip("(\"'“") in _ABBREV or (len(prev) == 1 and prev.isalpha())):
                 continue
             _add(text, spans, seg_start, m.end())
             seg_start = m.end()

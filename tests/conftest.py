@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
-from qa.embeddings import Embedder, HashingEmbedder
+from qa.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
 from qa.testing.chroma_server import ChromaServer, start_chroma_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -20,6 +20,12 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
     server = start_chroma_server(tmp_path_factory.mktemp("chroma-server"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Embedder:
+    """The real offline embedder, loaded once per test session."""
+    return MiniLMEmbedder()
 
 
 @pytest.fixture

@@ -13,14 +13,33 @@ from qa.models import Article, SearchFilters
 from qa.services import Services
 
 ARTICLES = [
-    Article(id="drones", title="Russia launches record drone barrage", source="AP", published=date(2025, 7, 1),
-            text="Russia launched 5,438 drones at Ukraine in June, a monthly record. Air defences downed most."),
-    Article(id="korea", title="Kim mourns soldiers killed in Kursk", source="Boston Globe", published=date(2025, 7, 2),
-            text="North Korea sent some 12,000 troops to the Kursk region. Kim placed his hands on a coffin."),
-    Article(id="munitions", title="Pentagon halts munitions shipments", source="Politico", published=date(2025, 7, 3),
-            text="The Pentagon halted shipments of air defense missiles to Ukraine after a stockpile review."),
-    Article(id="undated", title="Bakery wins award", source="AP",
-            text="A small bakery in Vermont won a national award for its sourdough bread."),
+    Article(
+        id="drones",
+        title="Russia launches record drone barrage",
+        source="AP",
+        published=date(2025, 7, 1),
+        text="Russia launched 5,438 drones at Ukraine in June, a monthly record. Air defences downed most.",
+    ),
+    Article(
+        id="korea",
+        title="Kim mourns soldiers killed in Kursk",
+        source="Boston Globe",
+        published=date(2025, 7, 2),
+        text="North Korea sent some 12,000 troops to the Kursk region. Kim placed his hands on a coffin.",
+    ),
+    Article(
+        id="munitions",
+        title="Pentagon halts munitions shipments",
+        source="Politico",
+        published=date(2025, 7, 3),
+        text="The Pentagon halted shipments of air defense missiles to Ukraine after a stockpile review.",
+    ),
+    Article(
+        id="undated",
+        title="Bakery wins award",
+        source="AP",
+        text="A small bakery in Vermont won a national award for its sourdough bread.",
+    ),
 ]
 
 
@@ -95,7 +114,10 @@ def test_lexical_index_follows_other_processes_and_restarts(services: Services, 
 
 def test_bad_items_are_reported_and_the_rest_go_in(services: Services) -> None:
     report = services.ingestor.ingest(
-        [ArticleError("invalid JSON", "feed.jsonl:3"), Article(id="ok", title="Fine", text="A fine article.")]
+        [
+            ArticleError("invalid JSON", "feed.jsonl:3"),
+            Article(id="ok", title="Fine", text="A fine article."),
+        ]
     )
     assert report.added == ["ok"]
     assert report.errors == ["feed.jsonl:3: invalid JSON"]

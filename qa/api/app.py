@@ -39,7 +39,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Ask questions about stored news articles and get short answers whose every "
         "sentence cites the passage it came from — or an honest abstention.",
         lifespan=lifespan,
-        responses={422: {"model": ErrorOut, "description": "Invalid input; the message says what is wrong."}},
+        responses={
+            422: {
+                "model": ErrorOut,
+                "description": "Invalid input; the message says what is wrong.",
+            }
+        },
     )
     errors.install(app)
 

@@ -1,4 +1,4 @@
-"""One JSON error shape for every failure: ``{"error": {type, message, details?}, "request_id"}``."""
+"""One JSON error shape for all failures: ``{"error": {type, message, details?}, "request_id"}``."""
 
 from __future__ import annotations
 
@@ -15,13 +15,24 @@ from qa.schemas import ErrorBody, ErrorOut
 
 log = logging.getLogger("qa.api")
 
-_TYPES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-          413: "too_large", 422: "invalid_input", 429: "rate_limited", 502: "engine_error",
-          503: "unavailable"}
+_TYPES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "invalid_input",
+    429: "rate_limited",
+    502: "engine_error",
+    503: "unavailable",
+}
 
 
 def error_response(
-    request: Request, status: int, message: str, details: list[dict[str, Any]] | None = None,
+    request: Request,
+    status: int,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorOut(
@@ -45,16 +56,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": _location(tuple(e.get("loc", ()))), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
+        details = [{"field": _location(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         return error_response(request, 422, f"invalid request: {summary}", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(request, exc.status_code, str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(request, exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -46,8 +46,14 @@ _KINDS: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"\b(?:in|at|near|from|of|to)\s+(?:the\s+)?[A-Z][a-z]+|\b(?:miles|kilometers|km)\b"),
 }
 _ASKS = [
-    ("number", re.compile(r"^\s*(how (many|much|far|long|old|big|large)|what (percentage|share|number|amount|"
-                          r"proportion|total)|what is the (number|total|amount|cost|price))\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"^\s*(how (many|much|far|long|old|big|large)|what (percentage|share|number|amount|"
+            r"proportion|total)|what is the (number|total|amount|cost|price))\b",
+            re.I,
+        ),
+    ),
     ("date", re.compile(r"^\s*(when|what (year|day|date|time|month))\b", re.I)),
     ("person", re.compile(r"^\s*(who|whom|whose)\b", re.I)),
     ("place", re.compile(r"^\s*(where|in what (city|country|region|place))\b", re.I)),
@@ -80,9 +86,7 @@ def roles_swapped(question: str, sentence: str) -> bool:
         return False
     low = sentence.lower()
     subj_at = low.find(subj)
-    verb_at = next(
-        (w.start() for w in re.finditer(r"[a-z]+", low) if tokenize(w.group()) == verb), -1
-    )
+    verb_at = next((w.start() for w in re.finditer(r"[a-z]+", low) if tokenize(w.group()) == verb), -1)
     return subj_at >= 0 and verb_at >= 0 and subj_at > verb_at
 
 
@@ -182,18 +186,21 @@ class ExtractiveEngine:
         rank_prior = np.array([1.0 / c.rank for c in cands])
         score = 0.5 * sims + 0.4 * coverage + 0.15 * fits + 0.05 * rank_prior
 
-        order = sorted(range(len(cands)), key=lambda i: (-score[i], cands[i].order))
+        # Only sentences holding the asked-for kind of thing are eligible to answer.
+        order = [i for i in sorted(range(len(cands)), key=lambda i: (-score[i], cands[i].order)) if fits[i]]
+        if not order:
+            return []
         best = order[0]
         # A long sentence dilutes its embedding, so full coverage of the question's specific terms
         # stands in for closeness of meaning.
         close = sims[best] >= self.min_similarity or coverage[best] >= 0.95
-        if coverage[best] < self.min_coverage or not close or not fits[best]:
+        if coverage[best] < self.min_coverage or not close:
             return []
         chosen = [best]
         for i in order[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            good = score[i] >= 0.85 * score[best] and coverage[i] >= self.min_coverage and fits[i]
+            good = score[i] >= 0.85 * score[best] and coverage[i] >= self.min_coverage
             if good and max(float(vecs[1 + i] @ vecs[1 + j]) for j in chosen) < self.redundancy:
                 chosen.append(i)
         return [cands[i] for i in chosen]
@@ -217,7 +224,7 @@ class ExtractiveEngine:
             relevance = 0.5 * relevance + 0.5 * (sv @ q)
         # News puts what matters first: a prior that decays with the sentence's place in its
         # article; and a sentence leaning on an earlier one ("This helped...") reads badly alone.
-        first_of: dict[int, int] = {}
+        first_of: dict[str, int] = {}
         position = []
         for c in cands:
             position.append(first_of.setdefault(c.source.hit.article.id, 0))
@@ -248,8 +255,6 @@ class ExtractiveEngine:
         if not chosen:
             return Draft(abstained=True, engine=self.name)
         return Draft(
-            sentences=[
-                DraftSentence(text=c.text, cites=[c.source.n], quotes={c.source.n: c.text}) for c in chosen
-            ],
+            sentences=[DraftSentence(text=c.text, cites=[c.source.n], quotes={c.source.n: c.text}) for c in chosen],
             engine=self.name,
         )

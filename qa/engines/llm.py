@@ -148,8 +148,11 @@ class LLMEngine:
             repair = [
                 *messages,
                 {"role": "assistant", "content": raw[:4000]},
-                {"role": "user", "content": f"That reply was not valid ({_short(exc)}). "
-                 "Reply again with only the JSON object in the required form."},
+                {
+                    "role": "user",
+                    "content": f"That reply was not valid ({_short(exc)}). "
+                    "Reply again with only the JSON object in the required form.",
+                },
             ]
             raw2 = self._content(self._create(repair))
             try:

@@ -13,7 +13,15 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from qa.models import Article, Chunk, short_hash
 
 # Paragraphs, then lines, then sentence ends, then clause punctuation, then words.
-_SEPARATORS = ["\n\n", "\n", r"(?<=[.!?…][\"'”’)\]])\s+", r"(?<=[.!?…])\s+", r"(?<=[;:,])\s+", " ", ""]
+_SEPARATORS = [
+    "\n\n",
+    "\n",
+    r"(?<=[.!?…][\"'”’)\]])\s+",
+    r"(?<=[.!?…])\s+",
+    r"(?<=[;:,])\s+",
+    " ",
+    "",
+]
 
 
 @lru_cache(maxsize=8)

@@ -30,13 +30,39 @@ _RELATED = re.compile(r"^related (?:articles|stories|news)$", re.I)
 
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 _RELATIVE = re.compile(r"^(?:(an?|\d+)\s+(second|minute|hour|day|week)s?\s+ago|yesterday|just now)$", re.I)
-_MONTHS = "january february march april may june july august september october november december".split()
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _ABS_DATE = re.compile(
     r"^(?:(?P<iso>\d{4}-\d{2}-\d{2})|(?P<mon>[A-Z][a-z]{2,8})\.? (?P<day>\d{1,2}), (?P<year>\d{4})"
     r"|(?P<us>\d{1,2}/\d{1,2}/\d{4}))(?:,? (?P<time>\d{1,2}:\d{2}\s*[AP]M)(?: (?P<tz>[A-Z]{2,4}))?)?$"
 )
-_TZ = {"UTC": 0, "GMT": 0, "EDT": -4, "EST": -5, "CDT": -5, "CST": -6, "MDT": -6, "MST": -7,
-       "PDT": -7, "PST": -8, "BST": 1, "CET": 1, "CEST": 2}
+_TZ = {
+    "UTC": 0,
+    "GMT": 0,
+    "EDT": -4,
+    "EST": -5,
+    "CDT": -5,
+    "CST": -6,
+    "MDT": -6,
+    "MST": -7,
+    "PDT": -7,
+    "PST": -8,
+    "BST": 1,
+    "CET": 1,
+    "CEST": 2,
+}
 
 # Inline furniture inside a body.
 _SENT_END = r"(?<=[.!?\"'”’])"
@@ -46,7 +72,8 @@ _CREDIT = (
     r"|Bloomberg|Xinhua|Anadolu|[A-Z][\w.]+ [A-Z][\w.]+/(?:AP|AFP|Reuters|EPA))"
 )
 _GALLERY = re.compile(  # "5 <caption> <credit> 5 <caption> <credit>" (a numbered photo gallery)
-    rf"{_SENT_END}\s+(\d{{1,2}}) (?:[A-Z\"'‘“].*?{_SENT_END}\s+{_CREDIT}(?: \1)??(?=\s))+?(?:\s+\1 [A-Z\"'‘“].*?{_SENT_END}\s+{_CREDIT})?(?=\s+[A-Z\"'‘“]|\s*$)"
+    rf"{_SENT_END}\s+(\d{{1,2}}) (?:[A-Z\"'‘“].*?{_SENT_END}\s+{_CREDIT}(?: \1)??(?=\s))+?"
+    rf"(?:\s+\1 [A-Z\"'‘“].*?{_SENT_END}\s+{_CREDIT})?(?=\s+[A-Z\"'‘“]|\s*$)"
 )
 _PIPE_CAPTION = re.compile(rf"(?:^|{_SENT_END}\s+)[^.!?|]*[.!?]\s*\|\s*{_CREDIT}(?=\s|$)")
 _INLINE_CREDIT = re.compile(rf"{_SENT_END}\s+(?:{_CREDIT})(?=\s+[A-Z\"'‘“])")
@@ -152,10 +179,8 @@ def clean_body(text: str, art: PageArticle) -> str:
             art.published = when
         head = text[: m.start()]
         # What precedes a byline run is header matter (dek, photo caption); drop it if it holds a credit.
-        if _PIPE_CAPTION.search(head) or re.search(_CREDIT, head):
-            text = text[m.end() :]
-        else:
-            text = head + " " + text[m.end() :]
+        is_header = _PIPE_CAPTION.search(head) or re.search(_CREDIT, head)
+        text = text[m.end() :] if is_header else head + " " + text[m.end() :]
     for _ in range(3):  # galleries can nest a caption right after a credit
         text = _GALLERY.sub("", text)
     text = _PIPE_CAPTION.sub("", text)

@@ -47,9 +47,7 @@ class Ingestor:
         self.max_article_chars = max_article_chars
         self.embed_batch_chunks = embed_batch_chunks
 
-    def ingest(
-        self, items: Iterable[Article | ArticleError], progress: Progress | None = None
-    ) -> IngestReport:
+    def ingest(self, items: Iterable[Article | ArticleError], progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
         with self._write_lock:
             versions = dict(self.store.article_versions())

@@ -23,13 +23,33 @@ SUFFIXES = (".json", ".jsonl", ".jsonl.gz", ".json.gz", ".txt", ".html", ".htm")
 
 # Field names seen in feeds and exports, mapped to ours.
 _ALIASES = {
-    "headline": "title", "name": "title", "body": "text", "content": "text", "article": "text",
-    "date": "published", "published_at": "published", "publishedAt": "published", "pubDate": "published",
-    "datePublished": "published", "author": "authors", "byline": "authors", "outlet": "source",
-    "site": "source", "publisher": "source", "sitename": "source", "link": "url",
+    "headline": "title",
+    "name": "title",
+    "body": "text",
+    "content": "text",
+    "article": "text",
+    "date": "published",
+    "published_at": "published",
+    "publishedAt": "published",
+    "pubDate": "published",
+    "datePublished": "published",
+    "author": "authors",
+    "byline": "authors",
+    "outlet": "source",
+    "site": "source",
+    "publisher": "source",
+    "sitename": "source",
+    "link": "url",
 }
-_FIELD_WORDS = {"title": "title", "text": "text", "published": "date", "id": "id", "url": "url",
-                "source": "source", "authors": "authors"}
+_FIELD_WORDS = {
+    "title": "title",
+    "text": "text",
+    "published": "date",
+    "id": "id",
+    "url": "url",
+    "source": "source",
+    "authors": "authors",
+}
 
 
 def _suffix(name: str) -> str:
@@ -40,7 +60,9 @@ def _suffix(name: str) -> str:
 def parse_article_obj(obj: Any, where: str) -> Item:
     if not isinstance(obj, dict):
         return ArticleError(f"expected an article object, got {type(obj).__name__}", where)
-    data = {_ALIASES.get(k, k): v for k, v in obj.items() if k not in _ALIASES or _ALIASES[k] not in obj}
+    data: dict[str, Any] = {
+        _ALIASES.get(str(k), str(k)): v for k, v in obj.items() if k not in _ALIASES or _ALIASES[k] not in obj
+    }
     if isinstance(data.get("source"), dict):  # e.g. {"source": {"name": "Reuters"}}
         data["source"] = data["source"].get("name")
     try:
@@ -147,8 +169,13 @@ def _txt(data: bytes, label: str) -> Iterator[Item]:
             yield ArticleError("no article found on the page", label)
         for i, a in enumerate(found):
             yield parse_article_obj(
-                {"title": a.title, "text": a.text, "source": a.source, "authors": a.authors,
-                 "published": a.published},
+                {
+                    "title": a.title,
+                    "text": a.text,
+                    "source": a.source,
+                    "authors": a.authors,
+                    "published": a.published,
+                },
                 f"{label}[{i}]",
             )
         return
@@ -167,18 +194,24 @@ def _html(data: bytes, label: str) -> Iterator[Item]:
         yield text
         return
     try:
-        doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, as_dict=True)
+        extracted = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, as_dict=True)
     except Exception as exc:  # trafilatura raises a variety on broken markup
         yield ArticleError(f"could not parse HTML ({exc})", label)
         return
-    if not doc or not (doc.get("text") or "").strip():
+    doc: dict[str, Any] = extracted if isinstance(extracted, dict) else {}
+    if not (doc.get("text") or "").strip():
         yield ArticleError("no article text found in the HTML", label)
         return
     authors = [a.strip() for a in (doc.get("author") or "").split(";") if a.strip()]
     yield parse_article_obj(
-        {"title": doc.get("title"), "text": doc.get("text"), "url": doc.get("url"),
-         "source": doc.get("sitename") or doc.get("hostname"), "published": doc.get("date"),
-         "authors": authors},
+        {
+            "title": doc.get("title"),
+            "text": doc.get("text"),
+            "url": doc.get("url"),
+            "source": doc.get("sitename") or doc.get("hostname"),
+            "published": doc.get("date"),
+            "authors": authors,
+        },
         label,
     )
 

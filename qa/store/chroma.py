@@ -27,7 +27,7 @@ from qa.models import Article, ArticleMeta, Chunk, SearchFilters
 from qa.store.protocol import ChunkRecord
 
 _PAGE = 5000
-_PLACEHOLDER = [0.0]
+_PLACEHOLDER = np.zeros((1, 1), dtype=np.float32)  # articles and meta need no real vectors
 
 
 def day_number(d: date | None) -> int | None:
@@ -107,12 +107,8 @@ class ChromaStore:
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine", "ef_search": 128}},
             )
-            self._articles: Collection = client.get_or_create_collection(
-                f"{prefix}_articles", embedding_function=None
-            )
-            self._meta: Collection = client.get_or_create_collection(
-                f"{prefix}_meta", embedding_function=None
-            )
+            self._articles: Collection = client.get_or_create_collection(f"{prefix}_articles", embedding_function=None)
+            self._meta: Collection = client.get_or_create_collection(f"{prefix}_meta", embedding_function=None)
         except Exception as exc:  # chromadb raises many kinds; the user needs one message
             raise StoreUnavailable(f"cannot open the Chroma store ({name}): {exc}") from exc
         self._versions: tuple[str, dict[str, str]] | None = None
@@ -152,12 +148,13 @@ class ChromaStore:
             # 2. commit point: the article record names the version readers may see
             self._articles.upsert(
                 ids=[article.id],
-                embeddings=[_PLACEHOLDER],
+                embeddings=_PLACEHOLDER,
                 documents=[article.text],
                 metadatas=[_article_metadata(article, len(chunks))],
             )
             # 3. the previous version's chunks are garbage now
-            self._chunks.delete(where={"$and": [{"article_id": article.id}, {"version": {"$ne": version}}]})
+            stale: Any = {"$and": [{"article_id": article.id}, {"version": {"$ne": version}}]}
+            self._chunks.delete(where=stale)
             self._bump()
 
     def delete_article(self, article_id: str) -> bool:
@@ -191,7 +188,7 @@ class ChromaStore:
             return len(orphans)
 
     def _bump(self) -> None:
-        self._meta.upsert(ids=["revision"], embeddings=[_PLACEHOLDER], documents=[uuid.uuid4().hex])
+        self._meta.upsert(ids=["revision"], embeddings=_PLACEHOLDER, documents=[uuid.uuid4().hex])
         self._versions = None
 
     # -- reads --------------------------------------------------------------------------------
@@ -239,9 +236,7 @@ class ChromaStore:
         metas: list[ArticleMeta] = []
         page_offset = 0
         while True:
-            page = self._articles.get(
-                where=_where(filters), include=["metadatas"], limit=_PAGE, offset=page_offset
-            )
+            page = self._articles.get(where=_where(filters), include=["metadatas"], limit=_PAGE, offset=page_offset)
             metas += [_meta_of(aid, dict(m)) for aid, m in zip(page["ids"], page["metadatas"] or [], strict=True)]
             if len(page["ids"]) < _PAGE:
                 break
@@ -264,7 +259,7 @@ class ChromaStore:
             return []
         versions = self.article_versions()
         res = self._chunks.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
             n_results=n,
             where=_where(filters),
             include=["documents", "metadatas", "distances"],

@@ -40,9 +40,9 @@ def test_ids_are_deterministic_and_versioned() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.text(
-        alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=3000
-    ).filter(lambda s: s.strip()),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=3000).filter(
+        lambda s: s.strip()
+    ),
     st.integers(min_value=100, max_value=800),
     st.integers(min_value=0, max_value=200),
 )

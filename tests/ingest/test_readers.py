@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,13 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 EDT = timezone(timedelta(hours=-4))
 
-A = {"title": "Alpha", "text": "Alpha text.", "url": "https://x.test/a", "source": "X", "published": "2025-07-01"}
+A = {
+    "title": "Alpha",
+    "text": "Alpha text.",
+    "url": "https://x.test/a",
+    "source": "X",
+    "published": "2025-07-01",
+}
 B = {"title": "Beta", "text": "Beta text.", "id": "b-1", "authors": ["Ann"]}
 
 
@@ -37,7 +43,10 @@ def errors(xs: list[Article | ArticleError]) -> list[str]:
 
 def test_json_object_list_and_wrapper(tmp_path: Path) -> None:
     assert [a.title for a in ok(items(tmp_path, "one.json", json.dumps(A)))] == ["Alpha"]
-    assert [a.title for a in ok(items(tmp_path, "list.json", json.dumps([A, B])))] == ["Alpha", "Beta"]
+    assert [a.title for a in ok(items(tmp_path, "list.json", json.dumps([A, B])))] == [
+        "Alpha",
+        "Beta",
+    ]
     wrapped = ok(items(tmp_path, "w.json", json.dumps({"articles": [A, B]})))
     assert [a.id for a in wrapped] == [url_id("https://x.test/a"), "b-1"]
     assert wrapped[0].published == date(2025, 7, 1) and wrapped[1].authors == ["Ann"]
@@ -57,7 +66,10 @@ def test_jsonl_and_gz_with_a_bad_line(tmp_path: Path) -> None:
     [
         ({"text": "no title"}, "missing title"),
         ({"title": "T", "text": "   "}, "empty text"),
-        ({"title": "T", "text": "x", "published": "the day after never"}, "unparseable date 'the day after never'"),
+        (
+            {"title": "T", "text": "x", "published": "the day after never"},
+            "unparseable date 'the day after never'",
+        ),
         ({"title": "", "text": "x"}, "empty title"),
         (["not", "an", "object"], "expected an article object, got list"),
     ],
@@ -69,11 +81,23 @@ def test_bad_items_are_named_and_the_rest_read(tmp_path: Path, obj: object, mess
 
 
 def test_field_aliases(tmp_path: Path) -> None:
-    obj = {"headline": "H", "body": "B.", "publishedAt": "2025-07-01T10:00:00Z", "author": "Ann, Bob",
-           "source": {"name": "Wire"}, "link": "https://x.test/h"}
+    obj = {
+        "headline": "H",
+        "body": "B.",
+        "publishedAt": "2025-07-01T10:00:00Z",
+        "author": "Ann, Bob",
+        "source": {"name": "Wire"},
+        "link": "https://x.test/h",
+    }
     (a,) = ok(items(tmp_path, "a.json", json.dumps(obj)))
-    assert (a.title, a.text, a.source, a.authors, a.url) == ("H", "B.", "Wire", ["Ann", "Bob"], "https://x.test/h")
-    assert a.published == datetime(2025, 7, 1, 10, tzinfo=timezone.utc)
+    assert (a.title, a.text, a.source, a.authors, a.url) == (
+        "H",
+        "B.",
+        "Wire",
+        ["Ann", "Bob"],
+        "https://x.test/h",
+    )
+    assert a.published == datetime(2025, 7, 1, 10, tzinfo=UTC)
 
 
 def test_plain_txt_is_one_article(tmp_path: Path) -> None:
@@ -127,9 +151,23 @@ def test_not_utf8_json_is_an_error(tmp_path: Path) -> None:
 
 # -- the seed page and pages like it ----------------------------------------------------------
 
-FURNITURE = ["Hashtags", "Try Our AI Features", "Explore what", "Comments", "No comments yet", "Related Articles",
-             "Advertisement", "Getty Images", "minutes ago", "- New York Post", "With Post wires",
-             "write for the Associated Press", "07/01/2025", "By Paul McLeary", "Reuters At one point"]
+FURNITURE = [
+    "Hashtags",
+    "Try Our AI Features",
+    "Explore what",
+    "Comments",
+    "No comments yet",
+    "Related Articles",
+    "Advertisement",
+    "Getty Images",
+    "minutes ago",
+    "- New York Post",
+    "With Post wires",
+    "write for the Associated Press",
+    "07/01/2025",
+    "By Paul McLeary",
+    "Reuters At one point",
+]
 
 
 def test_seed_page_yields_its_four_articles() -> None:
@@ -137,10 +175,15 @@ def test_seed_page_yields_its_four_articles() -> None:
     assert errors(got) == []
     arts = ok(got)
     assert [(a.title, a.source) for a in arts] == [
-        ("Ukrainian drone hits a plant deep inside Russia after record Russian drone attacks in June",
-         "Associated Press"),
-        ("Kim Jong Un throws himself on coffin of North Korean soldier killed fighting for Russia in bizarre TV show",
-         "New York Post"),
+        (
+            "Ukrainian drone hits a plant deep inside Russia after record Russian drone attacks in June",
+            "Associated Press",
+        ),
+        (
+            "Kim Jong Un throws himself on coffin of North Korean soldier killed fighting for Russia in bizarre "
+            "TV show",
+            "New York Post",
+        ),
         ("Russia-Ukraine war comes home to North Korea", "Boston Globe"),
         ("Pentagon halting some promised munitions for Ukraine", "Politico"),
     ]
@@ -188,7 +231,10 @@ def test_relative_dates_without_an_anchor_stay_unknown() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.binary(max_size=400), suffix=st.sampled_from([".json", ".jsonl", ".jsonl.gz", ".txt", ".html"]))
+@given(
+    data=st.binary(max_size=400),
+    suffix=st.sampled_from([".json", ".jsonl", ".jsonl.gz", ".txt", ".html"]),
+)
 def test_no_bytes_crash_a_reader(data: bytes, suffix: str) -> None:
     for item in read_bytes(data, f"x{suffix}"):
         assert isinstance(item, Article | ArticleError)

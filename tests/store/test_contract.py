@@ -98,7 +98,10 @@ def test_list_articles_filters_sorts_pages(store: DocumentStore, hashing_embedde
     assert ids == ["a3", "a2", "a1", "a4"]  # newest first, undated last
     assert [m.id for m in store.list_articles(limit=2, offset=1)] == ["a2", "a1"]
     assert [m.id for m in store.list_articles(SearchFilters(source=["Outlet A"]))] == ["a3", "a1"]
-    assert [m.id for m in store.list_articles(SearchFilters(since=date(2025, 7, 2)))] == ["a3", "a2"]
+    assert [m.id for m in store.list_articles(SearchFilters(since=date(2025, 7, 2)))] == [
+        "a3",
+        "a2",
+    ]
 
 
 def test_revision_changes_on_every_write(store: DocumentStore, hashing_embedder: Embedder) -> None:

@@ -34,7 +34,10 @@ def _to_articles(items: list[ArticleIn], limit: int) -> list[Article]:
 @router.post("", response_model=IngestResult, summary="Add or update articles")
 def add_articles(
     services: ServicesDep,
-    body: Annotated[ArticleIn | list[ArticleIn] | ArticleBatch, Body(description="One article, a list, or {articles: [...]}")],
+    body: Annotated[
+        ArticleIn | list[ArticleIn] | ArticleBatch,
+        Body(description="One article, a list, or {articles: [...]}"),
+    ],
 ) -> IngestResult:
     items = body.articles if isinstance(body, ArticleBatch) else body if isinstance(body, list) else [body]
     articles = _to_articles(items, services.settings.max_batch_articles)

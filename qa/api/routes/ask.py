@@ -29,7 +29,10 @@ def _sse(event: str, data: object) -> str:
             "answer in this same shape (sentences that failed verification are not in it).",
             "content": {"text/event-stream": {}},
         },
-        502: {"model": ErrorOut, "description": "The LLM engine failed and no fallback could answer."},
+        502: {
+            "model": ErrorOut,
+            "description": "The LLM engine failed and no fallback could answer.",
+        },
     },
 )
 def ask(services: ServicesDep, req: AskRequest) -> AnswerOut | StreamingResponse:

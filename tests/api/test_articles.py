@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+NEW = {
+    "title": "Harbor bridge reopens",
+    "text": "The harbor bridge reopened on Friday after two years.",
+    "source": "Harbor Times",
+    "published": "2025-07-02",
+    "url": "https://harbor.test/bridge",
+}
+
+
+def test_health_after_seeding(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["articles"] == 4 and body["chunks"] > 4
+    assert body["engine"] == "extractive" and body["store"] == "chroma-embedded"
+    assert r.headers["x-request-id"]
+
+
+def test_add_one_list_or_wrapper_idempotently(client: TestClient) -> None:
+    r = client.post("/articles", json=NEW)
+    assert r.status_code == 200, r.text
+    (aid,) = r.json()["added"]
+    assert client.post("/articles", json=[NEW]).json()["unchanged"] == [aid]
+    changed = {**NEW, "text": NEW["text"] + " Traffic was light."}
+    r = client.post("/articles", json={"articles": [changed]})
+    assert r.json()["updated"] == [aid] and r.json()["chunks"] == 1
+    got = client.get(f"/articles/{aid}").json()
+    assert got["text"].endswith("Traffic was light.") and got["published"] == "2025-07-02"
+
+
+def test_invalid_batch_stores_nothing_and_says_why(client: TestClient) -> None:
+    before = client.get("/healthz").json()["articles"]
+    r = client.post("/articles", json=[NEW, {"title": "No text"}])
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["type"] == "invalid_input" and "text" in err["message"] and "Field required" in err["message"]
+    r = client.post("/articles", json=[NEW, {**NEW, "url": None, "published": "not a date"}])
+    assert r.status_code == 422 and "articles[1].published" in r.json()["error"]["message"]
+    assert client.get("/healthz").json()["articles"] == before
+    assert client.post("/articles", content=b"{broken", headers={"content-type": "application/json"}).status_code == 422
+
+
+def test_list_filter_and_page(client: TestClient) -> None:
+    client.post("/articles", json=NEW)
+    r = client.get("/articles", params={"source": "Harbor Times"}).json()
+    assert r["total"] == 1 and r["articles"][0]["title"] == NEW["title"]
+    r = client.get("/articles", params={"since": "2025-07-01", "until": "2025-07-01"}).json()
+    assert {a["source"] for a in r["articles"]} == {"New York Post", "Boston Globe", "Politico"}
+    page = client.get("/articles", params={"limit": 2, "offset": 1}).json()
+    assert page["total"] == 5 and len(page["articles"]) == 2
+    assert client.get("/articles", params={"since": "2025-08-01", "until": "2025-07-01"}).status_code == 422
+    assert client.get("/articles", params={"limit": 0}).status_code == 422
+
+
+def test_delete_removes_from_search(client: TestClient) -> None:
+    aid = client.post("/articles", json=NEW).json()["added"][0]
+    assert client.get("/search", params={"q": "harbor bridge reopened"}).json()["hits"][0]["article_id"] == aid
+    assert client.delete(f"/articles/{aid}").status_code == 204
+    hits = client.get("/search", params={"q": "harbor bridge reopened"}).json()["hits"]
+    assert aid not in {h["article_id"] for h in hits}
+    r = client.delete(f"/articles/{aid}")
+    assert r.status_code == 404 and r.json()["error"]["type"] == "not_found"
+    assert client.get(f"/articles/{aid}").status_code == 404
