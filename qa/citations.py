@@ -67,9 +67,12 @@ def best_quote(claim: str, passage: str, max_sentences: int = 2) -> tuple[str, f
     for i in range(len(spans)):
         for j in range(i, min(i + max_sentences, len(spans))):
             quote = passage[spans[i][0] : spans[j][1]]
+            if strip_markup(quote) != quote:  # never quote links or images, even verbatim ones
+                break
             score = support(claim, quote)
             # Prefer the shorter window on ties: a quote should be as precise as it can be.
-            if score > best_score + 1e-9:
+            tie = abs(score - best_score) <= 1e-9
+            if score > best_score + 1e-9 or (tie and len(quote) < len(best)):
                 best, best_score = quote, score
     return best, best_score
 
@@ -149,7 +152,7 @@ def _check_sentence(
         # An engine's own quote is used only if it is verbatim; otherwise the passage's
         # best-supporting sentences are quoted. Either way the support check below decides.
         quote = normalize_ws(sentence.quotes.get(n) or "")
-        if not quote or quote not in article:
+        if not quote or quote not in article or strip_markup(quote) != quote:
             quote = normalize_ws(best_quote(text, src.hit.chunk.text)[0])
         if not quote or quote not in article:
             return None
