@@ -1,0 +1,205 @@
+"""Benchmarks on the RealTime QA news set (../shared/bench/realtimeqa): ingest, retrieval, /ask.
+
+    python bench/run.py [--quick] [--json] [--no-ask]
+
+--quick: a fixed subset (about 60 articles: the gold articles of the first questions plus fixed
+distractors) on a cold store, in about a minute. Without it: the whole corpus, kept in
+bench/.cache/full so a re-run embeds nothing (embedding it the first time takes ~30 minutes).
+Prints one JSON object. Measurement only: nothing here tunes the code to these questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from qa.config import Settings  # noqa: E402
+from qa.embeddings import MiniLMEmbedder  # noqa: E402
+from qa.ingest.chunking import chunk_article, embedding_text  # noqa: E402
+from qa.ingest.readers import parse_article_obj  # noqa: E402
+from qa.models import Article  # noqa: E402
+from qa.services import Services  # noqa: E402
+from qa.testing.chroma_server import free_port  # noqa: E402
+
+DATA = REPO.parent / "shared" / "bench" / "realtimeqa"
+
+
+def load(data: Path) -> tuple[list[Article], list[dict[str, Any]]]:
+    articles = []
+    with gzip.open(data / "corpus.jsonl.gz", "rt", encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            item = parse_article_obj(json.loads(line), f"corpus:{n}")
+            if isinstance(item, Article):
+                articles.append(item)
+    questions = [json.loads(line) for line in (data / "questions.jsonl").read_text().splitlines() if line]
+    return articles, questions
+
+
+def quick_subset(
+    articles: list[Article], questions: list[dict[str, Any]], gold_budget: int = 48, distractors: int = 12
+) -> tuple[list[Article], list[dict[str, Any]]]:
+    by_id = {a.id: a for a in articles}
+    chosen: dict[str, Article] = {}
+    for q in questions:  # file order: fixed, not picked for difficulty
+        gold = [g for g in q["gold_articles"] if g in by_id]
+        new = [g for g in gold if g not in chosen]
+        # Questions with few gold articles let the budget cover more questions.
+        if len(gold) > 2 or len(chosen) + len(new) > gold_budget:
+            continue
+        chosen.update((g, by_id[g]) for g in gold)
+    for a in sorted(articles, key=lambda a: a.id):
+        if len(chosen) >= gold_budget + distractors:
+            break
+        chosen.setdefault(a.id, a)
+    subset = list(chosen.values())
+    answerable = [
+        q for q in questions
+        if any(g in chosen for g in q["gold_articles"])
+        and any(q["answer"].lower() in a.text.lower() for a in subset)
+    ]
+    return subset, answerable
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return round(s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))], 2)
+
+
+def contains(answer: str, text: str) -> bool:
+    return answer.lower() in text.lower()
+
+
+def retrieval_figures(services: Services, questions: list[dict[str, Any]], k: int = 5) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    times: list[float] = []
+    for mode, key in (("hybrid", "recall_at_5"), ("dense", "dense_recall_at_5"), ("lexical", "bm25_recall_at_5")):
+        hits_found = gold_found = 0
+        for q in questions:
+            t = time.perf_counter()
+            hits = services.retriever.search(q["question"], k=k, mode=mode)  # type: ignore[arg-type]
+            if mode == "hybrid":
+                times.append((time.perf_counter() - t) * 1000)
+            hits_found += any(contains(q["answer"], h.chunk.text) for h in hits)
+            gold_found += any(h.article.id in q["gold_articles"] for h in hits)
+        out[key] = round(hits_found / len(questions), 3)
+        if mode == "hybrid":
+            out["gold_hit_at_5"] = round(gold_found / len(questions), 3)
+    out["query_p50_ms"], out["query_p95_ms"] = pct(times, 50), pct(times, 95)
+    return out
+
+
+def ask_figures(data_dir: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """/ask over HTTP against `qa serve` on this store (extractive engine)."""
+    port = free_port()
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_ENGINE": "extractive"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "serve", "--no-seed", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        post = lambda q: urllib.request.urlopen(  # noqa: E731
+            urllib.request.Request(
+                f"{base}/ask", data=json.dumps({"question": q}).encode(),
+                headers={"content-type": "application/json"},
+            ),
+            timeout=60,
+        )
+        post("warm-up question")
+        latencies, correct, abstained = [], 0, 0
+        for q in questions:
+            t = time.perf_counter()
+            body = json.loads(post(q["question"]).read())
+            latencies.append((time.perf_counter() - t) * 1000)
+            correct += contains(q["answer"], body["answer"])
+            abstained += body["abstained"]
+        return {
+            "ask_p50_ms": pct(latencies, 50),
+            "ask_p95_ms": pct(latencies, 95),
+            "answer_accuracy": round(correct / len(questions), 3),
+            "abstain_rate": round(abstained / len(questions), 3),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="about 60 articles, cold store, about a minute")
+    ap.add_argument("--json", action="store_true", help="print only the JSON object")
+    ap.add_argument("--no-ask", action="store_true", help="skip the /ask over HTTP figures")
+    ap.add_argument("--data", type=Path, default=DATA, help="the realtimeqa folder")
+    ap.add_argument("--store", type=Path, default=None, help="store folder (default: temp for --quick)")
+    args = ap.parse_args()
+    log = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
+
+    articles, questions = load(args.data)
+    if args.quick:
+        articles, questions = quick_subset(articles, questions)
+    store = args.store or (Path(tempfile.mkdtemp(prefix="qa-bench-")) if args.quick else REPO / "bench/.cache/full")
+    settings = Settings(data_dir=store, seed_on_start=False)  # type: ignore[call-arg]
+    services = Services.from_settings(settings)
+    log(f"{len(articles)} articles, {len(questions)} questions, store {store}")
+
+    t = time.perf_counter()
+    report = services.ingestor.ingest(articles)
+    ingest_s = time.perf_counter() - t
+    written = report.chunks
+    log(f"ingest: {written} chunks written in {ingest_s:.1f} s ({len(report.unchanged)} articles unchanged)")
+
+    # The bare embedder on a sample of the same chunks, same run, no cache.
+    sample = [embedding_text(a.title, c.text) for a in articles[:40] for c in chunk_article(a)][:200]
+    raw = MiniLMEmbedder(batch_size=settings.embed_batch_size, max_tokens=settings.embed_max_tokens)
+    raw.embed(sample[:4])
+    t = time.perf_counter()
+    raw.embed(sample)
+    raw_rate = len(sample) / (time.perf_counter() - t)
+
+    figures: dict[str, Any] = {
+        "mode": "quick" if args.quick else "full",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "articles": services.store.count_articles(),
+        "chunks": services.store.count_chunks(),
+        "questions": len(questions),
+        "ingest_chunks_written": written,
+        "ingest_chunks_per_s": round(written / ingest_s, 1) if written else None,
+        "raw_embed_chunks_per_s": round(raw_rate, 1),
+    }
+    figures["ingest_ratio"] = (
+        round(figures["ingest_chunks_per_s"] / raw_rate, 3) if figures["ingest_chunks_per_s"] else None
+    )
+    services.retriever.search("warm up the indexes", k=5)
+    figures.update(retrieval_figures(services, questions))
+    log(json.dumps(figures))
+    if not args.no_ask:
+        del services  # the embedded store belongs to one process: hand it to the server
+        figures.update(ask_figures(store, questions))
+    print(json.dumps(figures, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()
