@@ -15,7 +15,6 @@ import gzip
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,9 +66,9 @@ def quick_subset(
         chosen.setdefault(a.id, a)
     subset = list(chosen.values())
     answerable = [
-        q for q in questions
-        if any(g in chosen for g in q["gold_articles"])
-        and any(q["answer"].lower() in a.text.lower() for a in subset)
+        q
+        for q in questions
+        if any(g in chosen for g in q["gold_articles"]) and any(q["answer"].lower() in a.text.lower() for a in subset)
     ]
     return subset, answerable
 
@@ -78,7 +77,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)
-    return round(s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))], 2)
+    return round(s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))], 2)
 
 
 def contains(answer: str, text: str) -> bool:
@@ -110,7 +109,10 @@ def ask_figures(data_dir: Path, questions: list[dict[str, Any]]) -> dict[str, An
     env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_ENGINE": "extractive"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "serve", "--no-seed", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -123,7 +125,8 @@ def ask_figures(data_dir: Path, questions: list[dict[str, Any]]) -> dict[str, An
                 time.sleep(0.3)
         post = lambda q: urllib.request.urlopen(  # noqa: E731
             urllib.request.Request(
-                f"{base}/ask", data=json.dumps({"question": q}).encode(),
+                f"{base}/ask",
+                data=json.dumps({"question": q}).encode(),
                 headers={"content-type": "application/json"},
             ),
             timeout=60,

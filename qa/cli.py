@@ -281,6 +281,81 @@ def serve(
     uvicorn.run("qa.api.main:app", host=host, port=port, workers=workers, log_level="info")
 
 
+@app.command("eval")
+def eval_(
+    engine: Annotated[str, typer.Option(help="extractive | llm")] = "extractive",
+    cases: Annotated[list[Path] | None, typer.Option("--cases", help="Case files or folders.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only cases with this tag (repeatable).")] = None,
+    url: Annotated[str | None, typer.Option(help="Evaluate a running server instead of in-process.")] = None,
+    as_json: JsonOpt = False,
+    report: Annotated[Path | None, typer.Option(help="Also write a report (.md or .html).")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="Baseline file.")] = None,
+    update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Record these results.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Only check prompts/ against the baseline.")] = False,
+    parallel: Annotated[int, typer.Option(min=1, max=16, help="Cases at once (llm engine or --url).")] = 4,
+) -> None:
+    """Run the eval suite; compare with the baseline; fail on a threshold or a regression."""
+    from qa.evals import report as rep
+    from qa.evals import runner
+    from qa.evals.cases import Dataset
+
+    settings = get_settings()
+    baseline_path = baseline or runner.REPO / "evals" / "baseline.json"
+    if check:
+        drift = runner.check_prompts(baseline_path, settings.prompts_dir)
+        if drift:
+            err.print(
+                "[red]prompts changed since the eval baseline:[/] "
+                + ", ".join(drift)
+                + "\nre-run `qa eval --engine ... --update-baseline` for each engine and commit evals/baseline.json"
+            )
+            raise typer.Exit(1)
+        out.print(f"prompts match the baseline ({baseline_path})")
+        return
+    if engine not in ("extractive", "llm"):
+        raise typer.BadParameter("extractive or llm", param_hint="--engine")
+    dataset = Dataset.load(cases or [runner.REPO / "evals" / "cases"], tag)
+    target_cm = runner.remote_target(url) if url else runner.in_process_target(engine)
+    with target_cm as target:
+        workers = parallel if (url or engine == "llm") else 1  # extractive in-process: deterministic order
+        results = runner.run(dataset, target, workers)
+    m = runner.metrics(results)
+    cmp = runner.compare(runner.load_baseline(baseline_path), engine, results, m)
+    failures = runner.threshold_failures(m)
+    if as_json:
+        _print_json(
+            {
+                "engine": engine,
+                "metrics": m,
+                "comparison": cmp,
+                "threshold_failures": failures,
+                "cases": [
+                    {
+                        "id": r.case.id,
+                        "kind": r.case.kind,
+                        "passed": r.passed,
+                        "detail": r.detail(),
+                        "scores": {s.name: s.value for s in r.scores},
+                        "output": r.output,
+                    }
+                    for r in results
+                ],
+            }
+        )
+    else:
+        rep.print_console(out, results, m, cmp, failures)
+    if report:
+        render = rep.html_page if report.suffix == ".html" else rep.markdown
+        text = render(results, m, cmp, engine)
+        report.write_text(text, encoding="utf-8")
+    if update_baseline:
+        runner.update_baseline(baseline_path, engine, results, m, settings.prompts_dir)
+        err.print(f"baseline updated: {baseline_path}")
+        return
+    if failures or cmp["newly_failing"] or m.get("errors"):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit, not a traceback."""
     try:

@@ -1,0 +1,261 @@
+"""Run the eval cases against the service (in-process, or a running server) and compare baselines.
+
+In-process, the suite builds the real FastAPI app on a fresh store holding ``seeds/`` and
+``evals/corpus/``, so both modes exercise the same HTTP shapes as users see.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from qa.evals import scorers as sc
+from qa.evals.cases import Case, Dataset
+from qa.prompts import prompt_hashes
+
+REPO = Path(__file__).resolve().parent.parent.parent
+THRESHOLDS = {"fact_recall": 0.9, "citation_validity": 1.0, "abstention_recall": 1.0}
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    scores: list[sc.Score] = field(default_factory=list)
+    output: str = ""
+    error: str | None = None
+    skipped: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.skipped is None and self.error is None and all(s.passed for s in self.scores)
+
+    def detail(self) -> str:
+        if self.skipped:
+            return f"skipped: {self.skipped}"
+        if self.error:
+            return f"error: {self.error}"
+        return "; ".join(f"{s.name}: {s.reason}" for s in self.scores if not s.passed and s.reason)
+
+
+class Target:
+    """The service under test, spoken to over its HTTP API."""
+
+    def __init__(self, client: httpx.Client) -> None:  # a FastAPI TestClient is one too
+        self.client = client
+        self._texts: dict[str, str | None] = {}
+        self._titles: list[tuple[str, str]] | None = None
+
+    def article_text(self, article_id: str) -> str | None:
+        if article_id not in self._texts:
+            r = self.client.get(f"/articles/{article_id}")
+            self._texts[article_id] = r.json()["text"] if r.status_code == 200 else None
+        return self._texts[article_id]
+
+    def resolve(self, ref: str) -> set[str]:
+        """An article id, or the ids of the articles whose title contains ``ref``."""
+        if self._titles is None:
+            listing = self.client.get("/articles", params={"limit": 1000}).json()["articles"]
+            self._titles = [(a["id"], a["title"]) for a in listing]
+        return {aid for aid, title in self._titles if aid == ref or ref.lower() in title.lower()}
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = self.client.post(path, json=body)
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()
+        return data
+
+
+def run_case(case: Case, target: Target) -> CaseResult:
+    res = CaseResult(case)
+    try:
+        if case.kind in ("ask", "abstain"):
+            body: dict[str, Any] = {"question": case.question}
+            if case.filters:
+                body["filters"] = case.filters
+            out = target.post("/ask", body)
+            res.output = out["answer"]
+            res.scores.append(sc.abstention(case.kind == "abstain", out))
+            res.scores.append(sc.citation_validity(out, "answer", target.article_text))
+            if case.kind == "ask":
+                res.scores.append(sc.fact_recall(case.facts, out["answer"]))
+                res.scores.append(sc.citation_support(case.facts, out, "answer"))
+                if case.source:
+                    refs = [case.source] if isinstance(case.source, str) else case.source
+                    expected = {i for ref in refs for i in target.resolve(ref)}
+                    res.scores.append(sc.source_hit(expected, out, " or ".join(refs)))
+        elif case.kind == "summary":
+            if case.article:
+                ids = sorted(target.resolve(case.article))
+                if len(ids) != 1:
+                    res.error = f"article {case.article!r} matches {len(ids)} articles"
+                    return res
+                out = target.post("/summarize", {"article_id": ids[0]})
+            else:
+                out = target.post("/summarize", {"query": case.query})
+            res.output = out["summary"]
+            res.scores.append(sc.citation_validity(out, "summary", target.article_text))
+            res.scores.append(sc.fact_recall(case.facts, out["summary"], name="summary_coverage"))
+            res.scores.append(sc.every_sentence_cited(out["summary"]))
+        else:
+            r = target.client.get("/briefing", params={"date": str(case.date)})
+            if r.status_code == 404 and "error" in r.json() and "briefing" not in r.text.lower():
+                res.skipped = "the service has no /briefing route"
+                return res
+            r.raise_for_status()
+            sections = [s.get("article_ids", []) for s in r.json()["sections"]]
+            resolve = lambda ref: sorted(target.resolve(ref))  # noqa: E731
+            together = [[i for ref in g for i in resolve(ref)] for g in case.together]
+            apart = [[resolve(ref)[0] if resolve(ref) else ref for ref in g] for g in case.apart]
+            res.output = json.dumps(sections)
+            res.scores.append(sc.briefing_grouping(sections, together, apart))
+    except httpx.HTTPStatusError as exc:
+        res.error = f"HTTP {exc.response.status_code}: {exc.response.text[:200]}"
+    except httpx.HTTPError as exc:
+        res.error = f"request failed: {exc}"
+    return res
+
+
+@contextmanager
+def in_process_target(engine: str) -> Iterator[Target]:
+    from fastapi.testclient import TestClient
+
+    from qa.api.app import create_app
+    from qa.config import Settings
+    from qa.embeddings import CachedEmbedder, MiniLMEmbedder
+    from qa.ingest.readers import read_paths
+    from qa.services import Services
+
+    with tempfile.TemporaryDirectory(prefix="qa-evals-") as tmp:
+        settings = Settings(data_dir=Path(tmp), engine=engine, seed_on_start=False)
+        # Vectors are cached across runs (by content hash), so a re-run embeds nothing.
+        embedder = CachedEmbedder(MiniLMEmbedder(), REPO / "evals" / ".cache" / "embeddings.sqlite")
+        services = Services.from_settings(settings, embedder=embedder)
+        report = services.ingestor.ingest(read_paths([REPO / "seeds", REPO / "evals" / "corpus"]))
+        if report.errors:
+            raise RuntimeError(f"the eval corpus did not load: {report.errors}")
+        with TestClient(create_app(settings, services)) as client:
+            yield Target(client)  # type: ignore[arg-type]
+
+
+@contextmanager
+def remote_target(url: str) -> Iterator[Target]:
+    with httpx.Client(base_url=url, timeout=120) as client:
+        yield Target(client)
+
+
+def run(dataset: Dataset, target: Target, parallel: int = 1) -> list[CaseResult]:
+    if parallel <= 1:
+        return [run_case(c, target) for c in dataset.cases]
+    with ThreadPoolExecutor(parallel) as pool:
+        return list(pool.map(lambda c: run_case(c, target), dataset.cases))
+
+
+def metrics(results: list[CaseResult]) -> dict[str, float]:
+    def mean(name: str, kinds: tuple[str, ...] | None = None) -> float | None:
+        vals = [
+            s.value
+            for r in results
+            if r.skipped is None and (kinds is None or r.case.kind in kinds)
+            for s in r.scores
+            if s.name == name
+        ]
+        return round(statistics.fmean(vals), 4) if vals else None
+
+    ran = [r for r in results if r.skipped is None]
+    abstained = [
+        r
+        for r in ran
+        if r.case.kind in ("ask", "abstain")
+        and r.error is None
+        and any(s.name == "abstention" and (s.value == 1.0) == (r.case.kind == "abstain") for s in r.scores)
+    ]
+    said_abstain = [r for r in abstained if r.case.kind == "abstain"]
+    wrongly_abstained = [
+        r for r in ran if r.case.kind == "ask" and any(s.name == "abstention" and s.value == 0 for s in r.scores)
+    ]
+    abstain_cases = [r for r in ran if r.case.kind == "abstain"]
+    out: dict[str, float | None] = {
+        "cases": len(results),
+        "passed": sum(r.passed for r in results),
+        "pass_rate": round(sum(r.passed for r in ran) / len(ran), 4) if ran else None,
+        "fact_recall": mean("fact_recall"),
+        "citation_validity": mean("citation_validity"),
+        "citation_support": mean("citation_support"),
+        "source_hit": mean("source_hit"),
+        "abstention_recall": round(len(said_abstain) / len(abstain_cases), 4) if abstain_cases else None,
+        "abstention_precision": (
+            round(len(said_abstain) / (len(said_abstain) + len(wrongly_abstained)), 4)
+            if said_abstain or wrongly_abstained
+            else None
+        ),
+        "summary_coverage": mean("summary_coverage"),
+        "briefing_grouping": mean("briefing_grouping"),
+        "errors": sum(r.error is not None for r in results),
+        "skipped": sum(r.skipped is not None for r in results),
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def threshold_failures(m: dict[str, float]) -> list[str]:
+    return [f"{k} {m[k]} < {v}" for k, v in THRESHOLDS.items() if k in m and m[k] < v - 1e-9]
+
+
+# -- baselines ----------------------------------------------------------------------------------
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def compare(baseline: dict[str, Any], engine: str, results: list[CaseResult], m: dict[str, float]) -> dict[str, Any]:
+    base = baseline.get("engines", {}).get(engine)
+    if not base:
+        return {"baseline": False, "newly_failing": [], "newly_passing": [], "deltas": {}}
+    before = base["cases"]
+    now = {r.case.id: r.passed for r in results if r.skipped is None}
+    return {
+        "baseline": True,
+        "newly_failing": sorted(i for i, ok in now.items() if not ok and before.get(i, {}).get("passed")),
+        "newly_passing": sorted(i for i, ok in now.items() if ok and i in before and not before[i]["passed"]),
+        "deltas": {
+            k: round(v - base["metrics"][k], 4)
+            for k, v in m.items()
+            if isinstance(base["metrics"].get(k), int | float) and v != base["metrics"][k]
+        },
+    }
+
+
+def update_baseline(path: Path, engine: str, results: list[CaseResult], m: dict[str, float], prompts_dir: Path) -> None:
+    baseline = load_baseline(path)
+    baseline["prompt_hashes"] = prompt_hashes(prompts_dir)
+    baseline.setdefault("engines", {})[engine] = {
+        "recorded_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "prompt_hashes": prompt_hashes(prompts_dir),
+        "metrics": m,
+        "cases": {
+            r.case.id: {"passed": r.passed, "scores": {s.name: round(s.value, 4) for s in r.scores}}
+            for r in results
+            if r.skipped is None
+        },
+    }
+    path.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
+
+
+def check_prompts(path: Path, prompts_dir: Path) -> list[str]:
+    """Prompt files that differ from what the baseline recorded (changed, added or removed)."""
+    recorded: dict[str, str] = load_baseline(path).get("prompt_hashes", {})
+    current = prompt_hashes(prompts_dir)
+    changed = [f"{n} (changed)" for n in sorted(current) if n in recorded and recorded[n] != current[n]]
+    added = [f"{n} (new)" for n in sorted(current) if n not in recorded]
+    removed = [f"{n} (removed)" for n in sorted(recorded) if n not in current]
+    return changed + added + removed

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.errors import InvalidInput
+from qa.evals import runner
+from qa.evals import scorers as sc
+from qa.evals.cases import Case, Dataset
+from tests.conftest import REPO
+
+OUT = {
+    "answer": "Russia launched 5,438 drones. [1] Three died. [2]",
+    "abstained": False,
+    "citations": [
+        {"n": 1, "article_id": "a", "quote": "Russia last month launched 5,438 drones at Ukraine."},
+        {"n": 2, "article_id": "a", "quote": "killing three people"},
+    ],
+}
+TEXTS = {"a": "Russia last month launched 5,438 drones at Ukraine. A drone hit a plant, killing three people."}
+
+
+def test_fact_recall_with_alternatives_and_regex() -> None:
+    assert sc.fact_recall([["5438", "5,438"], ["re:three|3 people"]], OUT["answer"]).value == 1.0
+    s = sc.fact_recall([["5,438"], ["Izhevsk"]], OUT["answer"])
+    assert s.value == 0.5 and s.reason == "missing Izhevsk"
+
+
+def test_citation_validity_catches_each_broken_invariant() -> None:
+    assert sc.citation_validity(OUT, "answer", TEXTS.get).passed
+    dangling = {**OUT, "answer": OUT["answer"] + " More. [3]"}
+    assert "resolve to no citation" in sc.citation_validity(dangling, "answer", TEXTS.get).reason
+    unused = {**OUT, "answer": "Russia launched 5,438 drones. [1]"}
+    assert "never used" in sc.citation_validity(unused, "answer", TEXTS.get).reason
+    forged = {**OUT, "citations": [OUT["citations"][0], {**OUT["citations"][1], "quote": "killing 300 people"}]}
+    assert "not in the article" in sc.citation_validity(forged, "answer", TEXTS.get).reason
+
+
+def test_citation_support_needs_the_fact_inside_a_quote() -> None:
+    assert sc.citation_support([["5,438"]], OUT, "answer").value == 1.0
+    out = {**OUT, "answer": "Russia launched 5,438 drones, officials said. [1]",
+           "citations": [{**OUT["citations"][1], "n": 1}]}
+    s = sc.citation_support([["5,438"]], out, "answer")
+    assert s.value == 0.0 and "5,438" in s.reason
+
+
+def test_abstention_and_grouping_scores() -> None:
+    assert not sc.abstention(True, OUT).passed
+    assert sc.abstention(False, OUT).passed
+    sections = [["a", "b"], ["c"]]
+    assert sc.briefing_grouping(sections, [["a", "b"]], [["a", "c"]]).passed
+    s = sc.briefing_grouping(sections, [["a", "c"]], [["a", "b"]])
+    assert s.value == 0.0 and "not in one section" in s.reason and "should be apart" in s.reason
+    assert not sc.every_sentence_cited("One. [1] Two without a cite.").passed
+
+
+def test_dataset_loads_filters_and_rejects_bad_files(tmp_path: Path) -> None:
+    ds = Dataset.load([REPO / "evals" / "cases"])
+    assert len(ds.cases) >= 40
+    kinds = {c.kind for c in ds.cases}
+    assert kinds == {"ask", "abstain", "summary", "briefing"}
+    assert all("abstain" in c.tags for c in Dataset.load([REPO / "evals" / "cases"], ["abstain"]).cases)
+    (tmp_path / "bad.yaml").write_text("cases:\n  - id: x\n    kind: ask\n")
+    with pytest.raises(InvalidInput, match="needs question"):
+        Dataset.load([tmp_path])
+
+
+def test_check_prompts_names_changed_new_and_removed_files(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", prompts)
+    baseline = tmp_path / "baseline.json"
+    runner.update_baseline(baseline, "extractive", [], {}, prompts)
+    assert runner.check_prompts(baseline, prompts) == []
+    (prompts / "ask.system.md").write_text("You are a pirate.")
+    (prompts / "extra.system.md").write_text("new")
+    (prompts / "briefing.user.md").unlink()
+    assert runner.check_prompts(baseline, prompts) == [
+        "ask.system.md (changed)", "extra.system.md (new)", "briefing.user.md (removed)",
+    ]
+
+
+def test_compare_reports_regressions_and_fixes() -> None:
+    a = Case(id="a", kind="abstain", question="q")
+    b = Case(id="b", kind="abstain", question="q")
+    ok = runner.CaseResult(a, [sc.Score("abstention", 1.0)])
+    bad = runner.CaseResult(b, [sc.Score("abstention", 0.0, "answered")])
+    baseline = {"engines": {"extractive": {"metrics": {"pass_rate": 1.0},
+                                           "cases": {"a": {"passed": False}, "b": {"passed": True}}}}}
+    m = runner.metrics([ok, bad])
+    cmp = runner.compare(baseline, "extractive", [ok, bad], m)
+    assert cmp["newly_failing"] == ["b"] and cmp["newly_passing"] == ["a"]
+    assert cmp["deltas"]["pass_rate"] == -0.5
+    assert m["abstention_recall"] == 0.5
+    assert runner.threshold_failures(m) == ["abstention_recall 0.5 < 1.0"]
+
+
+def test_committed_baseline_matches_the_prompts() -> None:
+    """The gate itself: prompts/ may not change without a re-run and a new baseline."""
+    drift = runner.check_prompts(REPO / "evals" / "baseline.json", REPO / "prompts")
+    assert drift == [], f"prompts changed since evals/baseline.json: {drift}"
