@@ -11,7 +11,6 @@ Prints one JSON object. Measurement only: nothing here tunes the code to these q
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -28,24 +27,13 @@ sys.path.insert(0, str(REPO))
 
 from qa.config import Settings  # noqa: E402
 from qa.embeddings import MiniLMEmbedder  # noqa: E402
+from qa.evals.realtimeqa import load  # noqa: E402
 from qa.ingest.chunking import chunk_article, embedding_text  # noqa: E402
-from qa.ingest.readers import parse_article_obj  # noqa: E402
 from qa.models import Article  # noqa: E402
 from qa.services import Services  # noqa: E402
 from qa.testing.chroma_server import free_port  # noqa: E402
 
 DATA = REPO.parent / "shared" / "bench" / "realtimeqa"
-
-
-def load(data: Path) -> tuple[list[Article], list[dict[str, Any]]]:
-    articles = []
-    with gzip.open(data / "corpus.jsonl.gz", "rt", encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            item = parse_article_obj(json.loads(line), f"corpus:{n}")
-            if isinstance(item, Article):
-                articles.append(item)
-    questions = [json.loads(line) for line in (data / "questions.jsonl").read_text().splitlines() if line]
-    return articles, questions
 
 
 def quick_subset(

@@ -293,6 +293,11 @@ def eval_(
     update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Record these results.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Only check prompts/ against the baseline.")] = False,
     parallel: Annotated[int, typer.Option(min=1, max=16, help="Cases at once (llm engine or --url).")] = 4,
+    dataset: Annotated[
+        tuple[str, Path] | None,
+        typer.Option(help="An external dataset instead of the cases: `--dataset realtimeqa PATH`."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="With --dataset: only the first N questions.")] = None,
 ) -> None:
     """Run the eval suite; compare with the baseline; fail on a threshold or a regression."""
     from qa.evals import report as rep
@@ -300,6 +305,9 @@ def eval_(
     from qa.evals.cases import Dataset
 
     settings = get_settings()
+    if dataset is not None:
+        _eval_dataset(dataset, engine, limit, as_json)
+        return
     baseline_path = baseline or runner.REPO / "evals" / "baseline.json"
     if check:
         drift = runner.check_prompts(baseline_path, settings.prompts_dir)
@@ -314,11 +322,11 @@ def eval_(
         return
     if engine not in ("extractive", "llm"):
         raise typer.BadParameter("extractive or llm", param_hint="--engine")
-    dataset = Dataset.load(cases or [runner.REPO / "evals" / "cases"], tag)
+    suite = Dataset.load(cases or [runner.REPO / "evals" / "cases"], tag)
     target_cm = runner.remote_target(url) if url else runner.in_process_target(engine)
     with target_cm as target:
         workers = parallel if (url or engine == "llm") else 1  # extractive in-process: deterministic order
-        results = runner.run(dataset, target, workers)
+        results = runner.run(suite, target, workers)
     m = runner.metrics(results)
     cmp = runner.compare(runner.load_baseline(baseline_path), engine, results, m)
     failures = runner.threshold_failures(m)
@@ -354,6 +362,31 @@ def eval_(
         return
     if failures or cmp["newly_failing"] or m.get("errors"):
         raise typer.Exit(1)
+
+
+def _eval_dataset(dataset: tuple[str, Path], engine: str, limit: int | None, as_json: bool) -> None:
+    """Answer accuracy and evidence recall on an external dataset, over the configured store."""
+    from qa.evals import realtimeqa
+    from qa.schemas import AnswerOut
+    from qa.services import Services
+
+    name, path = dataset
+    if name != "realtimeqa":
+        raise typer.BadParameter(f"unknown dataset {name!r} (known: realtimeqa)", param_hint="--dataset")
+    articles, questions = realtimeqa.load(path)
+    questions = questions[:limit] if limit else questions
+    settings = get_settings().model_copy(update={"engine": engine, "seed_on_start": False})
+    services = Services.from_settings(settings)
+    err.print(f"ingesting {len(articles)} articles into {settings.data_dir} (cached after the first run)")
+    services.ingestor.ingest(articles)
+    answers = []
+    for q in questions:
+        answers.append(AnswerOut.of(services.answers.ask(q["question"])).model_dump(mode="json"))
+    figures = realtimeqa.score(questions, answers)
+    if as_json:
+        _print_json(figures)
+    else:
+        out.print("  ".join(f"{k}={v}" for k, v in figures.items()))
 
 
 def main() -> None:
