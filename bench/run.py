@@ -163,7 +163,8 @@ def main() -> None:
     log(f"ingest: {written} chunks written in {ingest_s:.1f} s ({len(report.unchanged)} articles unchanged)")
 
     # The bare embedder on a sample of the same chunks, same run, no cache.
-    sample = [embedding_text(a.title, c.text) for a in articles[:40] for c in chunk_article(a)][:200]
+    every = [embedding_text(a.title, c.text) for a in articles for c in chunk_article(a)]
+    sample = every[:: max(1, len(every) // 200)][:200]  # spread over the whole set
     raw = MiniLMEmbedder(batch_size=settings.embed_batch_size, max_tokens=settings.embed_max_tokens)
     raw.embed(sample[:4])
     t = time.perf_counter()

@@ -36,10 +36,10 @@ def _splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
     )
 
 
-def chunk_id(article: Article, position: int, text: str) -> str:
+def chunk_id(article_id: str, version: str, position: int, text: str) -> str:
     # The article version is part of the hash so two versions of an article never share chunk ids:
     # a half-written update can then be told apart from the committed one.
-    return f"{article.id}:{position}:{short_hash(article.version, text, n=12)}"
+    return f"{article_id}:{position}:{short_hash(version, text, n=12)}"
 
 
 def chunk_article(article: Article, size: int = 1000, overlap: int = 150) -> list[Chunk]:
@@ -47,6 +47,7 @@ def chunk_article(article: Article, size: int = 1000, overlap: int = 150) -> lis
     pieces = _splitter(size, overlap).split_text(text)
     chunks: list[Chunk] = []
     overlap = min(overlap, size // 2)
+    version = article.version
     for piece in pieces:
         # Pieces come in text order and overlap the previous one by at most `overlap` chars, so
         # the next occurrence after that point is the right one even when the text repeats.
@@ -63,7 +64,7 @@ def chunk_article(article: Article, size: int = 1000, overlap: int = 150) -> lis
         position = len(chunks)
         chunks.append(
             Chunk(
-                id=chunk_id(article, position, piece),
+                id=chunk_id(article.id, version, position, piece),
                 article_id=article.id,
                 position=position,
                 start=start,

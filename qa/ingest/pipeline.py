@@ -38,7 +38,7 @@ class Ingestor:
         chunk_size: int = 1000,
         chunk_overlap: int = 150,
         max_article_chars: int = 1_000_000,
-        embed_batch_chunks: int = 64,
+        embed_batch_chunks: int = 256,
     ) -> None:
         self.store = store
         self.embedder = embedder
