@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.testing.process import ServerProcess, free_port
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["ChromaServer", "free_port", "start_chroma_server"]
 
 
 def _chroma_bin() -> str:
@@ -28,22 +19,13 @@ def _chroma_bin() -> str:
     return found
 
 
-@dataclass
-class ChromaServer:
-    url: str
-    pid: int
-    path: Path
-    _proc: subprocess.Popen[bytes] = field(repr=False)
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        if self._proc.poll() is not None:
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            self._proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            os.kill(self.pid, signal.SIGKILL)
-            self._proc.wait()
+class ChromaServer(ServerProcess):
+    def __init__(self, path: Path, port: int) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        argv = [_chroma_bin(), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+        super().__init__(argv, path / "chroma-server.log")
+        self.path = path
+        self.url = f"http://127.0.0.1:{port}"
 
     def __enter__(self) -> ChromaServer:
         return self
@@ -53,27 +35,6 @@ class ChromaServer:
 
 
 def start_chroma_server(path: Path, *, port: int | None = None, timeout_s: float = 60.0) -> ChromaServer:
-    port = port or free_port()
-    path.mkdir(parents=True, exist_ok=True)
-    log = open(path / "chroma-server.log", "wb")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(
-        [_chroma_bin(), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    server = ChromaServer(url=url, pid=proc.pid, path=path, _proc=proc)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    tail = (path / "chroma-server.log").read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"chroma server did not become healthy on {url}:\n{tail}")
+    server = ChromaServer(path, port or free_port())
+    server.wait_healthy(f"{server.url}/api/v2/heartbeat", timeout_s, "chroma server")
+    return server

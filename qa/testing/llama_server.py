@@ -11,16 +11,12 @@ import argparse
 import importlib.metadata as md
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.testing.chroma_server import free_port
+from qa.testing.process import ServerProcess, free_port
 
 
 def find_smollm2_gguf() -> Path | None:
@@ -32,23 +28,24 @@ def find_smollm2_gguf() -> Path | None:
     return found[0] if found and found[0].is_file() else None
 
 
-@dataclass
-class LlamaServer:
-    base_url: str  # ends in /v1, as the openai SDK wants
-    pid: int
-    model: str
-    _proc: subprocess.Popen[bytes] = field(repr=False)
-    log_path: Path = field(repr=False)
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        if self._proc.poll() is not None:
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            self._proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            os.kill(self.pid, signal.SIGKILL)
-            self._proc.wait()
+class LlamaServer(ServerProcess):
+    def __init__(self, model_path: Path, port: int, ctx: int) -> None:
+        log_path = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
+        argv = [
+            sys.executable,
+            "-m",
+            "qa.testing.llama_server",
+            "--model",
+            str(model_path),
+            "--port",
+            str(port),
+            "--ctx",
+            str(ctx),
+        ]
+        super().__init__(argv, log_path)
+        self.base_url = f"http://127.0.0.1:{port}/v1"  # as the openai SDK wants it
+        self.health_url = f"http://127.0.0.1:{port}/health"
+        self.model = model_path.stem
 
     def __enter__(self) -> LlamaServer:
         return self
@@ -60,37 +57,9 @@ class LlamaServer:
 def start_llama_server(
     model_path: Path, *, port: int | None = None, ctx: int = 4096, timeout_s: float = 120.0
 ) -> LlamaServer:
-    port = port or free_port()
-    log_path = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "qa.testing.llama_server",
-                "--model",
-                str(model_path),
-                "--port",
-                str(port),
-                "--ctx",
-                str(ctx),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = LlamaServer(f"http://127.0.0.1:{port}/v1", proc.pid, model_path.stem, proc, log_path)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    tail = log_path.read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"llama.cpp server did not become healthy on port {port}:\n{tail}")
+    server = LlamaServer(model_path, port or free_port(), ctx)
+    server.wait_healthy(server.health_url, timeout_s, "llama.cpp server")
+    return server
 
 
 def _serve(model: str, port: int, ctx: int) -> None:
