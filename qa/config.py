@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=512, ge=16, le=8192)
     prompts_dir: Path = Field(default=Path(__file__).resolve().parent.parent / "prompts")
 
+    # HTTP.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Larger requests get 413.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
+
     # Bounds on input.
     max_article_chars: int = Field(default=1_000_000, ge=1_000)
     max_batch_articles: int = Field(default=1_000, ge=1)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 
 from qa import __version__
 from qa.api import errors
@@ -55,6 +56,41 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
         return response
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Declared sizes are refused up front; chunked bodies are counted as they arrive.
+        limit = settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        too_big = f"request body over the limit of {limit:,} bytes (QA_MAX_BODY_BYTES)"
+        if declared and declared.isdigit() and int(declared) > limit:
+            return errors.error_response(request, 413, too_big)
+        if request.method in ("POST", "PUT", "PATCH") and not declared:
+            body = b""
+            async for part in request.stream():
+                body += part
+                if len(body) > limit:
+                    return errors.error_response(request, 413, too_big)
+            request._body = body  # starlette reads the cached body downstream
+        return await call_next(request)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if not request.url.path.startswith(("/docs", "/redoc")):
+            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        return response
+
+    if settings.cors_origins:  # closed unless configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+        )
 
     for module in (health, articles, search, ask, summarize):
         app.include_router(module.router)

@@ -65,3 +65,22 @@ def test_delete_removes_from_search(client: TestClient) -> None:
     r = client.delete(f"/articles/{aid}")
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found"
     assert client.get(f"/articles/{aid}").status_code == 404
+
+
+def test_body_limit_security_headers_and_readiness(client: TestClient) -> None:
+    limit = client.app.state.services.settings.max_body_bytes  # type: ignore[attr-defined]
+    big = {"title": "Huge", "text": "x" * (limit + 10)}
+    r = client.post("/articles", json=big)
+    assert r.status_code == 413 and "QA_MAX_BODY_BYTES" in r.json()["error"]["message"]
+
+    def chunks():  # no content-length: the limit still holds
+        yield b'{"title": "Huge", "text": "'
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+        yield b'"}'
+
+    r = client.post("/articles", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = client.get("/healthz")
+    assert r.headers["x-content-type-options"] == "nosniff" and "access-control-allow-origin" not in r.headers
+    assert client.get("/readyz").json()["status"] == "ready"

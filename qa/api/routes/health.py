@@ -3,7 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from qa.api.deps import ServicesDep
-from qa.schemas import Health
+from qa.errors import StoreUnavailable
+from qa.schemas import ErrorOut, Health
 
 router = APIRouter(tags=["health"])
 
@@ -17,3 +18,16 @@ def healthz(services: ServicesDep) -> Health:
         engine=services.engine.name,
         store=services.store.name,
     )
+
+
+@router.get(
+    "/readyz",
+    summary="Ready to serve: the store answers",
+    responses={503: {"model": ErrorOut, "description": "The store cannot be reached."}},
+)
+def readyz(services: ServicesDep) -> dict[str, str]:
+    try:
+        services.store.revision()
+    except Exception as exc:  # any failure to reach the store means not ready
+        raise StoreUnavailable(f"the store does not answer: {exc}") from exc
+    return {"status": "ready", "store": services.store.name, "engine": services.engine.name}
