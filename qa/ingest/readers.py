@@ -1,16 +1,29 @@
-"""Readers: files and folders in, :class:`Article` or :class:`ArticleError` out, one at a time.
+"""Readers: files, folders or bytes in; :class:`Article` or :class:`ArticleError` out, one at a time.
 
-Never raises on bad input: each bad file, line or item becomes an ``ArticleError`` naming it
-(``feed.jsonl:12``, ``list.json[3]``), and the valid items around it still come through.
+Formats, by extension: ``.json`` (one object, a list, or ``{"articles": [...]}``), ``.jsonl`` and
+``.jsonl.gz`` (one object a line, read as a stream), ``.txt`` (title line, then the text; a scraped
+page holding several articles is split by :mod:`qa.ingest.pages`), ``.html``/``.htm`` (main text and
+metadata by trafilatura).
+
+Never raises for bad input: each bad file, line or item becomes an ``ArticleError`` whose ``where``
+names it (``feed.jsonl:12``, ``list.json[3]``, ``page.txt``) and the valid items around it still
+come through.
+
+Decoding: UTF-8 (a BOM is fine). JSON must be UTF-8, as its spec says. ``.txt`` that is not UTF-8
+is read as Windows-1252, the usual encoding of pages saved by older tools; HTML is decoded by
+trafilatura, which honours the page's declared charset.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -19,128 +32,145 @@ from qa.ingest.pages import looks_like_page, split_page
 from qa.models import Article
 
 Item = Article | ArticleError
-SUFFIXES = (".json", ".jsonl", ".jsonl.gz", ".json.gz", ".txt", ".html", ".htm")
 
-# Field names seen in feeds and exports, mapped to ours.
+SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".txt", ".html", ".htm")
+MAX_TEXT_CHARS = 1_000_000  # the default of Settings.max_article_chars
+
+# Feed field names → ours. A canonical key present in the object wins over its alias.
 _ALIASES = {
     "headline": "title",
-    "name": "title",
     "body": "text",
     "content": "text",
-    "article": "text",
     "date": "published",
     "published_at": "published",
     "publishedAt": "published",
-    "pubDate": "published",
-    "datePublished": "published",
     "author": "authors",
-    "byline": "authors",
     "outlet": "source",
     "site": "source",
     "publisher": "source",
-    "sitename": "source",
     "link": "url",
 }
-_FIELD_WORDS = {
-    "title": "title",
-    "text": "text",
-    "published": "date",
-    "id": "id",
-    "url": "url",
-    "source": "source",
-    "authors": "authors",
-}
+_FIELDS = set(Article.model_fields)
+_DESCRIBE = {"id": "an id", "title": "a string", "text": "a string", "url": "a string", "source": "a string"}
 
 
-def _suffix(name: str) -> str:
+def suffix_of(name: str) -> str | None:
     lower = name.lower()
-    return next((s for s in sorted(SUFFIXES, key=len, reverse=True) if lower.endswith(s)), "")
+    return next((s for s in SUFFIXES if lower.endswith(s)), None)
 
 
-def parse_article_obj(obj: Any, where: str) -> Item:
+# -- one object → one article ------------------------------------------------------------------
+
+
+def parse_article_obj(obj: Any, where: str, *, max_chars: int = MAX_TEXT_CHARS) -> Item:
+    """One decoded JSON object (or any dict) as an Article, or an ArticleError saying what is wrong."""
     if not isinstance(obj, dict):
-        return ArticleError(f"expected an article object, got {type(obj).__name__}", where)
-    data: dict[str, Any] = {
-        _ALIASES.get(str(k), str(k)): v for k, v in obj.items() if k not in _ALIASES or _ALIASES[k] not in obj
-    }
-    if isinstance(data.get("source"), dict):  # e.g. {"source": {"name": "Reuters"}}
+        return ArticleError(f"expected an article object, got {_type_name(obj)}", where)
+    data: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = _ALIASES.get(key, key)
+        if name in _FIELDS and (data.get(name) is None or (key == name and value is not None)):
+            data[name] = value
+    if isinstance(data.get("source"), dict):  # NewsAPI style: {"source": {"id": ..., "name": "Reuters"}}
         data["source"] = data["source"].get("name")
+    text = data.get("text")
+    if isinstance(text, str) and len(text) > max_chars:
+        return ArticleError(f"text has {len(text):,} characters, over the limit of {max_chars:,}", where)
     try:
-        return Article(**{k: v for k, v in data.items() if k in Article.model_fields})
+        return Article.model_validate(data)
     except ValidationError as exc:
         return ArticleError(_explain(exc, data), where)
 
 
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
 def _explain(exc: ValidationError, data: dict[str, Any]) -> str:
-    problems = []
+    """Pydantic's errors as short phrases: "missing title", "empty text", "unparseable date '…'"."""
+    problems: list[str] = []
     for e in exc.errors():
-        field = str(e["loc"][0]) if e["loc"] else "article"
-        word = _FIELD_WORDS.get(field, field)
+        field = str(e["loc"][0]) if e["loc"] else ""
         value = data.get(field)
-        if e["type"] == "missing" or (field == "id" and not value):
-            problems.append(f"missing {word}" if field != "id" else "missing title or text")
+        if field == "id" and not value:
+            continue  # derived from url or title + text: their own errors say what is missing
+        if value is None and field in ("title", "text"):
+            problems.append(f"missing {field}")
         elif field in ("title", "text") and isinstance(value, str) and not value.strip():
-            problems.append(f"empty {word}")
-        elif field == "published":
-            problems.append(f"unparseable date {value!r}")
+            problems.append(f"empty {field}")
+        elif field == "published" and e["type"] == "value_error":
+            problems.append(str(e.get("ctx", {}).get("error", f"unparseable date {value!r}")))
+        elif field == "id" and isinstance(value, str):
+            problems.append(f"id {value[:80]!r} must be 1-200 letters, digits or . _ : -")
+        elif field == "authors":
+            problems.append("authors must be a name or a list of names")
+        elif e["type"].endswith("_type"):
+            problems.append(f"{field} must be {_DESCRIBE.get(field, 'a date')}, got {_type_name(value)}")
         else:
-            problems.append(f"{word}: {e['msg']}")
-    # An id is derived from title and text; its absence is only news when they are fine.
-    real = [p for p in problems if p != "missing title or text"]
-    return "; ".join(dict.fromkeys(real or problems))
+            problems.append(f"{field or 'article'}: {e['msg']}")
+    return "; ".join(dict.fromkeys(problems)) or "missing title or text"
 
 
-def _decode(data: bytes, where: str, fallback: bool) -> str | ArticleError:
+# -- bytes → items -----------------------------------------------------------------------------
+
+
+def read_bytes(data: bytes, name: str, *, max_chars: int = MAX_TEXT_CHARS) -> Iterator[Item]:
+    """The articles in ``data``; the extension of ``name`` decides the format, ``name`` labels errors."""
+    suffix = suffix_of(name)
+    if suffix in (".jsonl", ".jsonl.gz"):
+        yield from _jsonl(io.BytesIO(data), name, suffix == ".jsonl.gz", max_chars)
+    elif suffix == ".json":
+        yield from _json(data, name, max_chars)
+    elif suffix == ".txt":
+        yield from _txt(data, name, max_chars)
+    elif suffix in (".html", ".htm"):
+        yield from _html(data, name, max_chars)
+    else:
+        yield ArticleError(f"unsupported file type (supported: {', '.join(SUFFIXES)})", name)
+
+
+def _utf8(data: bytes, where: str) -> str | ArticleError:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if fallback:  # old scraped pages are often Windows-1252
-            return data.decode("cp1252", errors="replace")
         return ArticleError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", where)
 
 
-def read_bytes(data: bytes, name: str) -> Iterator[Item]:
-    """Articles in ``data``; ``name`` (a file name) decides the format by its extension."""
-    suffix = _suffix(name)
-    label = Path(name).name
-    if suffix in (".jsonl.gz", ".json.gz"):
+def _jsonl(stream: IO[bytes], label: str, gzipped: bool, max_chars: int) -> Iterator[Item]:
+    lines: Iterator[bytes] = iter(gzip.GzipFile(fileobj=stream) if gzipped else stream)
+    n = 0
+    while True:
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            yield ArticleError(f"not a readable gzip file ({exc})", label)
+            raw = next(lines)
+        except StopIteration:
             return
-        suffix = suffix[:-3]
-    if suffix == ".jsonl":
-        yield from _jsonl(data, label)
-    elif suffix == ".json":
-        yield from _json(data, label)
-    elif suffix == ".txt":
-        yield from _txt(data, label)
-    elif suffix in (".html", ".htm"):
-        yield from _html(data, label)
-    else:
-        yield ArticleError(f"unsupported file type (supported: {', '.join(SUFFIXES)})", label)
-
-
-def _jsonl(data: bytes, label: str) -> Iterator[Item]:
-    text = _decode(data, label, fallback=False)
-    if isinstance(text, ArticleError):
-        yield text
-        return
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+        except (OSError, EOFError, zlib.error) as exc:  # corrupt or truncated gzip: stop, keep what was read
+            after = f" after line {n}" if n else ""
+            yield ArticleError(f"unreadable {'gzip ' if gzipped else ''}data{after} ({exc})", label)
+            return
+        n += 1
         where = f"{label}:{n}"
+        text = _utf8(raw, where)
+        if isinstance(text, ArticleError):
+            yield text
+            continue
+        if not text.strip():
+            continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(text)
         except json.JSONDecodeError as exc:
             yield ArticleError(f"invalid JSON ({exc.msg} at column {exc.colno})", where)
             continue
-        yield parse_article_obj(obj, where)
+        except RecursionError:
+            yield ArticleError("invalid JSON (nested too deeply)", where)
+            continue
+        yield parse_article_obj(obj, where, max_chars=max_chars)
 
 
-def _json(data: bytes, label: str) -> Iterator[Item]:
-    text = _decode(data, label, fallback=False)
+def _json(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
+    text = _utf8(data, label)
     if isinstance(text, ArticleError):
         yield text
         return
@@ -149,94 +179,108 @@ def _json(data: bytes, label: str) -> Iterator[Item]:
     except json.JSONDecodeError as exc:
         yield ArticleError(f"invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})", label)
         return
+    except RecursionError:
+        yield ArticleError("invalid JSON (nested too deeply)", label)
+        return
     if isinstance(obj, dict) and isinstance(obj.get("articles"), list):
         obj = obj["articles"]
     if isinstance(obj, list):
         for i, item in enumerate(obj):
-            yield parse_article_obj(item, f"{label}[{i}]")
+            yield parse_article_obj(item, f"{label}[{i}]", max_chars=max_chars)
     else:
-        yield parse_article_obj(obj, label)
+        yield parse_article_obj(obj, label, max_chars=max_chars)
 
 
-def _txt(data: bytes, label: str) -> Iterator[Item]:
-    text = _decode(data, label, fallback=True)
-    if isinstance(text, ArticleError):
-        yield text
-        return
-    if looks_like_page(text):
-        found = split_page(text)
-        if not found:
-            yield ArticleError("no article found on the page", label)
-        for i, a in enumerate(found):
-            yield parse_article_obj(
-                {
-                    "title": a.title,
-                    "text": a.text,
-                    "source": a.source,
-                    "authors": a.authors,
-                    "published": a.published,
-                },
-                f"{label}[{i}]",
-            )
-        return
-    lines = text.strip().splitlines()
-    if not lines:
+def _txt(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
         yield ArticleError("empty file", label)
         return
-    yield parse_article_obj({"title": lines[0], "text": "\n".join(lines[1:]).strip()}, label)
-
-
-def _html(data: bytes, label: str) -> Iterator[Item]:
-    import trafilatura
-
-    text = _decode(data, label, fallback=True)
-    if isinstance(text, ArticleError):
-        yield text
+    if not looks_like_page(text):
+        title, _, body = text.strip().partition("\n")
+        yield parse_article_obj({"title": title, "text": body.strip()}, label, max_chars=max_chars)
         return
+    for i, item in enumerate(split_page(text, label)):
+        if isinstance(item, Article) and len(item.text) > max_chars:
+            item = ArticleError(
+                f"text has {len(item.text):,} characters, over the limit of {max_chars:,}", f"{label}[{i}]"
+            )
+        yield item
+
+
+def _html(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
+    import trafilatura  # slow to import; only HTML needs it
+
     try:
-        extracted = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, as_dict=True)
-    except Exception as exc:  # trafilatura raises a variety on broken markup
-        yield ArticleError(f"could not parse HTML ({exc})", label)
+        doc = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False)
+    except Exception as exc:  # lxml and trafilatura raise a variety of errors on broken markup
+        yield ArticleError(f"could not parse HTML ({type(exc).__name__}: {exc})", label)
         return
-    doc: dict[str, Any] = extracted if isinstance(extracted, dict) else {}
-    if not (doc.get("text") or "").strip():
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         yield ArticleError("no article text found in the HTML", label)
         return
-    authors = [a.strip() for a in (doc.get("author") or "").split(";") if a.strip()]
-    yield parse_article_obj(
-        {
-            "title": doc.get("title"),
-            "text": doc.get("text"),
-            "url": doc.get("url"),
-            "source": doc.get("sitename") or doc.get("hostname"),
-            "published": doc.get("date"),
-            "authors": authors,
-        },
-        label,
-    )
+    title, text = (doc.title or "").strip(), (doc.text or "").strip()
+    first, _, rest = text.partition("\n")
+    if title and first.strip().casefold() == title.casefold():  # trafilatura keeps the <h1> in the text
+        text = rest.strip()
+    authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
+    fields = {"title": title, "text": text, "url": doc.url, "source": doc.sitename, "published": doc.date}
+    yield parse_article_obj({**fields, "authors": authors}, label, max_chars=max_chars)
 
 
-def read_paths(paths: Iterable[str | Path]) -> Iterator[Item]:
-    """Files and folders (recursively, in sorted order; hidden files skipped)."""
+# -- paths → items -----------------------------------------------------------------------------
+
+
+def read_paths(paths: Iterable[str | Path], *, max_chars: int = MAX_TEXT_CHARS) -> Iterator[Item]:
+    """Articles from files and folders, streamed. Folders are walked recursively in sorted order,
+    skipping hidden entries and files of unknown type; a file named explicitly must be readable."""
     for p in map(Path, paths):
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p).parts
-                if f.is_file() and _suffix(f.name) and not any(part.startswith(".") for part in rel):
-                    yield from _read_file(f)
+            yield from _walk(p, max_chars, set())
+        elif p.is_file():
+            yield from _read_file(p, max_chars)
         elif p.exists():
-            yield from _read_file(p)
+            yield ArticleError("not a regular file or folder", str(p))
         else:
             yield ArticleError("no such file or folder", str(p))
 
 
-def _read_file(path: Path) -> Iterator[Item]:
-    if not _suffix(path.name):
-        yield ArticleError(f"unsupported file type (supported: {', '.join(SUFFIXES)})", str(path))
+def _walk(folder: Path, max_chars: int, seen: set[str]) -> Iterator[Item]:
+    real = os.path.realpath(folder)
+    if real in seen:  # a symlink loop
+        return
+    seen.add(real)
+    try:
+        entries = sorted(folder.iterdir(), key=lambda e: e.name)
+    except OSError as exc:
+        yield ArticleError(f"cannot list folder ({exc.strerror or exc})", str(folder))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            yield from _walk(entry, max_chars, seen)
+        elif entry.is_file() and suffix_of(entry.name):
+            yield from _read_file(entry, max_chars)
+
+
+def _read_file(path: Path, max_chars: int) -> Iterator[Item]:
+    label = str(path)
+    suffix = suffix_of(path.name)
+    if suffix is None:
+        yield ArticleError(f"unsupported file type (supported: {', '.join(SUFFIXES)})", label)
         return
     try:
+        if suffix in (".jsonl", ".jsonl.gz"):  # streamed: a large feed is never held in memory
+            with path.open("rb") as f:
+                yield from _jsonl(f, label, suffix == ".jsonl.gz", max_chars)
+            return
         data = path.read_bytes()
     except OSError as exc:
-        yield ArticleError(f"cannot read file ({exc.strerror})", str(path))
+        yield ArticleError(f"cannot read file ({exc.strerror or exc})", label)
         return
-    yield from read_bytes(data, path.name)
+    yield from read_bytes(data, label, max_chars=max_chars)
