@@ -14,14 +14,18 @@ A candidate is measured by
   "when", a name for "who", a place for "where"), and keeps the question's roles (a sentence in
   which Russia launched drones at Ukraine does not say how many Ukraine launched).
 
-``relevance = (coverage + similarity) / 2``. The engine answers only if the best candidate fits,
-covers at least ``min_coverage`` of the question's weighted terms, and has relevance of at least
-``abstain_threshold``; otherwise it abstains. Further sentences join the best one only if they
-pass the same test, come close to its relevance, add words the answer lacks, and are not near
-duplicates of a chosen sentence (MMR).
+``relevance = 0.6·coverage + 0.4·similarity``. The engine answers only if the best candidate
+fits, names most of the question's entities and numbers (itself or in its article's headline),
+mentions the thing a "what is the X of ..." question asks for (a fare, a population), covers at
+least ``min_coverage`` of the question's weighted terms, has a cosine of at least
+``min_similarity`` and a relevance of at least ``abstain_threshold``; otherwise it abstains.
+Pairs are considered only when no single sentence passes. Further sentences join the best one
+only if they pass the same test, come close to its relevance and coverage, add words the answer
+lacks, and are not near duplicates of a chosen sentence (MMR).
 
-Summaries. Central sentences (close to the centroid of the material, and to the topic when one
-is given; the lead sentence of an article gets a bonus), chosen with MMR so that no two say the
+Summaries. Central sentences (close to the centroid of the material, to their article's
+headline, and to the topic when one is given; an article's lead sentence gets a bonus; articles
+far off the topic are left out), chosen with MMR so that no two say the
 same thing, shown in reading order. Quotes, bylines and fragments lose to plain sentences.
 
 Everything is deterministic: ties break by reading order, and scores are rounded before they are
@@ -73,7 +77,8 @@ _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|de|al|bin|von|van|la|the)?\s*
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
 _SPEAKER = re.compile(r"\b[A-Z][a-z'’-]+,?\s+(?:said|says|told|added|wrote|claimed|announced)\b")
 _PLACE = re.compile(
-    r"\b(?:in|at|near|from|outside|inside|across|to|into|of|city of|region of)\s+(?:the\s+)?[A-Z][\w'’-]+"
+    r"\b(?:in|at|near|from|outside|inside|across|to|into|of|city of|region of)\s+(?:the\s+)?"
+    r"(?:(?:north|south|east|west)(?:ern|east|west|eastern|western)?\s+|central\s+|coastal\s+)?[A-Z][\w'’-]+"
     r"|\b(?:miles?|kilomet(?:er|re)s?|km)\b"
 )
 _NOT_NAMES = frozenset(f"{_MONTHS}|{_DAYS}|The|A|An|In|On|At|But|And|It|He|She|They|We|I".lower().split("|"))
@@ -84,6 +89,12 @@ _CUES: dict[str, re.Pattern[str]] = {
     "percent": re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I),
     "distance": re.compile(r"\b(?:miles?|kilomet(?:er|re)s?|km|met(?:er|re)s?|feet|yards)\b", re.I),
     "duration": re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)\b", re.I),
+    "weight": re.compile(r"\b(?:grams?|kilo(?:gram)?s?|kg|pounds?|lbs?|ounces?|oz|tons?|tonnes?)\b", re.I),
+    "size": re.compile(
+        r"\b(?:(?:milli|centi|kilo)?met(?:er|re)s?|mm|cm|km|inch(?:es)?|feet|foot|ft|yards?|miles?|acres?"
+        r"|hectares?)\b",
+        re.I,
+    ),
     "age": re.compile(r"\d+-year-old|\baged? \d+|\b\d+ years old\b", re.I),
     "population": re.compile(r"\b(?:population|residents|inhabitants|people live|living in|home to)\b", re.I),
 }
@@ -94,10 +105,20 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
     (
         "money",
         re.compile(
-            r"\b(?:price|cost|costs|fee|salary|worth|budget)\b|^\s*how much (?:money|\w+ (?:.* )?"
+            r"\b(?:what|how much)\b.*\b(?:price|prices|cost|costs|fee|fees|fare|fares|salary|wage|worth|value)\b"
+            r"|^\s*how much (?:money|\w+ (?:.* )?"
             r"(?:cost|pay|paid|spend|spent|charge|sell|sold|buy|bought|earn|raise|raised|fund))\b",
             re.I,
         ),
+    ),
+    (
+        "weight",
+        re.compile(r"\bhow much (?:\w+ )+weighs?\b|\bhow heavy\b|\bwhat (?:is|was) (?:the |its )?weight\b", re.I),
+    ),
+    # "How long is the frog?" is a size; "How long will the work take?" a duration.
+    (
+        "size",
+        re.compile(r"^\s*how (?:long|tall|high|wide|deep) (?:is|are|was|were)\b(?!.*\b(?:last|take))", re.I),
     ),
     ("percent", re.compile(r"\b(?:what|which) (?:percentage|percent|share|proportion|fraction)\b", re.I)),
     ("distance", re.compile(r"^\s*how far\b|\bwhat distance\b|\bhow many (?:miles|kilomet)", re.I)),
@@ -117,7 +138,11 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
     (
         "person",
         re.compile(
-            _LEAD + r"(?:who|whom|whose)\b|\bwhich (?:person|official|leader|minister|president|man|woman)\b", re.I
+            _LEAD + r"(?:who|whom|whose)\b|\b(?:which|what) (?:\w+ )?(?:person|people|official|officials|leader|"
+            r"minister|president|man|woman|councilmember|councilman|councilwoman|councillor|lawmaker|senator|"
+            r"representative|governor|mayor|executive|spokes(?:man|woman|person)|author|scientist|researcher|"
+            r"player|coach|candidate|judge|member|director|chief|commander|general|envoy)\b",
+            re.I,
         ),
     ),
     (
@@ -127,6 +152,9 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+_NUMERIC = frozenset(
+    ["count", "number", "money", "weight", "size", "percent", "distance", "duration", "age", "population"]
+)
 _AUX = r"did|does|do|has|have|had|will|would|were|was|are|is|can|could"
 _COUNTED = re.compile(rf"\bhow many\s+(?P<np>(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+)\s+(?:{_AUX})\b", re.I)
 _COUNTED_BARE = re.compile(r"\bhow many\s+(?P<np>[\w'’-]+)", re.I)
@@ -137,6 +165,24 @@ _SUBJECT_VERB = re.compile(
     rf"\b(?:{_AUX})\s+(?:the\s+)?(?P<subj>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)\s+"
     rf"(?P<run>(?:(?!(?:{_STOP})\b)[a-z]+\s+)*?(?!(?:{_STOP})\b)[a-z]+)(?=\s*[?.,!]|\s*$|\s+[A-Z]|\s+(?:{_STOP})\b)"
 )
+
+
+# "What is the new bus fare in Harbor City?" asks for a fare: a passage that never mentions one
+# cannot answer, whatever else it shares with the question.
+_FOCUS = re.compile(
+    r"^\s*(?:what|which)\s+(?:is|was|are|were|will be)\s+(?:the\s+|a\s+|an\s+)?(?:[\w'’-]+\s+){0,4}?"
+    r"(?P<head>[a-z][a-z-]+)(?=\s+(?:of|in|for|at|on|to|from|with|by|between|that|when|after|before)\b|\s*\?*\s*$)",
+    re.I,
+)
+_GENERIC_HEADS = frozenset(
+    tokenize("number total amount percentage share proportion kind type status situation latest news reason way")
+)
+
+
+def _focus(question: str) -> str | None:
+    m = _FOCUS.search(question)
+    toks = tokenize(m["head"]) if m else []
+    return toks[0] if toks and toks[0] not in _GENERIC_HEADS and toks[0] not in _FUNCTION else None
 
 
 def _subject_verb(question: str) -> tuple[str, list[str]] | None:
@@ -153,7 +199,13 @@ _BYLINE = re.compile(
     re.I,
 )
 _DANGLING = re.compile(r"^(?:It|This|That|These|Those|They|He|She|But|And|Also|However|Still|Yet)\b")
+_ANAPHOR = re.compile(r"^(?:It|Its|He|His|She|Her|They|Their|The (?:company|firm|group|plant|city|town))\b")
 _SUMMARY_CANDIDATES = 80
+# Summary priors. News is written most-important-first: a sentence's place in its article is
+# worth up to _EARLY (the first) down to 0 (the last). Sentences of one story sit 0.4-0.6 apart in
+# cosine anyway; only closeness beyond _SAME_TOPIC counts as repeating a chosen sentence.
+_EARLY = 0.25
+_SAME_TOPIC = 0.4
 # A quotation: opened after a space or bracket, closed before a space or punctuation, so the
 # apostrophes of "Korea's" or "don't" neither open nor close one.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(\[—-]))[\"“‘'](?=\w).{10,}?[\w.,!?…][\"”’'](?=[\s,.;:!?)\]—-]|$)")
@@ -199,7 +251,7 @@ def fits(ask: Ask, question: str, sentence: str) -> float:
     if kind is None:
         return 1.0
     q_words = {w.strip("'’.,?").lower() for w in question.split()}
-    if kind in ("count", "number", "money", "percent", "distance", "duration", "age", "population"):
+    if kind in _NUMERIC:
         new_numbers = numbers(sentence) - numbers(question)
         number_words = [m.group() for m in _NUMBER.finditer(sentence) if not m.group()[0].isdigit()]
         if not new_numbers and not [w for w in number_words if w.lower() not in q_words]:
@@ -308,11 +360,17 @@ class _Sentence:
     def at(self) -> int:
         return self.source.hit.chunk.start + self.start
 
-    def precedes(self, other: _Sentence) -> bool:
-        """``other`` follows closely in the same article (possibly in another chunk): at most
-        a short sentence between them, so the two still read as one passage."""
+    def reads_on(self, other: _Sentence) -> bool:
+        """``other`` continues this sentence's subject: it follows closely in the same article
+        (possibly in another chunk) and either repeats one of its terms ("a plant in Izhevsk ...
+        The drone struck the Kupol plant") or comes right after it and refers back ("It employs").
+        """
+        if self.source.hit.article.id != other.source.hit.article.id:
+            return False
         gap = other.at - (self.source.hit.chunk.start + self.end)
-        return self.source.hit.article.id == other.source.hit.article.id and 0 < gap <= 120
+        if gap <= 0 or gap > 120:  # at most one short sentence between them
+            return False
+        return bool(self.terms & other.terms) or (gap <= 4 and bool(_ANAPHOR.match(other.text)))
 
 
 def _sentences(sources: Sequence[Source], limit: int) -> list[_Sentence]:
@@ -357,14 +415,18 @@ class ExtractiveEngine:
         max_sentences: int = 3,
         abstain_threshold: float = 0.5,
         min_coverage: float = 0.5,
+        min_similarity: float = 0.1,
         max_candidates: int = 60,
         embed_limit: int = 10,
         redundancy: float = 0.8,
     ) -> None:
-        """``abstain_threshold``: the least relevance, ``(coverage + cosine) / 2``, the best sentence
-        needs for an answer. A sentence that holds every specific term of the question scores
-        about 0.5 + cosine/2, so 0.5 asks for full-ish coverage with modest similarity, or
-        partial coverage with close meaning; below ``min_coverage`` nothing answers at all.
+        """``abstain_threshold``: the least relevance, ``0.6·coverage + 0.4·cosine``, the best
+        candidate needs for an answer. At the least coverage allowed (``min_coverage``, half the
+        question's weighted terms) it takes a cosine of 0.5, a close paraphrase; a sentence with
+        every term of the question passes on coverage alone, as long as its cosine reaches
+        ``min_similarity`` (a floor against a sentence that has the words but another subject).
+        On the seed page, answered questions score 0.57-0.94 and unanswered near-topic ones
+        that get this far 0.43-0.46; most unanswered ones fail the kind or entity test first.
 
         ``embed_limit`` caps the sentences embedded per question (the embedder is the cost: a few
         ms per sentence uncached); only candidates that could pass the coverage test are embedded.
@@ -373,6 +435,7 @@ class ExtractiveEngine:
         self.max_sentences = max_sentences
         self.abstain_threshold = abstain_threshold
         self.min_coverage = min_coverage
+        self.min_similarity = min_similarity
         self.max_candidates = max_candidates
         self.embed_limit = embed_limit
         self.redundancy = redundancy
@@ -414,8 +477,7 @@ class ExtractiveEngine:
         if not sents or not terms:
             return []
         n = len(sents)
-        # Terms few sentences share carry the question's specifics, and names and numbers most of
-        # all; the question's verb is often paraphrased (send/dispatch, give/gift) and counts less.
+        # Terms few sentences share carry the question's specifics, and names and numbers most of all.
         q_body = re.sub(r"^\W*\w+", "", question)  # its first word is capitalised anyway
         # A multiword name is one specific, so its words share its weight.
         share = {t: 1.5 for t in numbers(question)}
@@ -433,10 +495,12 @@ class ExtractiveEngine:
             seen = frozenset().union(*(s.terms | s.topic for s in unit))
             return _r(sum(len(toks & seen) / len(toks) >= 0.5 for toks in names) / len(names))
 
+        # A verb no passage uses is likely paraphrased ("give" for "gifted") and counts half; one
+        # the passages do use is the very predicate asked about ("When was the dam completed?").
         verb = set(found[1]) if (found := _subject_verb(question)) else set()
+        df = {t: sum(t in s.terms for s in sents) for t in terms}
         weight = {
-            t: math.log(1 + n / (1 + sum(t in s.terms for s in sents))) * share.get(t, 0.5 if t in verb else 1.0)
-            for t in terms
+            t: math.log(1 + n / (1 + df[t])) * share.get(t, 0.5 if t in verb and not df[t] else 1.0) for t in terms
         }
         total = sum(weight.values())
 
@@ -446,19 +510,32 @@ class ExtractiveEngine:
         ask = classify(question)
         fit = [0.0 if roles_swapped(question, s.text) else fits(ask, question, s.text) for s in sents]
         singles = [_Unit((i,), [s], coverage(s.terms), fit[i]) for i, s in enumerate(sents)]
-        # A pair of adjacent sentences answers when one holds the asked-for thing and the other
+        focus = _focus(question)
+
+        def eligible(u: _Unit) -> bool:
+            return (
+                u.fit > 0
+                and u.coverage >= self.min_coverage
+                and entities(u.sentences) >= 0.6
+                and (focus is None or focus in u.terms)
+            )
+
+        # Two sentences in a row answer together when one holds the asked-for thing and the other
         # names what the question is about ("...a plant in Izhevsk." + "The drone struck the Kupol
-        # plant..."). Pairs are only a fallback for when no single sentence answers.
+        # plant..."), and neither answers alone. Pairs are a fallback for when no single sentence
+        # answers; the sentences keep their reading order.
         pairs = []
-        for i, s in enumerate(sents):
-            for j, t in enumerate(sents):
-                if s.precedes(t) and (fit[i] > 0) != (fit[j] > 0):
-                    joint = coverage(s.terms | t.terms)
-                    if joint > singles[i if fit[i] > 0 else j].coverage:
-                        pairs.append(_Unit((i, j), [s, t], joint, max(fit[i], fit[j])))
-        hopeful = [
-            u for u in singles + pairs if u.fit > 0 and u.coverage >= self.min_coverage and entities(u.sentences) >= 0.6
-        ]
+        in_text_order = sorted(range(n), key=lambda i: (sents[i].source.hit.article.id, sents[i].at))
+        for k, a in enumerate(in_text_order):
+            for b in in_text_order[k + 1 : k + 3]:  # the next sentence, or the one after it
+                s, t = sents[a], sents[b]
+                if max(fit[a], fit[b]) == 0 or eligible(singles[a]) or eligible(singles[b]) or not s.reads_on(t):
+                    continue
+                # The pair holds the asked-for thing through a sentence that does hold it.
+                pair = _Unit((a, b), [s, t], coverage(s.terms | t.terms), max(fit[a], fit[b]))
+                if pair.coverage > min(singles[a].coverage, singles[b].coverage) and eligible(pair):
+                    pairs.append(pair)
+        hopeful = [u for u in singles + pairs if eligible(u)]
         if not hopeful:
             return []
         # Embed only what can still pass and still win, most promising first: each sentence costs
@@ -477,7 +554,7 @@ class ExtractiveEngine:
             u.vec = v / max(float(np.linalg.norm(v)), 1e-9)
             u.similarity = _r(max(float(sims[row[i]]) for i in u.idx))
             u.relevance = _r(_COVERAGE_WEIGHT * u.coverage + (1 - _COVERAGE_WEIGHT) * u.similarity)
-            u.passes = u.relevance >= self.abstain_threshold
+            u.passes = u.relevance >= self.abstain_threshold and u.similarity >= self.min_similarity
             best_rank = min(sents[i].source.n for i in u.idx)
             u.score = _r(u.relevance + 0.1 * (u.fit - 1) + 0.03 / best_rank)
         single_passes = any(u.passes for u in hopeful if len(u.idx) == 1)
@@ -520,8 +597,10 @@ class ExtractiveEngine:
             return Draft(abstained=True, engine=self.name)
         topic = (topic or "").strip()
         titles = list(dict.fromkeys(s.source.hit.article.title for s in sents))
-        vecs = self.embedder.embed([topic or " ", *titles, *(s.text for s in sents)])
-        tv, title_v, sv = vecs[0], vecs[1 : 1 + len(titles)], vecs[1 + len(titles) :]
+        head = [topic] if topic else []
+        vecs = self.embedder.embed([*head, *titles, *(s.text for s in sents)])
+        tv = vecs[0]  # only read when there is a topic
+        title_v, sv = vecs[len(head) : len(head) + len(titles)], vecs[len(head) + len(titles) :]
         # Central: close to the centroid of the material (≈ high mean similarity to the other
         # sentences), to its own article's headline, and to the topic when there is one.
         centroid = sv.mean(axis=0)
@@ -530,12 +609,20 @@ class ExtractiveEngine:
         central = 0.6 * (sv @ centroid) + 0.4 * headline
         if topic:
             central = 0.6 * central + 0.4 * (sv @ tv)
-        # The lead of a news story is written to summarise it; quotes, fragments, run-ons and
-        # sentences leaning on one we may not show ("It is also...", "This helped...") are not.
+        # News is written most-important-first: the lead summarises, and earlier sentences matter
+        # more than later ones. Quotes, fragments, run-ons and sentences leaning on one we may not
+        # show ("It is also...", "This helped...") summarise badly.
         dangling = [bool(_DANGLING.match(s.text)) for s in sents]
+        by_article: dict[str, list[int]] = {}
+        for i in sorted(range(len(sents)), key=lambda i: sents[i].at):
+            by_article.setdefault(sents[i].source.hit.article.id, []).append(i)
+        early = np.zeros(len(sents))
+        for idx in by_article.values():
+            for r, i in enumerate(idx):
+                early[i] = _EARLY * (1 - r / len(idx))
         prior = np.array(
             [
-                0.1 * (s.first and not d)
+                0.05 * (s.first and not d)
                 - 0.15 * d
                 - 0.2 * (_quoted_share(s.text) > 0.4)
                 - 0.1 * (len(s.text.split()) < 8)
@@ -543,18 +630,29 @@ class ExtractiveEngine:
                 for s, d in zip(sents, dangling, strict=True)
             ]
         )
-        value = central + prior
-        want = min(max_sentences, len(sents), max(3, math.ceil(len(sents) / 3)))
+        value = central + prior + early
+        pool = list(range(len(sents)))
+        if topic:
+            # Retrieval brings in articles that merely share a word with the topic; those are no
+            # part of a summary of it. An article is on topic by its headline or its best sentence.
+            on_topic: dict[str, float] = {}
+            for i, s in enumerate(sents):
+                a = s.source.hit.article
+                best = max(float(sv[i] @ tv), float(title_v[titles.index(a.title)] @ tv))
+                on_topic[a.id] = max(on_topic.get(a.id, -1.0), best)
+            floor = max(on_topic.values()) - 0.3
+            pool = [i for i in pool if on_topic[sents[i].source.hit.article.id] >= floor]
+        want = min(max_sentences, len(pool), max(3, math.ceil(len(pool) / 3)))
         chosen: list[int] = []
         while len(chosen) < want:
             best_i, best_v = -1, -math.inf
-            for i in range(len(sents)):
+            for i in pool:
                 if i in chosen:
                     continue
                 overlap = max((float(sv[i] @ sv[j]) for j in chosen), default=0.0)
                 if overlap >= self.redundancy or any(_jaccard(sents[i].terms, sents[j].terms) >= 0.5 for j in chosen):
                     continue  # never two sentences saying the same thing
-                v = _r(0.7 * float(value[i]) - 0.3 * overlap)
+                v = _r(0.7 * float(value[i]) - 0.3 * max(0.0, overlap - _SAME_TOPIC))
                 if v > best_v:
                     best_i, best_v = i, v
             if best_i < 0:

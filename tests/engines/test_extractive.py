@@ -126,6 +126,8 @@ UNANSWERED = [
     "How many robots does Vantor sell each year?",  # numbers, but not of robots
     "Who is the mayor of Gothenburg?",  # a mayor and Gothenburg, never together
     "What is the capital of Sweden?",
+    "What is the annual revenue of Vantor Systems?",  # asks for a revenue; none is stated
+    "How much does a Norrland robotic arm weigh?",  # a weight, not a price or a count
 ]
 
 
@@ -135,9 +137,16 @@ def test_answers_with_the_sentence_that_holds_the_answer(
 ) -> None:
     draft = engine.answer(question, retrieve(question))
     assert not draft.abstained, question
-    assert expected in draft.sentences[0].text or expected in answer_text(draft)
-    # The best sentence comes first unless a pair is needed to connect subject and answer.
     assert len(draft.sentences) <= engine.max_sentences
+    texts = [s.text for s in draft.sentences]
+    assert expected in " ".join(texts)
+    if len(texts) == 1 or not _in_one_article(texts):
+        assert expected in texts[0]  # the best sentence first
+    # else a pair: one sentence names the subject, the next holds the answer, in reading order
+
+
+def _in_one_article(texts: list[str]) -> bool:
+    return any(all(t in a.text for t in texts) and a.text.index(texts[0]) < a.text.index(texts[1]) for a in ARTICLES)
 
 
 def test_where_connects_the_subject_and_the_place_across_sentences(engine: ExtractiveEngine) -> None:
@@ -200,7 +209,7 @@ def test_summary_of_several_articles_groups_by_article_and_skips_repeats(engine:
     articles = [next(a for a in (STORM_COPY, STORM, DEAL) if t in a.text) for t in texts]
     order = [a.id for a in articles]
     assert order == sorted(order, key=["storm-coastal", "storm-harbor", "deal"].index)
-    for a in dict.fromkeys(articles):
+    for a in (STORM_COPY, STORM):
         pos = [a.text.index(t) for t, b in zip(texts, articles, strict=True) if b is a]
         assert pos == sorted(pos)
     assert sum("37 people" in t for t in texts) <= 1
@@ -290,6 +299,11 @@ def test_nothing_to_go_on_abstains(hashing_embedder: Embedder) -> None:
         ("Who is Keith Kellogg?", None, None),  # a description, not a name
         ("Which company bought Norrland?", "org", None),
         ("Where is the Kupol plant?", "place", None),
+        ("How much does the new glass frog weigh?", "weight", None),
+        ("How long is the frog?", "size", None),
+        ("How long will the repairs take?", "duration", None),
+        ("What is the new bus fare in Harbor City?", "money", None),
+        ("Which councilmember voted against the budget?", "person", None),
         ("What did Kellogg urge?", None, None),
     ],
 )
