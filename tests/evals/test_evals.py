@@ -100,3 +100,19 @@ def test_committed_baseline_matches_the_prompts() -> None:
     """The gate itself: prompts/ may not change without a re-run and a new baseline."""
     drift = runner.check_prompts(REPO / "evals" / "baseline.json", REPO / "prompts")
     assert drift == [], f"prompts changed since evals/baseline.json: {drift}"
+
+
+def test_cli_check_fails_on_an_edited_prompt(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    prompts = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", prompts)
+    env = {**os.environ, "QA_PROMPTS_DIR": str(prompts)}
+    cmd = [sys.executable, "-m", "qa.cli", "eval", "--check"]
+    assert subprocess.run(cmd, env=env, capture_output=True, cwd=tmp_path).returncode == 0
+    (prompts / "summarize.system.md").write_text((prompts / "summarize.system.md").read_text() + "\nBe terse.")
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1
+    assert "summarize.system.md (changed)" in r.stderr.replace("\n", " ")
