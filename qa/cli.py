@@ -256,6 +256,35 @@ def summarize(
 
 
 @app.command()
+def briefing(
+    day: Annotated[str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: the latest).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md (for an email) | json | html (one page).")] = "md",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    source: SourceOpt = None,
+    max_sections: Annotated[int, typer.Option("--max-sections", min=1, max=50, help="At most this many stories.")] = 10,
+) -> None:
+    """The day's stories, most covered first, each with one cited summary."""
+    from qa.briefing import BriefingService
+    from qa.briefing_render import render_html
+
+    if fmt not in ("md", "json", "html"):
+        raise typer.BadParameter("md, json or html", param_hint="--format")
+    result = BriefingService.from_services(_services()).build(_date(day, "--date"), source or None, max_sections)
+    text = {
+        "md": lambda: result.markdown,
+        "json": lambda: result.model_dump_json(indent=2) + "\n",
+        "html": lambda: render_html(result),
+    }[fmt]()
+    if out_file is not None:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out_file}", highlight=False)
+    else:
+        sys.stdout.write(text)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from qa import __version__
 from qa.api import errors
-from qa.api.routes import articles, ask, health, search, summarize
+from qa.api.routes import articles, ask, briefing, health, search, summarize
 from qa.config import Settings, get_settings
 from qa.schemas import ErrorOut
 from qa.services import Services
@@ -92,6 +92,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
         )
 
-    for module in (health, articles, search, ask, summarize):
+    for module in (health, articles, search, ask, summarize, briefing):
         app.include_router(module.router)
     return app
