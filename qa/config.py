@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     llm_max_tokens: int = Field(default=512, ge=16, le=8192)
+    llm_json_mode: str = Field(
+        default="json_schema",
+        description="How the reply format is enforced: json_schema (strongest), json_object, or none.",
+    )
     prompts_dir: Path = Field(default=Path(__file__).resolve().parent.parent / "prompts")
 
     # HTTP.

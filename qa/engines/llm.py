@@ -92,8 +92,10 @@ class LLMEngine:
         prompts_dir: Any,
         *,
         max_tokens: int = 512,
-        json_mode: bool = True,
+        json_mode: str = "json_schema",
     ) -> None:
+        if json_mode not in ("json_schema", "json_object", "none"):
+            raise InvalidInput(f"QA_LLM_JSON_MODE must be json_schema, json_object or none, not {json_mode!r}")
         self.client = client
         self.model = model
         self.max_tokens = max_tokens
@@ -112,7 +114,13 @@ class LLMEngine:
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
         )
-        return cls(client, settings.llm_model, settings.prompts_dir, max_tokens=settings.llm_max_tokens)
+        return cls(
+            client,
+            settings.llm_model,
+            settings.prompts_dir,
+            max_tokens=settings.llm_max_tokens,
+            json_mode=settings.llm_json_mode,
+        )
 
     def prompt_version(self, task: Task) -> str | None:
         return self.prompts[task].version
@@ -127,7 +135,13 @@ class LLMEngine:
             "temperature": 0,
             "stream": stream,
         }
-        if self.json_mode:
+        # A schema constrains keys and types, not just syntax: small models keep to it far better.
+        if self.json_mode == "json_schema":
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": Reply.model_json_schema()},
+            }
+        elif self.json_mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
         try:
             return self.client.chat.completions.create(**kwargs)

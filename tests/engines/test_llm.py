@@ -41,7 +41,8 @@ def test_answer_is_parsed_and_verified(sources: list[Source]) -> None:
     assert not v.abstained and v.text == "Russia launched 5,438 drones at Ukraine last month. [1]"
     assert "5,438 drones" in v.citations[0].quote
     request = fake.requests[0]
-    assert request["response_format"] == {"type": "json_object"} and request["temperature"] == 0
+    assert request["response_format"]["type"] == "json_schema" and request["temperature"] == 0
+    assert request["response_format"]["json_schema"]["schema"]["properties"]["sentences"]
     assert request["max_tokens"] == 512
     user = request["messages"][1]["content"]
     assert '<source n="1" title="Record drone attacks" outlet="AP" published="2025-07-01">' in user
