@@ -54,14 +54,16 @@ def llm_settings(tmp_path: Path, server: LlamaServer, **kw: object) -> Settings:
 
 @pytest.fixture
 def client(tmp_path: Path, llama: LlamaServer, minilm: Embedder) -> Iterator[TestClient]:
-    settings = llm_settings(tmp_path, llama)
+    settings = llm_settings(tmp_path, llama, llm_max_tokens=256)  # bounds the tiny model's rambling
     with TestClient(create_app(settings, Services.from_settings(settings, embedder=minilm))) as c:
         yield c
 
 
 def test_ask_over_http_with_the_llm_engine(client: TestClient) -> None:
     assert client.get("/healthz").json()["engine"] == "llm"
-    body = client.post("/ask", json={"question": "How many drones did Russia launch at Ukraine last month?"}).json()
+    # Two passages keep the prompt short: this checks the protocol path, not the model's recall.
+    question = "How many drones did Russia launch at Ukraine last month?"
+    body = client.post("/ask", json={"question": question, "k": 2}).json()
     assert body["engine"] in ("llm", "extractive")
     if body["engine"] == "llm":
         assert body["prompt_version"].startswith("ask-")
@@ -71,7 +73,7 @@ def test_ask_over_http_with_the_llm_engine(client: TestClient) -> None:
 
 
 def test_stream_over_http(client: TestClient) -> None:
-    payload = {"question": "Who drove the Pentagon decision to halt munitions?", "stream": True}
+    payload = {"question": "Who drove the Pentagon decision to halt munitions?", "stream": True, "k": 2}
     with client.stream("POST", "/ask", json=payload) as r:
         raw = "".join(r.iter_text())
     events = [(m[1], json.loads(m[2])) for m in re.finditer(r"event: (\w+)\ndata: (.*)\n\n", raw)]
