@@ -91,6 +91,26 @@ def retrieval_figures(services: Services, questions: list[dict[str, Any]], k: in
     return out
 
 
+def briefing_figures(services: Services) -> dict[str, Any]:
+    """The busiest day's briefing, built uncached (a new service) with the extractive engine."""
+    from collections import Counter
+
+    from qa.briefing import BriefingService
+
+    days = Counter(m.published_date for m in services.store.list_articles(limit=10**9) if m.published_date)
+    if not days:
+        return {}
+    day, n = max(days.items(), key=lambda kv: (kv[1], kv[0]))
+    t = time.perf_counter()
+    briefing = BriefingService.from_services(services).build(day, None, 10)
+    return {
+        "briefing_day": day.isoformat(),
+        "briefing_articles": n,
+        "briefing_ms": round((time.perf_counter() - t) * 1000, 1),
+        "briefing_sections": len(briefing.sections),
+    }
+
+
 def ask_figures(data_dir: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
     """/ask over HTTP against `qa serve` on this store (extractive engine)."""
     port = free_port()
@@ -186,6 +206,7 @@ def main() -> None:
     )
     services.retriever.search("warm up the indexes", k=5)
     figures.update(retrieval_figures(services, questions))
+    figures.update(briefing_figures(services))
     log(json.dumps(figures))
     if not args.no_ask:
         del services  # the embedded store belongs to one process: hand it to the server
