@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from qa import logs
 from qa.citations import VerifiedAnswer, verify
 from qa.engines.base import Draft, Engine, Source, Task, number_sources
 from qa.errors import EngineError, NotFound
@@ -38,6 +39,7 @@ class _Clock:
 
     def done(self) -> dict[str, float]:
         self.marks["total"] = round((time.perf_counter() - self.t0) * 1000, 2)
+        logs.record_stages(self.marks)
         return self.marks
 
 

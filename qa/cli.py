@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from qa import logs
 from qa.config import get_settings
 from qa.errors import NotFound, QAError
 from qa.models import SearchFilters
@@ -307,7 +308,17 @@ def serve(
             param_hint="--workers",
         )
     err.print(f"qa: serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run("qa.api.main:app", host=host, port=port, workers=workers, log_level="info")
+    logs.configure(settings.log_format, settings.log_level)
+    # Our access log (with request id, client and stage timings) replaces uvicorn's.
+    uvicorn.run(
+        "qa.api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
 
 
 @app.command("eval")
@@ -424,6 +435,12 @@ def main() -> None:
         app()  # click handles usage errors itself (exit 2 with a usage line)
     except QAError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except ValidationError as exc:  # most often a QA_* setting with a bad value
+        for e in exc.errors():
+            where = "_".join(str(p) for p in e["loc"])
+            name = f"setting QA_{where.upper()}" if exc.title == "Settings" else where
+            err.print(f"[red]error:[/] {name}: {e['msg']}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -56,11 +57,66 @@ class Settings(BaseSettings):
 
     # HTTP.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Larger requests get 413.")
-    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS; none by default."
+    )
+
+    # Access. Keys are compared in constant time and never logged; /healthz stays open for probes.
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated keys; when set, every route but /healthz needs "
+        "'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
+    )
+    rate_limit: str | None = Field(
+        default=None,
+        description="Requests allowed per key (per client address without keys), e.g. '60/minute'; off when unset.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live (a 'limits' storage URI); memory is per process.",
+    )
+
+    # Bounded work: over the limit a request gets 503 + Retry-After instead of queueing without end.
+    llm_max_in_flight: int = Field(default=4, ge=1, le=1024, description="LLM calls at once, per process.")
+    llm_queue_wait_s: float = Field(
+        default=2.0, ge=0, le=600, description="How long a request waits for a free LLM slot before 503."
+    )
+
+    # Logs.
+    log_format: str = Field(default="json", description="json (one object per line) | text")
+    log_level: str = Field(default="INFO")
 
     # Bounds on input.
     max_article_chars: int = Field(default=1_000_000, ge=1_000)
     max_batch_articles: int = Field(default=1_000, ge=1)
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, v: object) -> object:
+        # "a,b" in the environment is friendlier than a JSON list; JSON lists still work.
+        if isinstance(v, str) and not v.lstrip().startswith("["):
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_rate(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        from limits import parse_many
+
+        try:
+            parse_many(v)
+        except ValueError as exc:
+            raise ValueError(f"QA_RATE_LIMIT {v!r} is not a rate such as '60/minute' or '10/second'") from exc
+        return v
+
+    @field_validator("log_format")
+    @classmethod
+    def _valid_format(cls, v: str) -> str:
+        if v not in ("json", "text"):
+            raise ValueError("QA_LOG_FORMAT must be json or text")
+        return v
 
     def embedded(self) -> bool:
         return not self.chroma_url

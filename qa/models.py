@@ -210,8 +210,11 @@ class IngestReport(BaseModel):
     unchanged: list[str] = Field(default_factory=list)
     chunks: int = 0
     errors: list[str] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
 
     def merge(self, other: IngestReport) -> None:
+        for k, v in other.timings_ms.items():
+            self.timings_ms[k] = round(self.timings_ms.get(k, 0.0) + v, 2)
         self.added += other.added
         self.updated += other.updated
         self.unchanged += other.unchanged

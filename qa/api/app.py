@@ -3,21 +3,59 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 
 from qa import __version__
-from qa.api import errors
+from qa.api import errors, middleware
 from qa.api.routes import articles, ask, briefing, health, search, summarize
 from qa.config import Settings, get_settings
 from qa.schemas import ErrorOut
 from qa.services import Services
 
 log = logging.getLogger("qa.api")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# Every route can answer these; the body is always the one error shape.
+_COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error("A key is required (QA_API_KEYS is set) and was missing or wrong."),
+    413: _error("The request body is over QA_MAX_BODY_BYTES."),
+    422: _error("Invalid input; the message says what is wrong."),
+    429: _error("Over the rate limit (QA_RATE_LIMIT); the Retry-After header says when to retry."),
+    503: _error(
+        "The store cannot be reached, or every LLM slot is busy (QA_LLM_MAX_IN_FLIGHT); Retry-After says when to retry."
+    ),
+    500: _error("Unexpected error; the body carries only the request id to quote."),
+}
+
+
+def _document_keys(app: FastAPI) -> None:
+    """Declare both ways of sending a key, so /docs offers 'Authorize' and clients see the requirement."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }
+            for path, ops in schema["paths"].items():
+                if path not in middleware.OPEN_PATHS:
+                    for op in ops.values():
+                        op["security"] = [{"bearer": []}, {"apiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -40,49 +78,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Ask questions about stored news articles and get short answers whose every "
         "sentence cites the passage it came from — or an honest abstention.",
         lifespan=lifespan,
-        responses={
-            422: {
-                "model": ErrorOut,
-                "description": "Invalid input; the message says what is wrong.",
-            }
-        },
+        responses=_COMMON_ERRORS,
     )
+    if settings.api_keys:
+        _document_keys(app)
     errors.install(app)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = rid[:64]
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # Declared sizes are refused up front; chunked bodies are counted as they arrive.
-        limit = settings.max_body_bytes
-        declared = request.headers.get("content-length")
-        too_big = f"request body over the limit of {limit:,} bytes (QA_MAX_BODY_BYTES)"
-        if declared and declared.isdigit() and int(declared) > limit:
-            return errors.error_response(request, 413, too_big)
-        if request.method in ("POST", "PUT", "PATCH") and not declared:
-            body = b""
-            async for part in request.stream():
-                body += part
-                if len(body) > limit:
-                    return errors.error_response(request, 413, too_big)
-            request._body = body  # starlette reads the cached body downstream
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-        return response
+    middleware.install(app, settings)
 
     if settings.cors_origins:  # closed unless configured
         app.add_middleware(

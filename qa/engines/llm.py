@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import openai
@@ -19,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from qa.config import Settings
 from qa.engines.base import Draft, DraftSentence, Source, Task
-from qa.errors import EngineError, InvalidInput
+from qa.errors import EngineError, InvalidInput, Overloaded
 from qa.prompts import Prompt, load_prompt
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,8 @@ class LLMEngine:
         *,
         max_tokens: int = 512,
         json_mode: str = "json_schema",
+        max_in_flight: int = 4,
+        queue_wait_s: float = 2.0,
     ) -> None:
         if json_mode not in ("json_schema", "json_object", "none"):
             raise InvalidInput(f"QA_LLM_JSON_MODE must be json_schema, json_object or none, not {json_mode!r}")
@@ -100,6 +105,11 @@ class LLMEngine:
         self.model = model
         self.max_tokens = max_tokens
         self.json_mode = json_mode
+        # A slow endpoint must not pile up every request thread behind it: past this many calls
+        # a request waits briefly, then is told to come back (503 + Retry-After).
+        self.max_in_flight = max_in_flight
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self._queue_wait_s = queue_wait_s
         self.prompts: dict[str, Prompt] = {t: load_prompt(prompts_dir, t) for t in ("ask", "summarize", "briefing")}
 
     @classmethod
@@ -120,12 +130,26 @@ class LLMEngine:
             settings.prompts_dir,
             max_tokens=settings.llm_max_tokens,
             json_mode=settings.llm_json_mode,
+            max_in_flight=settings.llm_max_in_flight,
+            queue_wait_s=settings.llm_queue_wait_s,
         )
 
     def prompt_version(self, task: Task) -> str | None:
         return self.prompts[task].version
 
     # -- the model call -----------------------------------------------------------------------
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self._queue_wait_s):
+            raise Overloaded(
+                f"all {self.max_in_flight} LLM slots are busy (QA_LLM_MAX_IN_FLIGHT); try again shortly",
+                retry_after_s=max(1, math.ceil(self._queue_wait_s)),
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def _create(self, messages: list[dict[str, str]], stream: bool = False) -> Any:
         kwargs: dict[str, Any] = {
@@ -144,7 +168,10 @@ class LLMEngine:
         elif self.json_mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
         try:
-            return self.client.chat.completions.create(**kwargs)
+            if stream:  # the caller holds the slot for as long as it reads the stream
+                return self.client.chat.completions.create(**kwargs)
+            with self._slot():
+                return self.client.chat.completions.create(**kwargs)
         except openai.APITimeoutError as exc:
             raise EngineError(f"the LLM endpoint timed out: {exc}") from exc
         except openai.APIConnectionError as exc:
@@ -201,6 +228,13 @@ class LLMEngine:
 
     def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
         messages = self._messages("ask", sources, question=question)
+        with self._slot():  # held while the stream is read; released if the client goes away
+            raw = yield from self._stream_text(messages)
+        reply = self._reply(messages, first=raw)
+        yield to_draft(reply, self.name, self.prompts["ask"].version)
+
+    def _stream_text(self, messages: list[dict[str, str]]) -> Generator[str, None, str]:
+        """Yield each sentence's text as soon as it is complete; return the whole raw reply."""
         buf, emitted = "", 0
         try:
             for event in self._create(messages, stream=True):
@@ -215,8 +249,7 @@ class LLMEngine:
                 emitted = len(found)
         except openai.OpenAIError as exc:
             raise EngineError(f"the LLM stream failed: {exc}") from exc
-        reply = self._reply(messages, first=buf)
-        yield to_draft(reply, self.name, self.prompts["ask"].version)
+        return buf
 
 
 def _short(exc: Exception) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from qa import logs
 from qa.embeddings import Embedder
 from qa.errors import ArticleError, QAError
 from qa.ingest.chunking import chunk_article, embedding_text
@@ -83,13 +85,16 @@ class Ingestor:
                     self._flush(pending, report, progress)
                     pending, n_pending_chunks = [], 0
             self._flush(pending, report, progress)
+        logs.record_stages(report.timings_ms, prefix="ingest_")
         return report
 
     def _flush(self, pending: list[_Pending], report: IngestReport, progress: Progress | None) -> None:
         if not pending:
             return
         texts = [embedding_text(p.article.title, c.text) for p in pending for c in p.chunks]
+        t0 = time.perf_counter()
         vectors = self.embedder.embed(texts)
+        t1 = time.perf_counter()
         offset = 0
         for p in pending:
             n = len(p.chunks)
@@ -106,6 +111,8 @@ class Ingestor:
             offset += n
             if progress:
                 progress(1)
+        report.timings_ms["embed"] = report.timings_ms.get("embed", 0.0) + round((t1 - t0) * 1000, 2)
+        report.timings_ms["store"] = report.timings_ms.get("store", 0.0) + round((time.perf_counter() - t1) * 1000, 2)
 
     def delete(self, article_id: str) -> bool:
         with self._write_lock:

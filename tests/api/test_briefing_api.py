@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.api.app import create_app
-from qa.api.routes import briefing as briefing_route
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.services import Services
@@ -20,10 +19,7 @@ from tests.test_briefing import EXPECTED, fixture_items
 def client(embedded_settings: Settings, minilm: Embedder) -> Iterator[TestClient]:
     settings = embedded_settings.model_copy(update={"seed_on_start": False})
     services = Services.from_settings(settings, embedder=minilm)
-    app = create_app(settings, services)
-    if not any(getattr(r, "path", None) == "/briefing" for r in app.routes):
-        app.include_router(briefing_route.router)  # until qa/api/app.py includes it
-    with TestClient(app) as c:
+    with TestClient(create_app(settings, services)) as c:
         r = c.post("/articles", json=fixture_items())
         assert r.status_code == 200, r.text
         yield c

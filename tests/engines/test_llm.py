@@ -127,21 +127,71 @@ def test_stream_passes_sentences_then_the_draft(sources: list[Source]) -> None:
     assert pieces[-1].sentences[1].text == "Air defences shot down most."  # type: ignore[union-attr]
 
 
+class _Retriever:
+    def __init__(self, sources: list[Source]) -> None:
+        self.sources = sources
+
+    def search(self, *a: object, **k: object) -> list[object]:
+        return [s.hit for s in self.sources]
+
+
+class _Store:
+    def get_article(self, aid: str) -> object:
+        from qa.models import Article
+
+        text = lookup(aid)
+        return Article(id=aid, title="t", text=text) if text else None
+
+
 def test_answer_service_falls_back_with_a_note(sources: list[Source], minilm: object) -> None:
-    class Retriever:
-        def search(self, *a: object, **k: object) -> list[object]:
-            return [s.hit for s in sources]
-
-    class Store:
-        def get_article(self, aid: str) -> object:
-            from qa.models import Article
-
-            text = lookup(aid)
-            return Article(id=aid, title="t", text=text) if text else None
-
     eng, _ = engine("garbage", "more garbage")
-    service = AnswerService(Store(), Retriever(), eng, ExtractiveEngine(minilm))  # type: ignore[arg-type]
+    service = AnswerService(_Store(), _Retriever(sources), eng, ExtractiveEngine(minilm))  # type: ignore[arg-type]
     result = service.ask("How many drones did Russia launch at Ukraine last month?")
     assert result.engine == "extractive" and not result.verified.abstained
     assert "5,438" in result.verified.text
     assert "llm engine failed" in result.verified.notes[0]
+
+
+def test_calls_in_flight_are_bounded_and_the_overflow_told_to_retry(sources: list[Source]) -> None:
+    import threading
+
+    from qa.errors import Overloaded
+
+    release = threading.Event()
+    entered = threading.Semaphore(0)
+
+    def slow(messages: list[dict[str, str]]) -> str:
+        entered.release()
+        release.wait(10)
+        return reply(("Russia launched 5,438 drones at Ukraine last month.", [1]))
+
+    fake = FakeOpenAI([slow, slow, reply(("Russia launched 5,438 drones at Ukraine last month.", [1]))])
+    eng = LLMEngine(fake, "fake-model", PROMPTS, max_in_flight=2, queue_wait_s=0.05)  # type: ignore[arg-type]
+    results: list[object] = []
+    workers = [threading.Thread(target=lambda: results.append(eng.answer("drones?", sources))) for _ in range(2)]
+    for w in workers:
+        w.start()
+    assert entered.acquire(timeout=5) and entered.acquire(timeout=5)  # both slots taken
+    with pytest.raises(Overloaded, match="QA_LLM_MAX_IN_FLIGHT") as exc:
+        eng.answer("drones?", sources)
+    assert exc.value.retry_after_s >= 1 and exc.value.status_code == 503
+    with pytest.raises(Overloaded):  # a stream needs a slot too
+        list(eng.stream_answer("drones?", sources))
+    release.set()
+    for w in workers:
+        w.join(5)
+    assert len(results) == 2
+    assert not eng.answer("drones?", sources).abstained  # slots are given back
+    assert len(fake.requests) == 3  # the refused calls never reached the endpoint
+
+
+def test_a_refused_call_is_not_answered_by_the_fallback(sources: list[Source], minilm: object) -> None:
+    # Overload is the client's cue to retry, not an engine failure to paper over.
+    from qa.errors import Overloaded
+
+    fake = FakeOpenAI([])
+    eng = LLMEngine(fake, "fake-model", PROMPTS, max_in_flight=1, queue_wait_s=0.0)  # type: ignore[arg-type]
+    eng._slots.acquire()  # the one slot is busy
+    svc = AnswerService(_Store(), _Retriever(sources), eng, ExtractiveEngine(minilm))  # type: ignore[arg-type]
+    with pytest.raises(Overloaded):
+        svc.ask("How many drones?")

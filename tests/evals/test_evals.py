@@ -40,8 +40,11 @@ def test_citation_validity_catches_each_broken_invariant() -> None:
 
 def test_citation_support_needs_the_fact_inside_a_quote() -> None:
     assert sc.citation_support([["5,438"]], OUT, "answer").value == 1.0
-    out = {**OUT, "answer": "Russia launched 5,438 drones, officials said. [1]",
-           "citations": [{**OUT["citations"][1], "n": 1}]}
+    out = {
+        **OUT,
+        "answer": "Russia launched 5,438 drones, officials said. [1]",
+        "citations": [{**OUT["citations"][1], "n": 1}],
+    }
     s = sc.citation_support([["5,438"]], out, "answer")
     assert s.value == 0.0 and "5,438" in s.reason
 
@@ -77,7 +80,9 @@ def test_check_prompts_names_changed_new_and_removed_files(tmp_path: Path) -> No
     (prompts / "extra.system.md").write_text("new")
     (prompts / "briefing.user.md").unlink()
     assert runner.check_prompts(baseline, prompts) == [
-        "ask.system.md (changed)", "extra.system.md (new)", "briefing.user.md (removed)",
+        "ask.system.md (changed)",
+        "extra.system.md (new)",
+        "briefing.user.md (removed)",
     ]
 
 
@@ -86,8 +91,11 @@ def test_compare_reports_regressions_and_fixes() -> None:
     b = Case(id="b", kind="abstain", question="q")
     ok = runner.CaseResult(a, [sc.Score("abstention", 1.0)])
     bad = runner.CaseResult(b, [sc.Score("abstention", 0.0, "answered")])
-    baseline = {"engines": {"extractive": {"metrics": {"pass_rate": 1.0},
-                                           "cases": {"a": {"passed": False}, "b": {"passed": True}}}}}
+    baseline = {
+        "engines": {
+            "extractive": {"metrics": {"pass_rate": 1.0}, "cases": {"a": {"passed": False}, "b": {"passed": True}}}
+        }
+    }
     m = runner.metrics([ok, bad])
     cmp = runner.compare(baseline, "extractive", [ok, bad], m)
     assert cmp["newly_failing"] == ["b"] and cmp["newly_passing"] == ["a"]

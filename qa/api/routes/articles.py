@@ -7,14 +7,14 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import ValidationError
 
 from qa.api.deps import ServicesDep
-from qa.errors import InvalidInput, NotFound
+from qa.errors import InvalidInput, NotFound, StoreUnavailable
 from qa.models import Article, SearchFilters
 from qa.schemas import ArticleBatch, ArticleDetail, ArticleIn, ArticleList, ArticleOut, IngestResult
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
 
-def _to_articles(items: list[ArticleIn], limit: int) -> list[Article]:
+def _to_articles(items: list[ArticleIn], limit: int, max_chars: int) -> list[Article]:
     if len(items) > limit:
         raise InvalidInput(f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_BATCH_ARTICLES)")
     articles, problems = [], []
@@ -25,6 +25,12 @@ def _to_articles(items: list[ArticleIn], limit: int) -> list[Article]:
             e = exc.errors()[0]
             field = ".".join(str(p) for p in e.get("loc", ())) or "article"
             problems.append(f"articles[{i}].{field}: {e['msg']}")
+            continue
+        if len(item.text) > max_chars:
+            problems.append(
+                f"articles[{i}].text: {len(item.text):,} characters, over the limit of {max_chars:,} "
+                "(QA_MAX_ARTICLE_CHARS)"
+            )
     if problems:
         # All or nothing over HTTP: a client retries one request, not half of one.
         raise InvalidInput("nothing was stored: " + "; ".join(problems[:10]))
@@ -40,10 +46,14 @@ def add_articles(
     ],
 ) -> IngestResult:
     items = body.articles if isinstance(body, ArticleBatch) else body if isinstance(body, list) else [body]
-    articles = _to_articles(items, services.settings.max_batch_articles)
+    settings = services.settings
+    articles = _to_articles(items, settings.max_batch_articles, settings.max_article_chars)
     report = services.ingestor.ingest(articles)
-    if report.errors:
-        raise InvalidInput("; ".join(report.errors))
+    if report.errors:  # input was checked above, so these are storage failures; the rest were stored
+        stored = len(report.added) + len(report.updated) + len(report.unchanged)
+        raise StoreUnavailable(
+            f"{len(report.errors)} article(s) could not be stored ({stored} were): " + "; ".join(report.errors[:5])
+        )
     return IngestResult.of(report)
 
 

@@ -1,0 +1,161 @@
+"""What every request passes through, in this order: request id and access log, security headers,
+API key, rate limit, body size. One middleware rather than five, because each Starlette
+``BaseHTTPMiddleware`` layer costs a task and a copy of the response stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from qa import logs
+from qa.api import errors
+from qa.config import Settings
+
+log = logging.getLogger("qa.api")
+access_log = logging.getLogger("qa.access")
+
+OPEN_PATHS = frozenset({"/healthz"})  # liveness probes carry no key
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})  # probes poll often; they must not eat a client's quota
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+class KeyCheck:
+    """API keys, compared in constant time; only a short fingerprint of a key is ever logged."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self._digests = [_digest(k) for k in keys if k]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._digests)
+
+    @staticmethod
+    def presented(request: Request) -> str | None:
+        auth = request.headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+        return request.headers.get("x-api-key") or None
+
+    def valid(self, key: str) -> bool:
+        # Equal-length digests, and every key compared: neither timing nor order says which key matched.
+        d = _digest(key)
+        return any([hmac.compare_digest(d, k) for k in self._digests])  # a list: no short circuit
+
+
+def fingerprint(key: str) -> str:
+    return "key:" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+class RateLimit:
+    """Requests per client in a moving window, counted by the maintained ``limits`` library."""
+
+    def __init__(self, rate: str, storage_uri: str) -> None:
+        self.items = parse_many(rate)
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def retry_after(self, identity: str) -> int | None:
+        """None if the request may go on; else whole seconds until it may be retried."""
+        for item in self.items:
+            if not self.limiter.hit(item, identity):
+                reset, _ = self.limiter.get_window_stats(item, identity)
+                return max(1, math.ceil(reset - time.time()))
+        return None
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    keys = KeyCheck(settings.api_keys)
+    rate = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
+    limit = settings.max_body_bytes
+    too_big = f"request body over the limit of {limit:,} bytes (QA_MAX_BODY_BYTES)"
+
+    async def guarded(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        path = request.url.path
+        client = request.client.host if request.client else "unknown"
+        if keys.enabled and path not in OPEN_PATHS and request.method != "OPTIONS":
+            key = keys.presented(request)
+            if key is None or not keys.valid(key):
+                problem = "invalid API key" if key else "missing API key"
+                return errors.error_response(
+                    request,
+                    401,
+                    f"{problem}: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>' "
+                    "(keys are set by QA_API_KEYS)",
+                    headers={"WWW-Authenticate": 'Bearer realm="qa"'},
+                )
+            client = fingerprint(key)
+        request.state.client = client
+        if rate is not None and path not in UNLIMITED_PATHS:
+            wait = rate.retry_after(client)
+            if wait is not None:
+                return errors.error_response(
+                    request,
+                    429,
+                    f"rate limit of {settings.rate_limit} exceeded (QA_RATE_LIMIT); retry in {wait} s",
+                    headers={"Retry-After": str(wait)},
+                )
+        # Declared sizes are refused up front; chunked bodies are counted as they arrive.
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return errors.error_response(request, 413, too_big)
+        if request.method in ("POST", "PUT", "PATCH") and not declared:
+            body = b""
+            async for part in request.stream():
+                body += part
+                if len(body) > limit:
+                    return errors.error_response(request, 413, too_big)
+            request._body = body  # starlette reads the cached body downstream
+        return await call_next(request)
+
+    @app.middleware("http")
+    async def edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        given = request.headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex  # never echo arbitrary header text
+        request.state.request_id = rid
+        token = logs.request_id.set(rid)
+        stages = logs.start_stages()
+        t0 = time.perf_counter()
+        try:
+            response = await guarded(request, call_next)
+        except Exception:
+            log.exception("unexpected error")
+            response = errors.error_response(request, 500, "internal error; quote the request id when reporting it")
+        response.headers["X-Request-ID"] = rid
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+        if not request.url.path.startswith(("/docs", "/redoc")):
+            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        access_log.info(
+            "%s %s %d",
+            request.method,
+            request.url.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
+                "client": getattr(request.state, "client", None),
+                "stages_ms": stages or None,
+            },
+        )
+        logs.request_id.reset(token)
+        return response
