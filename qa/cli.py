@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -66,10 +67,29 @@ def _print_json(obj: BaseModel | dict[str, Any] | list[Any]) -> None:
         sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
 
 
+def _progress_lines(total: int, every_s: float) -> Callable[[int], None]:
+    import time
+
+    done, last = 0, 0.0
+
+    def advance(n: int) -> None:
+        nonlocal done, last
+        done += n
+        now = time.monotonic()
+        if now - last >= every_s or done == total or every_s == 0:
+            last = now
+            print(f"ingest: {done}/{total} done", file=sys.stderr, flush=True)
+
+    return advance
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.json, .jsonl[.gz], .txt, .html).")],
     as_json: JsonOpt = False,
+    progress_every: Annotated[
+        float, typer.Option(min=0, help="Without a terminal: seconds between progress lines (0: every article).")
+    ] = 5.0,
 ) -> None:
     """Read articles and add them to the store. Bad files or lines are reported; the rest go in."""
     from qa.ingest.readers import read_paths
@@ -79,7 +99,8 @@ def ingest(
     repaired = services.store.repair()
     items = list(read_paths(paths))
     if as_json or not sys.stderr.isatty():
-        report = services.ingestor.ingest(items)
+        # No live bar without a terminal: a line at most every few seconds, so a long job shows life.
+        report = services.ingestor.ingest(items, progress=_progress_lines(len(items), progress_every))
     else:
         columns = (TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=True) as bar:
