@@ -18,10 +18,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, argv: list[str], log_path: Path) -> None:
+    def __init__(self, argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+        """``env`` is added to this process's environment."""
         self.log_path = log_path
         with open(log_path, "wb") as log:
-            self._proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self._proc = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **env} if env else None,
+            )
         self.pid = self._proc.pid
 
     def wait_healthy(self, url: str, timeout_s: float, what: str) -> None:

@@ -1,0 +1,26 @@
+"""Many clients at once against a real `qa serve`: no errors, and nothing acknowledged is lost.
+
+The short, bounded form of bench/load.py: 16 clients mixing new articles, new versions of their
+own articles and questions; afterwards every 2xx-acknowledged article must be stored in its last
+acknowledged version and be found by a search for the one word only that version contains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.testing.api_server import start_qa_server
+from qa.testing.load import LoadConfig, run
+
+
+@pytest.mark.timeout(300)
+def test_sixteen_clients_mixing_ingest_and_ask_lose_nothing(tmp_path: Path) -> None:
+    with start_qa_server(tmp_path / "data", env={"QA_LOG_LEVEL": "WARNING"}) as server:
+        report = run(server.url, LoadConfig(clients=16, duration_s=8, max_requests=2_000, ingest_share=0.35))
+    summary = report.as_dict()
+    assert report.acknowledged >= 16, summary  # the mix did store articles
+    assert report.requests_per_s.get("ask", 0) > 0, summary
+    assert report.errors == {}, summary
+    assert report.lost == [] and report.not_searchable == [], summary
