@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from qa.answering import Result
 from qa.models import Article, ArticleMeta, Hit, IngestReport, SearchFilters
@@ -104,6 +104,14 @@ class Filters(BaseModel):
     since: date | None = Field(default=None, description="Published on or after (YYYY-MM-DD).")
     until: date | None = Field(default=None, description="Published on or before (YYYY-MM-DD).")
 
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _day_as_text(cls, v: object) -> object:
+        # Pydantic would read a number as seconds since 1970; a day must be written as one.
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            raise ValueError("give a day as YYYY-MM-DD, not a number")
+        return v
+
     @model_validator(mode="after")
     def _range(self) -> Filters:
         if self.since and self.until and self.since > self.until:
@@ -135,7 +143,14 @@ class SummarizeRequest(BaseModel):
         return self
 
     model_config = {
-        "json_schema_extra": {"examples": [{"query": "North Korean troops in Russia"}, {"article_id": "..."}]}
+        "json_schema_extra": {
+            "examples": [{"query": "North Korean troops in Russia"}, {"article_id": "..."}],
+            # Exactly one of the two, as the validator above insists.
+            "oneOf": [
+                {"required": ["article_id"], "not": {"required": ["query"]}},
+                {"required": ["query"], "not": {"required": ["article_id"]}},
+            ],
+        }
     }
 
     article_id: str | None = Field(default=None, max_length=200, description="Summarize this article.")

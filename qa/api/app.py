@@ -27,6 +27,7 @@ def _error(description: str) -> dict[str, Any]:
 
 # Every route can answer these; the body is always the one error shape.
 _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("The body could not be read (not UTF-8 JSON)."),
     401: _error("A key is required (QA_API_KEYS is set) and was missing or wrong."),
     413: _error("The request body is over QA_MAX_BODY_BYTES."),
     422: _error("Invalid input; the message says what is wrong."),

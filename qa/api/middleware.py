@@ -46,14 +46,20 @@ class KeyCheck:
         return bool(self._digests)
 
     @staticmethod
-    def presented(request: Request) -> str | None:
-        auth = request.headers.get("authorization", "")
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return token.strip()
-        return request.headers.get("x-api-key") or None
+    def presented(request: Request) -> list[str]:
+        """Every credential the request carries; a non-Bearer Authorization counts (as a wrong one)."""
+        found = []
+        auth = request.headers.get("authorization")
+        if auth is not None:
+            scheme, _, token = auth.partition(" ")
+            found.append(token.strip() if scheme.lower() == "bearer" else auth)
+        if "x-api-key" in request.headers:
+            found.append(request.headers["x-api-key"])
+        return found
 
     def valid(self, key: str) -> bool:
+        if not key:
+            return False
         # Equal-length digests, and every key compared: neither timing nor order says which key matched.
         d = _digest(key)
         return any([hmac.compare_digest(d, k) for k in self._digests])  # a list: no short circuit
@@ -89,9 +95,10 @@ def install(app: FastAPI, settings: Settings) -> None:
         path = request.url.path
         client = request.client.host if request.client else "unknown"
         if keys.enabled and path not in OPEN_PATHS and request.method != "OPTIONS":
-            key = keys.presented(request)
-            if key is None or not keys.valid(key):
-                problem = "invalid API key" if key else "missing API key"
+            presented = keys.presented(request)
+            # Every credential sent must be valid: a wrong one next to a right one is still a wrong one.
+            if not presented or not all([keys.valid(k) for k in presented]):
+                problem = "invalid API key" if presented else "missing API key"
                 return errors.error_response(
                     request,
                     401,
@@ -99,7 +106,7 @@ def install(app: FastAPI, settings: Settings) -> None:
                     "(keys are set by QA_API_KEYS)",
                     headers={"WWW-Authenticate": 'Bearer realm="qa"'},
                 )
-            client = fingerprint(key)
+            client = fingerprint(presented[0])
         request.state.client = client
         if rate is not None and path not in UNLIMITED_PATHS:
             wait = rate.retry_after(client)

@@ -250,3 +250,9 @@ def test_configure_writes_one_json_object_per_line(capsys: pytest.CaptureFixture
         assert line["level"] == "info" and line["logger"] == "qa.test"
     finally:
         root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+
+
+def test_method_not_allowed_lists_every_method_of_the_path(make_client: MakeClient) -> None:
+    r = make_client().request("PATCH", "/articles")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
+    assert "use GET or POST" in r.json()["error"]["message"]

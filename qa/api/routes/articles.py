@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import ValidationError
@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from qa.api.deps import ServicesDep
 from qa.errors import InvalidInput, NotFound, StoreUnavailable
 from qa.models import Article, SearchFilters
-from qa.schemas import ArticleBatch, ArticleDetail, ArticleIn, ArticleList, ArticleOut, IngestResult
+from qa.schemas import ArticleBatch, ArticleDetail, ArticleIn, ArticleList, ArticleOut, ErrorOut, IngestResult
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
@@ -75,7 +75,12 @@ def list_articles(
     return ArticleList(articles=[ArticleOut.of(m) for m in page], total=len(metas), limit=limit, offset=offset)
 
 
-@router.get("/{article_id}", response_model=ArticleDetail, summary="One article with its text")
+_NO_SUCH_ARTICLE: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No article has this id."}}
+
+
+@router.get(
+    "/{article_id}", response_model=ArticleDetail, summary="One article with its text", responses=_NO_SUCH_ARTICLE
+)
 def get_article(services: ServicesDep, article_id: str) -> ArticleDetail:
     article = services.store.get_article(article_id)
     if article is None:
@@ -83,7 +88,12 @@ def get_article(services: ServicesDep, article_id: str) -> ArticleDetail:
     return ArticleDetail.of_article(article)
 
 
-@router.delete("/{article_id}", status_code=204, summary="Delete an article; its chunks leave search")
+@router.delete(
+    "/{article_id}",
+    status_code=204,
+    summary="Delete an article; its chunks leave search",
+    responses=_NO_SUCH_ARTICLE,
+)
 def delete_article(services: ServicesDep, article_id: str) -> Response:
     if not services.ingestor.delete(article_id):
         raise NotFound(f"no article with id {article_id!r}")

@@ -35,7 +35,7 @@ def briefings(request: Request, services: ServicesDep) -> BriefingService:
 
 def parse_day(value: str | None) -> dt.date | None:
     """A strict YYYY-MM-DD (no timestamps, no other separators), else a 422 that says so."""
-    if value is None or value == "":
+    if value is None:
         return None
     value = value.strip()
     reason = ""
@@ -80,6 +80,7 @@ def briefing(
             description="The day, YYYY-MM-DD. Default: the latest day with articles.",
             examples=["2025-03-10"],
             max_length=40,
+            json_schema_extra={"format": "date"},  # parsed by parse_day, whose 422 says what a day looks like
         ),
     ] = None,
     source: Annotated[list[str] | None, Query(description="Only these outlets (repeatable).")] = None,
