@@ -54,6 +54,10 @@ class Engine(Protocol):
         """Text as it is produced, then the final :class:`Draft` as the last item."""
         ...
 
+    def check_ready(self) -> None:
+        """Raise :class:`~qa.errors.EngineError` if the engine cannot answer now (e.g. its endpoint is down)."""
+        ...
+
 
 def number_sources(hits: Sequence[Hit]) -> list[Source]:
     return [Source(n=i, hit=h) for i, h in enumerate(hits, start=1)]

@@ -454,6 +454,9 @@ class ExtractiveEngine:
             yield s.text + " "
         yield draft
 
+    def check_ready(self) -> None:
+        return None  # in-process and offline: ready once constructed
+
     def explain(self, question: str, sources: Sequence[Source]) -> list[dict[str, object]]:
         """The scored candidates, best first: for calibration and debugging."""
         return [

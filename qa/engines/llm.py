@@ -137,6 +137,13 @@ class LLMEngine:
     def prompt_version(self, task: Task) -> str | None:
         return self.prompts[task].version
 
+    def check_ready(self) -> None:
+        # A cheap call every OpenAI-compatible server has; short, and not retried: a probe must be quick.
+        try:
+            self.client.with_options(timeout=3.0, max_retries=0).models.list()
+        except openai.OpenAIError as exc:
+            raise EngineError(f"the LLM endpoint does not answer: {_short(exc)}") from exc
+
     # -- the model call -----------------------------------------------------------------------
 
     @contextmanager

@@ -22,6 +22,10 @@ class FakeOpenAI:
 
     def __post_init__(self) -> None:
         self.chat = SimpleNamespace(completions=SimpleNamespace(create=self._create))
+        self.models = SimpleNamespace(list=lambda: SimpleNamespace(data=[SimpleNamespace(id="fake")]))
+
+    def with_options(self, **_: Any) -> FakeOpenAI:
+        return self
 
     def _next(self, messages: list[dict[str, str]]) -> str:
         if not self.script:

@@ -256,3 +256,23 @@ def test_method_not_allowed_lists_every_method_of_the_path(make_client: MakeClie
     r = make_client().request("PATCH", "/articles")
     assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
     assert "use GET or POST" in r.json()["error"]["message"]
+
+
+def test_readyz_checks_the_llm_endpoint_when_one_is_configured(make_client: MakeClient) -> None:
+    import openai
+
+    from qa.testing.process import free_port
+
+    def llm(client: object) -> Callable[[Services], None]:
+        def hook(services: Services) -> None:
+            services.engine = LLMEngine(client, "m", REPO / "prompts")  # type: ignore[arg-type]
+
+        return hook
+
+    up = make_client(services_hook=llm(FakeOpenAI([])))
+    assert up.get("/readyz").json()["engine"] == "llm"
+    nobody_listens = openai.OpenAI(base_url=f"http://127.0.0.1:{free_port()}/v1", api_key="x", max_retries=0)
+    down = make_client(services_hook=llm(nobody_listens))
+    r = down.get("/readyz")
+    assert r.status_code == 503 and "LLM endpoint does not answer" in r.json()["error"]["message"]
+    assert down.get("/healthz").status_code == 200  # alive, just not ready

@@ -61,6 +61,7 @@ def client(tmp_path: Path, llama: LlamaServer, minilm: Embedder) -> Iterator[Tes
 
 def test_ask_over_http_with_the_llm_engine(client: TestClient) -> None:
     assert client.get("/healthz").json()["engine"] == "llm"
+    assert client.get("/readyz").json()["status"] == "ready"  # the real server answers /v1/models
     # Two passages keep the prompt short: this checks the protocol path, not the model's recall.
     question = "How many drones did Russia launch at Ukraine last month?"
     body = client.post("/ask", json={"question": question, "k": 2}).json()
