@@ -19,7 +19,12 @@ request_id: ContextVar[str | None] = ContextVar("qa_request_id", default=None)
 _stages: ContextVar[dict[str, float] | None] = ContextVar("qa_stage_timings", default=None)
 
 # LogRecord attributes every record has; anything else was passed with ``extra=`` and is logged as a field.
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's copy of msg with terminal colours
+}
 
 
 def start_stages() -> dict[str, float]:
@@ -77,10 +82,14 @@ def configure(fmt: str = "json", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
-    # Chatty third parties: their INFO lines are noise in a service log.
-    for name in ("httpx", "chromadb", "openai", "httpcore"):
+    # Our qa.access line (request id, client, stage timings) replaces uvicorn's.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers[:] = []
+    uvicorn_access.propagate = False
+    # Chatty third parties: their INFO and DEBUG lines are noise in a service log.
+    for name in ("httpx", "chromadb", "openai", "httpcore", "bm25s"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
