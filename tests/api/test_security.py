@@ -185,6 +185,8 @@ def test_ask_over_the_llm_slot_limit_is_503_with_retry_after(make_client: MakeCl
         r = c.post("/ask", json=q)
         assert r.status_code == 503, r.text
         assert int(r.headers["retry-after"]) >= 1 and "QA_LLM_MAX_IN_FLIGHT" in r.json()["error"]["message"]
+        streamed = c.post("/ask", json=q | {"stream": True})  # refused before the stream starts
+        assert streamed.status_code == 503 and streamed.headers["content-type"].startswith("application/json")
     finally:
         release.set()
         t.join(10)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 
@@ -40,9 +41,14 @@ def ask(services: ServicesDep, req: AskRequest) -> AnswerOut | StreamingResponse
     if not req.stream:
         return AnswerOut.of(services.answers.ask(req.question, k=req.k, filters=filters))
 
+    pieces = services.answers.stream_ask(req.question, k=req.k, filters=filters)
+    # Retrieval and an engine slot are taken before the headers go, so a refusal (503 + Retry-After)
+    # or bad input still gets its HTTP status instead of an in-band error event.
+    first = next(pieces)
+
     def events() -> Iterator[str]:
         try:
-            for piece in services.answers.stream_ask(req.question, k=req.k, filters=filters):
+            for piece in itertools.chain([first], pieces):
                 if isinstance(piece, Result):
                     yield _sse("done", AnswerOut.of(piece).model_dump(mode="json"))
                 else:
