@@ -91,6 +91,17 @@ def install(app: FastAPI, settings: Settings) -> None:
     limit = settings.max_body_bytes
     too_big = f"request body over the limit of {limit:,} bytes (QA_MAX_BODY_BYTES)"
 
+    def over_rate(request: Request, client: str) -> Response | None:
+        wait = rate.retry_after(client) if rate is not None and request.url.path not in UNLIMITED_PATHS else None
+        if wait is None:
+            return None
+        return errors.error_response(
+            request,
+            429,
+            f"rate limit of {settings.rate_limit} exceeded (QA_RATE_LIMIT); retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
     async def guarded(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
         client = request.client.host if request.client else "unknown"
@@ -98,6 +109,10 @@ def install(app: FastAPI, settings: Settings) -> None:
             presented = keys.presented(request)
             # Every credential sent must be valid: a wrong one next to a right one is still a wrong one.
             if not presented or not all([keys.valid(k) for k in presented]):
+                # Failed attempts count against the address, so keys cannot be guessed at full speed.
+                refused = over_rate(request, client)
+                if refused is not None:
+                    return refused
                 problem = "invalid API key" if presented else "missing API key"
                 return errors.error_response(
                     request,
@@ -108,15 +123,9 @@ def install(app: FastAPI, settings: Settings) -> None:
                 )
             client = fingerprint(presented[0])
         request.state.client = client
-        if rate is not None and path not in UNLIMITED_PATHS:
-            wait = rate.retry_after(client)
-            if wait is not None:
-                return errors.error_response(
-                    request,
-                    429,
-                    f"rate limit of {settings.rate_limit} exceeded (QA_RATE_LIMIT); retry in {wait} s",
-                    headers={"Retry-After": str(wait)},
-                )
+        refused = over_rate(request, client)
+        if refused is not None:
+            return refused
         # Declared sizes are refused up front; chunked bodies are counted as they arrive.
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
