@@ -270,6 +270,8 @@ class ChromaStore:
         metas = (res["metadatas"] or [[]])[0]
         dists = (res["distances"] or [[]])[0]
         for cid, doc, m, dist in zip(ids, docs, metas, dists, strict=True):
+            if doc is None or m is None:  # deleted by another process while this query ran
+                continue
             rec = _record(cid, str(doc), dict(m))
             if versions.get(rec.chunk.article_id) == rec.version:
                 out.append((rec, 1.0 - float(dist)))
@@ -280,7 +282,8 @@ class ChromaStore:
             for lo in range(0, len(ids), _PAGE):
                 page = self._chunks.get(ids=list(ids[lo : lo + _PAGE]), include=["documents", "metadatas"])
                 for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
-                    yield _record(cid, str(doc), dict(m))
+                    if doc is not None and m is not None:  # None: deleted meanwhile
+                        yield _record(cid, str(doc), dict(m))
             return
         offset = 0
         while True:

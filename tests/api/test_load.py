@@ -7,11 +7,13 @@ acknowledged version and be found by a search for the one word only that version
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 
 from qa.testing.api_server import start_qa_server
+from qa.testing.chroma_server import ChromaServer
 from qa.testing.load import LoadConfig, run
 
 
@@ -22,5 +24,23 @@ def test_sixteen_clients_mixing_ingest_and_ask_lose_nothing(tmp_path: Path) -> N
     summary = report.as_dict()
     assert report.acknowledged >= 16, summary  # the mix did store articles
     assert report.requests_per_s.get("ask", 0) > 0, summary
+    assert report.errors == {}, summary
+    assert report.lost == [] and report.not_searchable == [], summary
+
+
+@pytest.mark.chroma_server
+@pytest.mark.timeout(300)
+def test_two_workers_on_a_chroma_server_lose_nothing_under_load(tmp_path: Path, chroma_server: ChromaServer) -> None:
+    # The production shape: `qa serve --workers 2` on a shared Chroma server. Updates delete old
+    # chunks in one process while the other queries, a race the embedded store never sees.
+    env = {
+        "QA_CHROMA_URL": chroma_server.url,
+        "QA_COLLECTION_PREFIX": f"load{uuid.uuid4().hex[:8]}",
+        "QA_LOG_LEVEL": "WARNING",
+    }
+    with start_qa_server(tmp_path / "data", env=env, extra_args=["--workers", "2"]) as server:
+        report = run(server.url, LoadConfig(clients=16, duration_s=8, max_requests=2_000, ingest_share=0.35))
+    summary = report.as_dict()
+    assert report.acknowledged >= 16, summary
     assert report.errors == {}, summary
     assert report.lost == [] and report.not_searchable == [], summary

@@ -157,3 +157,44 @@ def test_mismatched_embeddings_write_nothing(store: DocumentStore, hashing_embed
     with pytest.raises(ValueError):
         store.upsert_article(a, chunk_article(a), np.zeros((0, 64), dtype=np.float32))
     assert store.count_articles() == 0 and store.count_chunks() == 0
+
+
+def test_reads_racing_another_process_rewriting_are_never_errors(
+    settings: Settings, hashing_embedder: Embedder
+) -> None:
+    """A second store handle (as another API process has) keeps replacing versions of articles, so
+    their old chunks are deleted while queries run; queries may miss those chunks, never fail."""
+    import threading
+    import time
+
+    writer, reader = open_store(settings), open_store(settings)
+    for i in range(1, 4):
+        put(writer, hashing_embedder, art(i, text=("A sentence about the harbor. " * 80)), size=200)
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def rewrite() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            i = n % 3 + 1
+            text = f"Version {n} of story {i}. " + "A sentence about the harbor. " * 80
+            put(writer, hashing_embedder, art(i, text=text), size=200)
+
+    thread = threading.Thread(target=rewrite)
+    thread.start()
+    query = hashing_embedder.embed(["the harbor"])[0]
+    deadline = time.monotonic() + 4
+    try:
+        while time.monotonic() < deadline:
+            try:
+                for rec, _ in reader.dense_search(query, 30):
+                    assert rec.chunk.text
+                list(reader.iter_chunks(reader.chunk_ids()[:50]))
+            except BaseException as exc:  # collected, so the writer is stopped before failing
+                failures.append(exc)
+                break
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not failures, repr(failures[0])
