@@ -66,6 +66,14 @@ def test_two_api_processes_on_one_chroma_server(tmp_path: Path, chroma_server: C
                 r = a.post("/articles", json=art)
                 assert r.status_code == 200, r.text
                 stored.append(art["id"])
+                if i % 3 == 2:  # a new version of the previous one: its old chunks are deleted meanwhile
+                    prev = markers[i - 1]
+                    update = {
+                        "id": f"two-{i - 1}",
+                        "title": f"Harbor report {prev}",
+                        "text": f"The {prev} harbor reopened on Tuesday. Ferries resumed on Wednesday.",
+                    }
+                    assert a.post("/articles", json=update).json()["updated"] == [f"two-{i - 1}"]
 
         writer = threading.Thread(target=ingest)
         writer.start()
