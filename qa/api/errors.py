@@ -47,6 +47,18 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if p not in ("body",)) or "body"
 
 
+def _detail(e: dict[str, Any]) -> dict[str, str]:
+    loc = tuple(e.get("loc", ()))
+    if e.get("type") == "json_invalid":  # loc is ("body", <character offset>), not a field
+        reason = (e.get("ctx") or {}).get("error", "")
+        offset = loc[1] if len(loc) > 1 else "?"
+        return {
+            "field": "body",
+            "message": f"not valid JSON at character {offset}" + (f" ({reason})" if reason else ""),
+        }
+    return {"field": _location(loc), "message": e.get("msg", "")}
+
+
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     allowed = []
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
@@ -66,7 +78,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"field": _location(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]
+        details = [_detail(e) for e in exc.errors()]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         return error_response(request, 422, f"invalid request: {summary}", details)
 

@@ -279,3 +279,9 @@ def test_readyz_checks_the_llm_endpoint_when_one_is_configured(make_client: Make
     r = down.get("/readyz")
     assert r.status_code == 503 and "LLM endpoint does not answer" in r.json()["error"]["message"]
     assert down.get("/healthz").status_code == 200  # alive, just not ready
+
+
+def test_malformed_json_is_a_422_that_says_where(make_client: MakeClient) -> None:
+    r = make_client().post("/articles", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["error"]["message"].startswith("invalid request: body: not valid JSON at character 1")
