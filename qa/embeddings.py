@@ -12,6 +12,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -170,6 +171,27 @@ class HashingEmbedder:
         return _normalise(out)
 
 
+def _open_cache(path: Path, attempts: int = 50) -> sqlite3.Connection:
+    """Open (and on first use create) the cache; several worker processes may do so at once.
+
+    Switching a new file to WAL can fail with "database is locked" at once, without SQLite's busy
+    timeout, while another process does the same; so that step is retried.
+    """
+    db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
+            db.commit()
+            return db
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                db.close()
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class CachedEmbedder:
     """Wraps an embedder with a cache keyed by sha256(model id + text): in memory, and in SQLite if ``path``.
 
@@ -191,10 +213,7 @@ class CachedEmbedder:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
-                self._db.commit()
+                self._db = _open_cache(path)
             except sqlite3.DatabaseError as exc:
                 raise QAError(f"cannot open the embedding cache {path}: {exc}. Delete the file to rebuild it.") from exc
 

@@ -246,3 +246,25 @@ def test_hashing_embedder_is_deterministic_and_normalised() -> None:
     # Word overlap is all it knows: shared words make texts closer.
     x, y, z = a.embed(["rates rose today", "Rates rose sharply.", "bread recipe"])
     assert x @ y > x @ z
+
+
+def _open_cache_after(barrier: object, path: Path) -> None:
+    barrier.wait()  # type: ignore[attr-defined]
+    CachedEmbedder(HashingEmbedder(dim=8), path)
+
+
+def test_worker_processes_can_open_a_new_cache_at_the_same_moment(tmp_path: Path) -> None:
+    # `qa serve --workers N` starts N processes on one data dir; creating the cache file used to
+    # fail now and then with "database is locked" (2 of 120 openings before the retry).
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(20):
+        path = tmp_path / f"cache-{trial}.sqlite"
+        barrier = ctx.Barrier(6)
+        procs = [ctx.Process(target=_open_cache_after, args=(barrier, path)) for _ in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(30)
+        assert [p.exitcode for p in procs] == [0] * 6
