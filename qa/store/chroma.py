@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
+import chromadb.errors
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
@@ -77,6 +80,23 @@ def _meta_of(article_id: str, m: dict[str, Any]) -> ArticleMeta:
         published=m.get("published"),
         authors=json.loads(m.get("authors") or "[]"),
     )
+
+
+T = TypeVar("T")
+
+
+def _read(call: Callable[[], T], attempts: int = 4) -> T:
+    """A read racing a delete made by another process can fail on a Chroma server with "Error finding
+    id" (its vector index still lists an id whose record is gone); a moment later the same read works.
+    """
+    for attempt in range(attempts):
+        try:
+            return call()
+        except chromadb.errors.InternalError as exc:
+            if "Error finding id" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _record(chunk_id: str, text: str, m: dict[str, Any]) -> ChunkRecord:
@@ -258,11 +278,13 @@ class ChromaStore:
         if n <= 0 or self._chunks.count() == 0:
             return []
         versions = self.article_versions()
-        res = self._chunks.query(
-            query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
-            n_results=n,
-            where=_where(filters),
-            include=["documents", "metadatas", "distances"],
+        res = _read(
+            lambda: self._chunks.query(
+                query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
+                n_results=n,
+                where=_where(filters),
+                include=["documents", "metadatas", "distances"],
+            )
         )
         out: list[tuple[ChunkRecord, float]] = []
         ids = res["ids"][0]
@@ -280,7 +302,8 @@ class ChromaStore:
     def iter_chunks(self, ids: Sequence[str] | None = None) -> Iterator[ChunkRecord]:
         if ids is not None:
             for lo in range(0, len(ids), _PAGE):
-                page = self._chunks.get(ids=list(ids[lo : lo + _PAGE]), include=["documents", "metadatas"])
+                batch = list(ids[lo : lo + _PAGE])
+                page = _read(partial(self._chunks.get, ids=batch, include=["documents", "metadatas"]))
                 for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
                     if doc is not None and m is not None:  # None: deleted meanwhile
                         yield _record(cid, str(doc), dict(m))
