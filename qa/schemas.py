@@ -5,9 +5,11 @@ Kept apart from the internal models so the stored form can change without breaki
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, model_validator
 
 from qa.answering import Result
 from qa.models import Article, ArticleMeta, Hit, IngestReport, SearchFilters
@@ -99,18 +101,23 @@ class SearchResult(BaseModel):
     hits: list[SearchHitOut]
 
 
+def _not_a_number(v: object) -> object:
+    # Pydantic would read 0 or "0" as seconds since 1970 (or ms?): a date must be written as one.
+    if (isinstance(v, int | float) and not isinstance(v, bool)) or (
+        isinstance(v, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", v)
+    ):
+        raise ValueError("give a date as YYYY-MM-DD (or a full date), not a number")
+    return v
+
+
+# A calendar day in requests (body or query): YYYY-MM-DD, never a number.
+Day = Annotated[date, BeforeValidator(_not_a_number)]
+
+
 class Filters(BaseModel):
     source: str | list[str] | None = Field(default=None, description="Outlet name, or several.")
-    since: date | None = Field(default=None, description="Published on or after (YYYY-MM-DD).")
-    until: date | None = Field(default=None, description="Published on or before (YYYY-MM-DD).")
-
-    @field_validator("since", "until", mode="before")
-    @classmethod
-    def _day_as_text(cls, v: object) -> object:
-        # Pydantic would read a number as seconds since 1970; a day must be written as one.
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            raise ValueError("give a day as YYYY-MM-DD, not a number")
-        return v
+    since: Day | None = Field(default=None, description="Published on or after (YYYY-MM-DD).")
+    until: Day | None = Field(default=None, description="Published on or before (YYYY-MM-DD).")
 
     @model_validator(mode="after")
     def _range(self) -> Filters:
@@ -130,9 +137,10 @@ class AskRequest(BaseModel):
     }
 
     question: str = Field(min_length=1, max_length=2000, description="A question about the news.")
-    k: int | None = Field(default=None, ge=1, le=20, description="Passages to retrieve (default 5).")
+    # Strict: the schema says integer and boolean, so 5.0 or 1 are refused rather than coerced.
+    k: StrictInt | None = Field(default=None, ge=1, le=20, description="Passages to retrieve (default 5).")
     filters: Filters | None = None
-    stream: bool = Field(default=False, description="Answer as Server-Sent Events.")
+    stream: StrictBool = Field(default=False, description="Answer as Server-Sent Events.")
 
 
 class SummarizeRequest(BaseModel):
@@ -249,7 +257,9 @@ class ArticleIn(BaseModel):
     text: str = Field(min_length=1)
     url: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=200)
-    published: datetime | date | str | None = Field(default=None, description="ISO date or datetime.")
+    published: Annotated[datetime | date | str | None, BeforeValidator(_not_a_number)] = Field(
+        default=None, description="ISO date or datetime (other written date formats are parsed too)."
+    )
     authors: list[str] = Field(default_factory=list)
 
 

@@ -285,3 +285,21 @@ def test_malformed_json_is_a_422_that_says_where(make_client: MakeClient) -> Non
     r = make_client().post("/articles", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert r.json()["error"]["message"].startswith("invalid request: body: not valid JSON at character 1")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("get", "/articles", {"params": {"until": "0"}}),
+        ("get", "/search", {"params": {"q": "drones", "since": "1700000000"}}),
+        ("post", "/ask", {"json": {"question": "drones?", "filters": {"since": 0}}}),
+        ("post", "/ask", {"json": {"question": "drones?", "k": 5.0}}),
+        ("post", "/ask", {"json": {"question": "drones?", "stream": 1}}),
+    ],
+)
+def test_numbers_are_not_taken_for_days_counts_or_flags(
+    make_client: MakeClient, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    # Pydantic's lax mode reads 0 as 1970-01-01, 5.0 as 5 and 1 as true; the schema promises otherwise.
+    r = getattr(make_client(), method)(path, **kwargs)
+    assert r.status_code == 422, r.text

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
@@ -9,7 +8,7 @@ from pydantic import ValidationError
 from qa.api.deps import ServicesDep
 from qa.errors import InvalidInput, NotFound, StoreUnavailable
 from qa.models import Article, SearchFilters
-from qa.schemas import ArticleBatch, ArticleDetail, ArticleIn, ArticleList, ArticleOut, ErrorOut, IngestResult
+from qa.schemas import ArticleBatch, ArticleDetail, ArticleIn, ArticleList, ArticleOut, Day, ErrorOut, IngestResult
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
@@ -61,8 +60,8 @@ def add_articles(
 def list_articles(
     services: ServicesDep,
     source: Annotated[list[str] | None, Query(description="Outlet (repeatable)")] = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ArticleList:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,7 +8,7 @@ from pydantic import ValidationError
 from qa.api.deps import ServicesDep
 from qa.errors import InvalidInput
 from qa.models import SearchFilters
-from qa.schemas import SearchHitOut, SearchResult
+from qa.schemas import Day, SearchHitOut, SearchResult
 
 router = APIRouter(tags=["search"])
 
@@ -20,8 +19,8 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=2000, description="What to look for")],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     source: Annotated[list[str] | None, Query()] = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> SearchResult:
     try:
         filters = SearchFilters(source=source, since=since, until=until)
