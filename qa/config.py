@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -40,16 +41,28 @@ class Settings(BaseSettings):
     default_k: int = Field(default=5, ge=1, le=50)
     rrf_k: int = Field(default=60, ge=1)
     candidates: int = Field(default=50, ge=5, le=1000, description="Per-retriever candidates fused by RRF.")
+    recency_weight: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="Weight of the recency vote in the fusion when a question gives as_of (0: no prior).",
+    )
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Abstain below this calibrated confidence; unset: the trained reader's default.",
+    )
 
     # Answer engines (later issues add more).
-    engine: str = Field(default="extractive", description="extractive | llm")
+    engine: Literal["extractive", "llm"] = Field(default="extractive", description="extractive | llm")
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     llm_max_tokens: int = Field(default=512, ge=16, le=8192)
-    llm_json_mode: str = Field(
+    llm_json_mode: Literal["json_schema", "json_object", "none"] = Field(
         default="json_schema",
         description="How the reply format is enforced: json_schema (strongest), json_object, or none.",
     )
@@ -83,8 +96,8 @@ class Settings(BaseSettings):
     )
 
     # Logs.
-    log_format: str = Field(default="json", description="json (one object per line) | text")
-    log_level: str = Field(default="INFO")
+    log_format: Literal["json", "text"] = Field(default="json", description="json (one object per line) | text")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
     # Bounds on input.
     max_article_chars: int = Field(default=1_000_000, ge=1_000)
@@ -98,6 +111,52 @@ class Settings(BaseSettings):
             return [p.strip() for p in v.split(",") if p.strip()]
         return v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_given_are_keys(cls, data: object) -> object:
+        # A key list that is set but blank (QA_API_KEYS=" , ", or "$(cat keys)" of an empty file)
+        # would silently run the server open: refuse it instead.
+        if isinstance(data, dict):
+            raw = data.get("api_keys")
+            if isinstance(raw, str) and not [p for p in raw.strip(" []").split(",") if p.strip(" \"'")]:
+                raise ValueError(
+                    "QA_API_KEYS is set but holds no key: give at least one, or unset it to run without keys"
+                )
+        return data
+
+    @field_validator("log_level")
+    @classmethod
+    def _valid_level(cls, v: str) -> str:
+        level = v.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"{v!r} is not a log level (DEBUG, INFO, WARNING, ERROR, CRITICAL)")
+        return level
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _valid_storage(cls, v: str) -> str:
+        from limits.storage import SCHEMES
+
+        scheme = v.split("://", 1)[0] if "://" in v else ""
+        if scheme not in SCHEMES:
+            raise ValueError(f"{v!r} is not a 'limits' storage URI such as memory:// or redis://host:6379")
+        return v
+
+    @model_validator(mode="after")
+    def _engine_has_what_it_needs(self) -> Settings:
+        # Checked at start, so a misconfigured server refuses to start instead of failing each request.
+        if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
+            raise ValueError(f"QA_LLM_BASE_URL {self.llm_base_url!r} is not an http(s) URL such as http://host:8080/v1")
+        if self.engine == "llm":
+            if not self.llm_base_url and not os.environ.get("OPENAI_API_KEY"):
+                raise ValueError(
+                    "QA_ENGINE=llm needs QA_LLM_BASE_URL (an OpenAI-compatible endpoint, e.g. http://host:8080/v1)"
+                    " or OPENAI_API_KEY"
+                )
+            if not self.llm_model:
+                raise ValueError("QA_ENGINE=llm needs QA_LLM_MODEL (the model name the endpoint serves)")
+        return self
+
     @field_validator("rate_limit")
     @classmethod
     def _valid_rate(cls, v: str | None) -> str | None:
@@ -109,13 +168,6 @@ class Settings(BaseSettings):
             parse_many(v)
         except ValueError as exc:
             raise ValueError(f"QA_RATE_LIMIT {v!r} is not a rate such as '60/minute' or '10/second'") from exc
-        return v
-
-    @field_validator("log_format")
-    @classmethod
-    def _valid_format(cls, v: str) -> str:
-        if v not in ("json", "text"):
-            raise ValueError("QA_LOG_FORMAT must be json or text")
         return v
 
     def embedded(self) -> bool:

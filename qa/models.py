@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from qa.normalize import normalize_text
+
 
 def short_hash(*parts: str, n: int = 16) -> str:
     h = hashlib.sha1()
@@ -77,6 +79,8 @@ class Article(BaseModel):
     @field_validator("title", "text")
     @classmethod
     def _not_blank(cls, v: str) -> str:
+        # After the id is derived, so ids of articles stored before normalisation stay the same.
+        v = normalize_text(v)
         if not v.strip():
             raise ValueError("must not be empty")
         return v

@@ -1,0 +1,53 @@
+"""Settings refuse what the service could not run with, at start, in one line naming the setting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from qa.config import Settings
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"QA_API_KEYS": " , "}, "QA_API_KEYS is set but holds no key"),
+        ({"QA_API_KEYS": ""}, "QA_API_KEYS is set but holds no key"),
+        ({"QA_ENGINE": "banana"}, "'extractive' or 'llm'"),
+        ({"QA_ENGINE": "llm"}, "QA_ENGINE=llm needs QA_LLM_BASE_URL"),
+        ({"QA_ENGINE": "llm", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1"}, "needs QA_LLM_MODEL"),
+        ({"QA_LLM_BASE_URL": "127.0.0.1:8080"}, "is not an http(s) URL"),
+        ({"QA_LOG_LEVEL": "LOUD"}, "is not a log level"),
+        ({"QA_LOG_FORMAT": "xml"}, "'json' or 'text'"),
+        ({"QA_RATE_LIMIT_STORAGE": "banana://"}, "is not a 'limits' storage URI"),
+        ({"QA_MIN_CONFIDENCE": "2"}, "less than or equal to 1"),
+    ],
+)
+def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_good_settings_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_API_KEYS", "k1, k2")
+    monkeypatch.setenv("QA_LOG_LEVEL", "warning")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.api_keys == ["k1", "k2"] and s.log_level == "WARNING"
+
+
+def test_the_cli_says_which_setting_in_one_line(tmp_path: object) -> None:
+    env = {**os.environ, "QA_ENGINE": "llm", "QA_LLM_BASE_URL": "", "OPENAI_API_KEY": ""}
+    env.pop("OPENAI_API_KEY")
+    r = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "serve", "--no-seed"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 2
+    assert "QA_ENGINE=llm needs QA_LLM_BASE_URL" in r.stderr and "Traceback" not in r.stderr
+    assert "serving on" not in r.stdout + r.stderr
