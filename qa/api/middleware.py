@@ -91,8 +91,10 @@ def install(app: FastAPI, settings: Settings) -> None:
     limit = settings.max_body_bytes
     too_big = f"request body over the limit of {limit:,} bytes (QA_MAX_BODY_BYTES)"
 
-    def over_rate(request: Request, client: str) -> Response | None:
-        wait = rate.retry_after(client) if rate is not None and request.url.path not in UNLIMITED_PATHS else None
+    def over_rate(request: Request, client: str, failed_key: bool = False) -> Response | None:
+        # Probes are not counted, but a wrong key is, on every route: /readyz must not be a free guess.
+        counted = failed_key or request.url.path not in UNLIMITED_PATHS
+        wait = rate.retry_after(client) if rate is not None and counted else None
         if wait is None:
             return None
         return errors.error_response(
@@ -110,7 +112,7 @@ def install(app: FastAPI, settings: Settings) -> None:
             # Every credential sent must be valid: a wrong one next to a right one is still a wrong one.
             if not presented or not all([keys.valid(k) for k in presented]):
                 # Failed attempts count against the address, so keys cannot be guessed at full speed.
-                refused = over_rate(request, client)
+                refused = over_rate(request, client, failed_key=True)
                 if refused is not None:
                     return refused
                 problem = "invalid API key" if presented else "missing API key"

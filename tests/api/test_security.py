@@ -140,6 +140,13 @@ def test_rate_limit_counts_each_key_apart(make_client: MakeClient) -> None:
     assert c.get("/articles", headers=theirs).status_code == 200
 
 
+def test_wrong_keys_on_probes_are_throttled_too(make_client: MakeClient) -> None:
+    c = make_client(rate_limit="2/minute", api_keys=[KEY])
+    guesses = [c.get("/readyz", headers={"X-API-Key": f"guess{i}"}).status_code for i in range(3)]
+    assert guesses == [401, 401, 429]
+    assert c.get("/healthz").status_code == 200  # liveness stays open and uncounted
+
+
 def test_a_bad_rate_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="QA_RATE_LIMIT"):
         Settings(rate_limit="sixty a minute")
