@@ -12,6 +12,7 @@ from qa import logs
 from qa.embeddings import Embedder
 from qa.errors import ArticleError, QAError
 from qa.ingest.chunking import chunk_article, embedding_text
+from qa.ingest.quality import article_problem, distinct_chunks
 from qa.models import Article, Chunk, IngestReport
 from qa.store.protocol import DocumentStore
 
@@ -40,6 +41,7 @@ class Ingestor:
         chunk_size: int = 1000,
         chunk_overlap: int = 150,
         max_article_chars: int = 1_000_000,
+        max_chunks_per_article: int = 500,
         embed_batch_chunks: int = 256,
     ) -> None:
         self.store = store
@@ -47,6 +49,7 @@ class Ingestor:
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self.max_article_chars = max_article_chars
+        self.max_chunks_per_article = max_chunks_per_article
         self.embed_batch_chunks = embed_batch_chunks
 
     def ingest(self, items: Iterable[Article | ArticleError], progress: Progress | None = None) -> IngestReport:
@@ -76,9 +79,14 @@ class Ingestor:
                     if progress:
                         progress(1)
                     continue
+                chunks = self.chunks_of(article)
+                if problem := article_problem(article, chunks, self.max_chunks_per_article):
+                    report.errors.append(f"{article.id}: {problem}")
+                    if progress:
+                        progress(1)
+                    continue
                 # Later duplicates in the same batch compare against this one.
                 versions[article.id] = article.version
-                chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
                 pending.append(_Pending(article, chunks, is_update=old is not None))
                 n_pending_chunks += len(chunks)
                 if n_pending_chunks >= self.embed_batch_chunks:
@@ -87,6 +95,13 @@ class Ingestor:
             self._flush(pending, report, progress)
         logs.record_stages(report.timings_ms, prefix="ingest_")
         return report
+
+    def chunks_of(self, article: Article) -> list[Chunk]:
+        return distinct_chunks(chunk_article(article, self.chunk_size, self.chunk_overlap))
+
+    def problem(self, article: Article) -> str | None:
+        """Why ingest would refuse this article (checked before anything of a batch is stored)."""
+        return article_problem(article, self.chunks_of(article), self.max_chunks_per_article)
 
     def _flush(self, pending: list[_Pending], report: IngestReport, progress: Progress | None) -> None:
         if not pending:

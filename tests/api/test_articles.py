@@ -84,3 +84,16 @@ def test_body_limit_security_headers_and_readiness(client: TestClient) -> None:
     r = client.get("/healthz")
     assert r.headers["x-content-type-options"] == "nosniff" and "access-control-allow-origin" not in r.headers
     assert client.get("/readyz").json()["status"] == "ready"
+
+
+def test_a_degenerate_article_is_a_422_naming_it_and_nothing_of_the_batch_is_stored(client: TestClient) -> None:
+    lorem = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. " * 2000
+    batch = [
+        {"id": "fine-one", "title": "Bike lanes approved", "text": "The council approved 12 miles of bike lanes."},
+        {"id": "lorem-one", "title": "Lorem", "text": lorem},
+    ]
+    r = client.post("/articles", json=batch)
+    assert r.status_code == 422, r.text
+    message = r.json()["error"]["message"]
+    assert "lorem-one" in message and "low-information" in message
+    assert client.get("/articles/fine-one").status_code == 404

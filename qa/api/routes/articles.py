@@ -7,13 +7,14 @@ from pydantic import ValidationError
 
 from qa.api.deps import ServicesDep
 from qa.errors import InvalidInput, NotFound, StoreUnavailable
+from qa.ingest.pipeline import Ingestor
 from qa.models import Article, SearchFilters
 from qa.schemas import ArticleBatch, ArticleDetail, ArticleIn, ArticleList, ArticleOut, Day, ErrorOut, IngestResult
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
 
-def _to_articles(items: list[ArticleIn], limit: int, max_chars: int) -> list[Article]:
+def _to_articles(items: list[ArticleIn], limit: int, max_chars: int, ingestor: Ingestor) -> list[Article]:
     if len(items) > limit:
         raise InvalidInput(f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_BATCH_ARTICLES)")
     articles, problems = [], []
@@ -30,6 +31,8 @@ def _to_articles(items: list[ArticleIn], limit: int, max_chars: int) -> list[Art
                 f"articles[{i}].text: {len(item.text):,} characters, over the limit of {max_chars:,} "
                 "(QA_MAX_ARTICLE_CHARS)"
             )
+        elif problem := ingestor.problem(articles[-1]):
+            problems.append(f"articles[{i}] ({articles[-1].id}): {problem}")
     if problems:
         # All or nothing over HTTP: a client retries one request, not half of one.
         raise InvalidInput("nothing was stored: " + "; ".join(problems[:10]))
@@ -46,7 +49,7 @@ def add_articles(
 ) -> IngestResult:
     items = body.articles if isinstance(body, ArticleBatch) else body if isinstance(body, list) else [body]
     settings = services.settings
-    articles = _to_articles(items, settings.max_batch_articles, settings.max_article_chars)
+    articles = _to_articles(items, settings.max_batch_articles, settings.max_article_chars, services.ingestor)
     report = services.ingestor.ingest(articles)
     if report.errors:  # input was checked above, so these are storage failures; the rest were stored
         stored = len(report.added) + len(report.updated) + len(report.unchanged)

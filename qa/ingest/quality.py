@@ -1,0 +1,60 @@
+"""What ingest refuses or trims so that one article cannot degrade search for everyone.
+
+One article of a repeated paragraph used to become 1,175 near-identical chunks that crowded every
+neighbourhood of the vector index (a third of the stored vectors stopped finding themselves).
+So: text with almost no distinct words is refused; chunks of one article that repeat an earlier
+one are stored once; and an article may not exceed a number of chunks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.models import Article, Chunk
+
+# Long enough to judge: a short text may legitimately repeat itself.
+_MIN_WORDS_TO_JUDGE = 1000
+# Share of distinct words below which text carries no information. Real long articles sit at
+# 0.2-0.4; a paragraph repeated a hundred times at under 0.01.
+MIN_DISTINCT_SHARE = 0.05
+# Chunks sharing this share of their word trigrams say the same thing.
+NEAR_DUPLICATE = 0.8
+_WORD = re.compile(r"\w+")
+
+
+def low_information(text: str) -> str | None:
+    """Why the text is not worth storing, or None."""
+    words = _WORD.findall(text.lower())
+    if len(words) < _MIN_WORDS_TO_JUDGE:
+        return None
+    distinct = len(set(words))
+    if distinct / len(words) < MIN_DISTINCT_SHARE:
+        return f"low-information text: {distinct:,} distinct words in {len(words):,}"
+    return None
+
+
+def _shingles(text: str) -> frozenset[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return frozenset(zip(words, words[1:], words[2:], strict=False)) or frozenset([tuple(words)])
+
+
+def distinct_chunks(chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks, less those that nearly repeat an earlier one of the same article."""
+    kept: list[Chunk] = []
+    seen: list[frozenset[tuple[str, ...]]] = []
+    for c in chunks:
+        s = _shingles(c.text)
+        if any(len(s & t) / len(s | t) >= NEAR_DUPLICATE for t in seen):
+            continue
+        kept.append(c)
+        seen.append(s)
+    return kept
+
+
+def article_problem(article: Article, chunks: list[Chunk], max_chunks: int) -> str | None:
+    """Why this article is refused, or None; ``chunks`` are its distinct chunks."""
+    if reason := low_information(article.text):
+        return reason
+    if len(chunks) > max_chunks:
+        return f"{len(chunks):,} chunks, over the limit of {max_chunks:,} (QA_MAX_CHUNKS_PER_ARTICLE)"
+    return None

@@ -1,0 +1,64 @@
+"""One article must not degrade search for everyone (the 'lorem ipsum' attack)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.ingest.chunking import chunk_article
+from qa.ingest.quality import distinct_chunks, low_information
+from qa.ingest.readers import read_paths
+from qa.models import Article
+from qa.services import Services
+
+REPO = Path(__file__).resolve().parents[2]
+LOREM = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
+    "dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip. "
+)
+
+
+def test_repeated_text_is_low_information_and_real_text_is_not() -> None:
+    assert low_information(LOREM * 2000) is not None
+    real = (REPO / "seeds" / "ap-drones-related-page.txt").read_text()
+    assert low_information(real) is None
+    assert low_information(LOREM * 3) is None  # too short to judge
+
+
+def test_near_duplicate_chunks_of_one_article_are_kept_once() -> None:
+    a = Article(id="rep", title="Repeats", text=("A plain sentence about a storm. " * 40 + "\n\n") * 6)
+    chunks = chunk_article(a, 300, 50)
+    kept = distinct_chunks(chunks)
+    assert len(chunks) > 10 and len(kept) <= 3
+    assert all(a.text[c.start : c.end] == c.text for c in kept)  # still exact spans
+
+
+def test_a_degenerate_article_is_refused_and_search_stays_sound(tmp_path: Path, minilm: Embedder) -> None:
+    services = Services.from_settings(
+        Settings(data_dir=tmp_path, seed_on_start=False, max_chunks_per_article=200),  # type: ignore[call-arg]
+        embedder=minilm,
+    )
+    good = list(read_paths([REPO / "seeds", REPO / "evals" / "corpus"]))
+    assert not services.ingestor.ingest(good).errors  # type: ignore[arg-type]
+    bad = Article(id="lorem", title="Lorem", text=LOREM * 4500, published=date(2025, 7, 1))  # ~990,000 chars
+    report = services.ingestor.ingest([bad])
+    assert report.errors and "low-information" in report.errors[0] and services.store.get_article("lorem") is None
+    # A long article of distinct sentences over the chunk cap is refused too, by name.
+    long = Article(
+        id="long", title="Long", text=" ".join(f"Sentence number {i} says {i * 7} things." for i in range(20000))
+    )
+    report = services.ingestor.ingest([long])
+    assert report.errors and "QA_MAX_CHUNKS_PER_ARTICLE" in report.errors[0]
+    # Every stored chunk still finds itself as its own nearest neighbour.
+    records = [r for a in good for r in services.store.article_chunks(a.id)]  # type: ignore[union-attr]
+    found = 0
+    for r in records:
+        text = f"{services.retriever.article_meta(r.chunk.article_id).title}\n{r.chunk.text}"  # type: ignore[union-attr]
+        vec = minilm.embed([text])[0]
+        hits = services.store.dense_search(np.asarray(vec), 1, None)
+        found += bool(hits) and hits[0][0].chunk.id == r.chunk.id
+    assert found / len(records) >= 0.99
