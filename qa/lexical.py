@@ -18,6 +18,7 @@ import Stemmer
 
 from qa.ingest.chunking import embedding_text
 from qa.models import SearchFilters
+from qa.normalize import normalize_text
 from qa.store.protocol import ChunkRecord, DocumentStore
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
@@ -117,7 +118,8 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def tokenize(text: str) -> list[str]:
-    words = [_IRREGULAR.get(w, w).replace(",", "") for w in _TOKEN.findall(text.lower())]
+    # Normalised here, where matching happens, so stored text (what citations quote) stays verbatim.
+    words = [_IRREGULAR.get(w, w).replace(",", "") for w in _TOKEN.findall(normalize_text(text).lower())]
     return _stemmer().stemWords([w for w in words if w not in _STOPWORDS])
 
 

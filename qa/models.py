@@ -79,9 +79,7 @@ class Article(BaseModel):
     @field_validator("title", "text")
     @classmethod
     def _not_blank(cls, v: str) -> str:
-        # After the id is derived, so ids of articles stored before normalisation stay the same.
-        v = normalize_text(v)
-        if not v.strip():
+        if not normalize_text(v).strip():  # invisible characters alone are blank too
             raise ValueError("must not be empty")
         return v
 
@@ -163,8 +161,12 @@ class Chunk(BaseModel):
     text: str
 
 
+# Outlets one filter may name: each becomes a query variable, and SQLite allows a few thousand.
+MAX_FILTER_SOURCES = 100
+
+
 class SearchFilters(BaseModel):
-    source: list[str] | None = None
+    source: list[str] | None = Field(default=None, max_length=MAX_FILTER_SOURCES)
     since: date | None = None
     until: date | None = None
 

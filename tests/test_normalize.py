@@ -11,8 +11,11 @@ def test_invisible_and_control_characters_go_and_compatibility_forms_fold() -> N
     assert normalize_text("line one\nline\ttwo") == "line one\nline\ttwo"  # layout stays
 
 
-def test_articles_are_stored_normalised_under_the_id_they_always_had() -> None:
-    raw = {"title": "Drone\u200b strike", "text": "Russia launched 5,438 dr\u200bones."}
-    a = Article.model_validate(raw)
-    assert a.text == "Russia launched 5,438 drones." and a.title == "Drone strike"
-    assert a.id == Article.model_validate({**raw}).id
+def test_matching_sees_through_invisible_characters_and_stored_text_stays_verbatim() -> None:
+    from qa.ingest.chunking import embedding_text
+    from qa.lexical import tokenize
+
+    assert tokenize("dr\u200bones\u00a0launched") == tokenize("drones launched")
+    assert embedding_text("Drone\u200b strike", "5,438 dr\u200bones.") == "Drone strike\n5,438 drones."
+    raw = {"title": "Drone strike", "text": "Russia launched 5,438 dr\u200bones."}
+    assert Article.model_validate(raw).text == raw["text"]  # what citations quote is what was sent
