@@ -22,6 +22,9 @@ class Case(BaseModel):
     facts: list[list[str]] = Field(
         default_factory=list, description="Groups of accepted phrasings (or 're:<regex>'); every group must match."
     )
+    must_not: list[str] = Field(
+        default_factory=list, description="Phrasings (or 're:<regex>') a focused answer would not contain."
+    )
     source: str | list[str] | None = Field(
         default=None, description="An article id or title substring (or several: any one) that must be cited."
     )

@@ -32,6 +32,7 @@ class CaseResult:
     case: Case
     scores: list[sc.Score] = field(default_factory=list)
     output: str = ""
+    confidence: float | None = None
     error: str | None = None
     skipped: str | None = None
 
@@ -50,8 +51,9 @@ class CaseResult:
 class Target:
     """The service under test, spoken to over its HTTP API."""
 
-    def __init__(self, client: httpx.Client) -> None:  # a FastAPI TestClient is one too
+    def __init__(self, client: httpx.Client, engine: str | None = None) -> None:  # a TestClient is one too
         self.client = client
+        self.engine = engine  # the engine the run is for; None: whatever the server runs
         self._texts: dict[str, str | None] = {}
         self._titles: list[tuple[str, str]] | None = None
 
@@ -67,6 +69,13 @@ class Target:
             listing = self.client.get("/articles", params={"limit": 1000}).json()["articles"]
             self._titles = [(a["id"], a["title"]) for a in listing]
         return {aid for aid, title in self._titles if aid == ref or ref.lower() in title.lower()}
+
+    def engine_problem(self, out: dict[str, Any]) -> str | None:
+        """A response made by another engine than the one under test (a fallback) is no result of it."""
+        if self.engine is None or out.get("engine") == self.engine:
+            return None
+        notes = "; ".join(out.get("notes") or [])
+        return f"answered by the {out.get('engine')} engine, not {self.engine} ({notes or 'no note'})"
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         r = self.client.post(path, json=body)
@@ -84,10 +93,17 @@ def run_case(case: Case, target: Target) -> CaseResult:
                 body["filters"] = case.filters
             out = target.post("/ask", body)
             res.output = out["answer"]
+            res.confidence = out.get("confidence")
+            if (problem := target.engine_problem(out)) is not None:
+                res.error = problem
+                return res
             res.scores.append(sc.abstention(case.kind == "abstain", out))
             res.scores.append(sc.citation_validity(out, "answer", target.article_text))
             if case.kind == "ask":
                 res.scores.append(sc.fact_recall(case.facts, out["answer"]))
+                res.scores.append(sc.concise("ask", out["answer"]))
+                if case.must_not:
+                    res.scores.append(sc.must_not(case.must_not, out["answer"]))
                 res.scores.append(sc.citation_support(case.facts, out, "answer"))
                 if case.source:
                     refs = [case.source] if isinstance(case.source, str) else case.source
@@ -103,7 +119,11 @@ def run_case(case: Case, target: Target) -> CaseResult:
             else:
                 out = target.post("/summarize", {"query": case.query})
             res.output = out["summary"]
+            if (problem := target.engine_problem(out)) is not None:
+                res.error = problem
+                return res
             res.scores.append(sc.citation_validity(out, "summary", target.article_text))
+            res.scores.append(sc.concise("summary", out["summary"]))
             res.scores.append(sc.fact_recall(case.facts, out["summary"], name="summary_coverage"))
             res.scores.append(sc.every_sentence_cited(out["summary"]))
         else:
@@ -144,7 +164,7 @@ def in_process_target(engine: str) -> Iterator[Target]:
         if report.errors:
             raise RuntimeError(f"the eval corpus did not load: {report.errors}")
         with TestClient(create_app(settings, services)) as client:
-            yield Target(client)  # type: ignore[arg-type]
+            yield Target(client, engine)  # type: ignore[arg-type]
 
 
 @contextmanager
@@ -235,12 +255,14 @@ def compare(baseline: dict[str, Any], engine: str, results: list[CaseResult], m:
     }
 
 
+# Engines whose output depends on prompts/: only their baselines record prompt hashes.
+PROMPTED_ENGINES = frozenset({"llm"})
+
+
 def update_baseline(path: Path, engine: str, results: list[CaseResult], m: dict[str, float], prompts_dir: Path) -> None:
     baseline = load_baseline(path)
-    baseline["prompt_hashes"] = prompt_hashes(prompts_dir)
-    baseline.setdefault("engines", {})[engine] = {
+    entry: dict[str, Any] = {
         "recorded_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "prompt_hashes": prompt_hashes(prompts_dir),
         "metrics": m,
         "cases": {
             r.case.id: {"passed": r.passed, "scores": {s.name: round(s.value, 4) for s in r.scores}}
@@ -248,12 +270,33 @@ def update_baseline(path: Path, engine: str, results: list[CaseResult], m: dict[
             if r.skipped is None
         },
     }
+    if engine in PROMPTED_ENGINES:
+        entry["prompt_hashes"] = prompt_hashes(prompts_dir)
+        baseline["prompt_hashes"] = entry["prompt_hashes"]
+    baseline.setdefault("engines", {})[engine] = entry
     path.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
 
 
+def refuse_update(results: list[CaseResult], m: dict[str, float], subset: bool) -> str | None:
+    """Why these results must not become a baseline, or None."""
+    if subset:
+        return "a baseline is recorded from the whole suite only (no --tag, --cases or --limit)"
+    if m.get("errors"):
+        return f"{int(m['errors'])} case(s) ended in an error; a baseline is recorded from a clean run only"
+    if failures := threshold_failures(m):
+        return "thresholds failed (" + "; ".join(failures) + "); fix them before recording a baseline"
+    return None
+
+
 def check_prompts(path: Path, prompts_dir: Path) -> list[str]:
-    """Prompt files that differ from what the baseline recorded (changed, added or removed)."""
-    recorded: dict[str, str] = load_baseline(path).get("prompt_hashes", {})
+    """Prompt files that differ from what the llm baseline recorded (changed, added or removed).
+
+    Only a run of the engine that reads the prompts can accept a prompt change: an extractive
+    run never records prompt hashes. Baselines older than the per-engine record keep theirs at
+    the top level."""
+    baseline = load_baseline(path)
+    llm = baseline.get("engines", {}).get("llm", {})
+    recorded: dict[str, str] = llm.get("prompt_hashes") or baseline.get("prompt_hashes", {})
     current = prompt_hashes(prompts_dir)
     changed = [f"{n} (changed)" for n in sorted(current) if n in recorded and recorded[n] != current[n]]
     added = [f"{n} (new)" for n in sorted(current) if n not in recorded]

@@ -23,9 +23,15 @@ class Score:
         return self.value >= 1.0 - 1e-9
 
 
+_BARE_NUMBER = re.compile(r"[\d.,]+")
+
+
 def _matches(alternative: str, text: str) -> bool:
     if alternative.startswith("re:"):
         return re.search(alternative[3:], text, re.I) is not None
+    if _BARE_NUMBER.fullmatch(alternative):
+        # A bare number matches as a whole number: "20" is not in "2025", nor "60" in "1,600".
+        return re.search(rf"(?<![\w.,]){re.escape(alternative)}(?![\w]|[.,]\d)", text) is not None
     return alternative.lower() in text.lower()
 
 
@@ -64,6 +70,30 @@ def citation_support(facts: list[list[str]], out: dict[str, Any], text_key: str)
     value = 1 - len(unsupported) / len(stated)
     reason = "not in any cited quote: " + "; ".join(g[0] for g in unsupported) if unsupported else ""
     return Score("citation_support", value, reason)
+
+
+def must_not(distractors: list[str], text: str) -> Score:
+    """Facts from the same articles that a focused answer would not state."""
+    said = [d for d in distractors if _matches(d, text)]
+    return Score("must_not", 0.0 if said else 1.0, "states what it should not: " + "; ".join(said) if said else "")
+
+
+# Per case kind: the most an answer may say. A reader answers in a value and a sentence or two; a
+# summary in a handful. An engine that dumps its passages fails here whatever facts it contains.
+LENGTH_CAPS: dict[str, tuple[int, int]] = {"ask": (3, 600), "summary": (6, 1500)}
+
+
+def concise(kind: str, text: str) -> Score:
+    """At most the kind's number of sentences (citation groups) and characters, markers aside."""
+    max_sentences, max_chars = LENGTH_CAPS[kind]
+    plain = re.sub(r"\s*\[\d+\]", "", text).strip()
+    sentences = len(re.findall(r"\[\d+\](?:\s*\[\d+\])*(?:\s|$)", text)) or 1
+    problems = []
+    if sentences > max_sentences:
+        problems.append(f"{sentences} sentences (at most {max_sentences})")
+    if len(plain) > max_chars:
+        problems.append(f"{len(plain):,} characters (at most {max_chars:,})")
+    return Score("concise", 0.0 if problems else 1.0, "; ".join(problems))
 
 
 def source_hit(expected_ids: set[str], out: dict[str, Any], ref: str) -> Score:

@@ -74,7 +74,7 @@ def test_check_prompts_names_changed_new_and_removed_files(tmp_path: Path) -> No
     prompts = tmp_path / "prompts"
     shutil.copytree(REPO / "prompts", prompts)
     baseline = tmp_path / "baseline.json"
-    runner.update_baseline(baseline, "extractive", [], {}, prompts)
+    runner.update_baseline(baseline, "llm", [], {}, prompts)
     assert runner.check_prompts(baseline, prompts) == []
     (prompts / "ask.system.md").write_text("You are a pirate.")
     (prompts / "extra.system.md").write_text("new")
@@ -124,3 +124,64 @@ def test_cli_check_fails_on_an_edited_prompt(tmp_path: Path) -> None:
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 1
     assert "summarize.system.md (changed)" in r.stderr.replace("\n", " ")
+
+
+def test_an_extractive_run_cannot_accept_a_prompt_change(tmp_path: Path) -> None:
+    """Finding 1: the engine that reads no prompt must not record prompt hashes."""
+    prompts = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", prompts)
+    baseline = tmp_path / "baseline.json"
+    runner.update_baseline(baseline, "llm", [], {}, prompts)
+    (prompts / "ask.system.md").write_text("You are a pirate.")
+    runner.update_baseline(baseline, "extractive", [], {}, prompts)
+    assert runner.check_prompts(baseline, prompts) == ["ask.system.md (changed)"]
+
+
+def test_a_fallback_answer_is_an_error_not_a_result() -> None:
+    """Finding 2: answers from the fallback engine are not the LLM's results."""
+    target = runner.Target(None, engine="llm")  # type: ignore[arg-type]
+    fell_back = {"engine": "extractive", "notes": ["llm engine failed (connection refused); answered by extractive"]}
+    problem = target.engine_problem(fell_back)
+    assert problem is not None and "extractive" in problem and "connection refused" in problem
+    assert target.engine_problem({"engine": "llm", "notes": []}) is None
+
+
+def test_no_baseline_from_a_failing_run_an_erroring_run_or_a_subset() -> None:
+    """Finding 3."""
+    ok = runner.CaseResult(Case(id="a", kind="abstain", question="q"), [sc.Score("abstention", 1.0)])
+    bad = runner.CaseResult(Case(id="b", kind="abstain", question="q"), [sc.Score("abstention", 0.0)])
+    broken = runner.CaseResult(Case(id="c", kind="abstain", question="q"), error="HTTP 500")
+    assert runner.refuse_update([ok], runner.metrics([ok]), subset=False) is None
+    assert "thresholds failed" in (runner.refuse_update([ok, bad], runner.metrics([ok, bad]), subset=False) or "")
+    assert "error" in (runner.refuse_update([ok, broken], runner.metrics([ok, broken]), subset=False) or "")
+    assert "whole suite" in (runner.refuse_update([ok], runner.metrics([ok]), subset=True) or "")
+
+
+def test_precision_is_scored() -> None:
+    """Finding 5: long answers, distractors and numbers inside other numbers no longer pass."""
+    dump = " ".join(f"Sentence {i} of the passage says something. [1]" for i in range(30))
+    assert sc.concise("ask", dump).value == 0.0 and "sentences" in sc.concise("ask", dump).reason
+    assert sc.concise("ask", "5,438 drones. [1] Russia launched 5,438 drones at Ukraine. [1]").value == 1.0
+    assert sc.must_not(["re:\\b35\\b"], "killing three people and injuring 35").value == 0.0
+    assert sc.fact_recall([["20"]], "in 2025 [1]").value == 0.0
+    assert sc.fact_recall([["60"]], "more than 1,600 households [1]").value == 0.0
+    assert sc.fact_recall([["60"]], "60 Ukrainian drones were downed [1]").value == 1.0
+    assert sc.fact_recall([["1,600"]], "more than 1,600 households [1]").value == 1.0
+
+
+def test_dump_and_first_sentence_engines_fail_the_gate() -> None:
+    """An engine that answers with whole passages fails on length; one that answers with the first
+    sentence of the top passage fails on facts."""
+    dump = runner.CaseResult(
+        Case(id="d", kind="ask", question="q", facts=[["5,438"]]),
+        [sc.fact_recall([["5,438"]], "x 5,438 [1]"), sc.concise("ask", "A long sentence here. [1] " * 12)],
+    )
+    first = runner.CaseResult(
+        Case(id="f", kind="ask", question="q", facts=[["Kupol"]]),
+        [
+            sc.fact_recall([["Kupol"]], "Both sides have raced to improve drone technology. [1]"),
+            sc.Score("concise", 1.0),
+        ],
+    )
+    for r in (dump, first):
+        assert not r.passed
