@@ -49,11 +49,11 @@ from qa.engines.base import Draft, DraftSentence, Engine, Source, number_sources
 from qa.engines.extractive import usable
 from qa.errors import EngineError
 from qa.ingest.chunking import embedding_text
-from qa.lexical import tokenize
 from qa.models import ArticleMeta, Chunk, Hit, SearchFilters
 from qa.schemas import CitationOut
 from qa.store.protocol import ChunkRecord, DocumentStore
 from qa.text import content_tokens, normalize_ws, sentence_spans, strip_markup
+from qa.tokens import tokenize
 
 if TYPE_CHECKING:
     from qa.services import Services

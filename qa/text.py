@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qa.lexical import tokenize
+from qa.tokens import tokenize
 
 _WS = re.compile(r"\s+")
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) and whitespace,
