@@ -47,14 +47,14 @@ class KeyCheck:
 
     @staticmethod
     def presented(request: Request) -> list[str]:
-        """Every credential the request carries; a non-Bearer Authorization counts (as a wrong one)."""
+        """Every credential the request carries, from every copy of either header. Surrounding
+        whitespace is not part of a header value; an Authorization without the Bearer scheme is a
+        wrong credential, even if its text is a key."""
         found = []
-        auth = request.headers.get("authorization")
-        if auth is not None:
-            scheme, _, token = auth.partition(" ")
-            found.append(token.strip() if scheme.lower() == "bearer" else auth)
-        if "x-api-key" in request.headers:
-            found.append(request.headers["x-api-key"])
+        for auth in request.headers.getlist("authorization"):
+            scheme, _, token = auth.strip().partition(" ")
+            found.append(token.strip() if scheme.lower() == "bearer" else "")
+        found += [v.strip() for v in request.headers.getlist("x-api-key")]
         return found
 
     def valid(self, key: str) -> bool:

@@ -140,6 +140,18 @@ def test_rate_limit_counts_each_key_apart(make_client: MakeClient) -> None:
     assert c.get("/articles", headers=theirs).status_code == 200
 
 
+def test_auth_edge_cases_are_decided_the_same_way_everywhere(make_client: MakeClient) -> None:
+    c = make_client(api_keys=[KEY])
+    two = [("X-API-Key", KEY), ("X-API-Key", "wrong")]
+    assert c.get("/articles", headers=two).status_code == 401  # right then wrong
+    assert c.get("/articles", headers=list(reversed(two))).status_code == 401  # wrong then right
+    both = [("Authorization", f"Bearer {KEY}"), ("Authorization", "Bearer wrong")]
+    assert c.get("/articles", headers=both).status_code == 401
+    assert c.get("/articles", headers={"Authorization": KEY}).status_code == 401  # no scheme
+    assert c.get("/articles", headers={"Authorization": f"Bearer {KEY}   "}).status_code == 200
+    assert c.get("/articles", headers={"X-API-Key": f"{KEY}   "}).status_code == 200  # same rule for both
+
+
 def test_wrong_keys_on_probes_are_throttled_too(make_client: MakeClient) -> None:
     c = make_client(rate_limit="2/minute", api_keys=[KEY])
     guesses = [c.get("/readyz", headers={"X-API-Key": f"guess{i}"}).status_code for i in range(3)]
