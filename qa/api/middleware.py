@@ -159,7 +159,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cache-Control", "no-store")
-        if not request.url.path.startswith(("/docs", "/redoc")):
+        if not request.url.path.startswith(("/docs", "/redoc", "/docs-assets")):
             response.headers.setdefault("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
         access_log.info(
             "%s %s %d",
