@@ -21,9 +21,11 @@ import httpx
 
 from qa.evals import scorers as sc
 from qa.evals.cases import Case, Dataset
-from qa.prompts import prompt_hashes
+from qa.prompts import load_prompt, prompt_hashes
 
 REPO = Path(__file__).resolve().parent.parent.parent
+# Engines whose output depends on prompts/: only their baselines record prompt hashes.
+PROMPTED_ENGINES = frozenset({"llm"})
 THRESHOLDS = {"fact_recall": 0.9, "citation_validity": 1.0, "abstention_recall": 1.0}
 
 
@@ -51,9 +53,15 @@ class CaseResult:
 class Target:
     """The service under test, spoken to over its HTTP API."""
 
-    def __init__(self, client: httpx.Client, engine: str | None = None) -> None:  # a TestClient is one too
+    def __init__(
+        self, client: httpx.Client, engine: str | None = None, prompts_dir: Path | None = None
+    ) -> None:  # a FastAPI TestClient is an httpx.Client too
         self.client = client
         self.engine = engine  # the engine the run is for; None: whatever the server runs
+        # For the llm engine: the prompt versions every answer must report, or it did not use them.
+        self.prompt_versions: dict[str, str] = {}
+        if engine in PROMPTED_ENGINES and prompts_dir is not None:
+            self.prompt_versions = {t: load_prompt(prompts_dir, t).version for t in ("ask", "summarize")}
         self._texts: dict[str, str | None] = {}
         self._titles: list[tuple[str, str]] | None = None
 
@@ -70,12 +78,16 @@ class Target:
             self._titles = [(a["id"], a["title"]) for a in listing]
         return {aid for aid, title in self._titles if aid == ref or ref.lower() in title.lower()}
 
-    def engine_problem(self, out: dict[str, Any]) -> str | None:
-        """A response made by another engine than the one under test (a fallback) is no result of it."""
-        if self.engine is None or out.get("engine") == self.engine:
-            return None
-        notes = "; ".join(out.get("notes") or [])
-        return f"answered by the {out.get('engine')} engine, not {self.engine} ({notes or 'no note'})"
+    def engine_problem(self, out: dict[str, Any], task: str = "ask") -> str | None:
+        """A response made by another engine than the one under test (a fallback), or with other
+        prompts than the ones under test, is no result of them."""
+        if self.engine is not None and out.get("engine") != self.engine:
+            notes = "; ".join(out.get("notes") or [])
+            return f"answered by the {out.get('engine')} engine, not {self.engine} ({notes or 'no note'})"
+        want = self.prompt_versions.get(task)
+        if want is not None and out.get("prompt_version") != want and not out.get("abstained"):
+            return f"prompt_version {out.get('prompt_version')!r}, not {want!r}: the prompts under test were not used"
+        return None
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         r = self.client.post(path, json=body)
@@ -119,7 +131,7 @@ def run_case(case: Case, target: Target) -> CaseResult:
             else:
                 out = target.post("/summarize", {"query": case.query})
             res.output = out["summary"]
-            if (problem := target.engine_problem(out)) is not None:
+            if (problem := target.engine_problem(out, "summarize")) is not None:
                 res.error = problem
                 return res
             res.scores.append(sc.citation_validity(out, "summary", target.article_text))
@@ -146,7 +158,7 @@ def run_case(case: Case, target: Target) -> CaseResult:
 
 
 @contextmanager
-def in_process_target(engine: str) -> Iterator[Target]:
+def in_process_target(engine: str, prompts_dir: Path | None = None) -> Iterator[Target]:
     from fastapi.testclient import TestClient
 
     from qa.api.app import create_app
@@ -156,7 +168,8 @@ def in_process_target(engine: str) -> Iterator[Target]:
     from qa.services import Services
 
     with tempfile.TemporaryDirectory(prefix="qa-evals-") as tmp:
-        settings = Settings(data_dir=Path(tmp), engine=engine, seed_on_start=False)
+        overrides: dict[str, Any] = {"prompts_dir": prompts_dir} if prompts_dir else {}
+        settings = Settings(data_dir=Path(tmp), engine=engine, seed_on_start=False, **overrides)
         # Vectors are cached across runs (by content hash), so a re-run embeds nothing.
         embedder = CachedEmbedder(MiniLMEmbedder(), REPO / "evals" / ".cache" / "embeddings.sqlite")
         services = Services.from_settings(settings, embedder=embedder)
@@ -164,7 +177,7 @@ def in_process_target(engine: str) -> Iterator[Target]:
         if report.errors:
             raise RuntimeError(f"the eval corpus did not load: {report.errors}")
         with TestClient(create_app(settings, services)) as client:
-            yield Target(client, engine)  # type: ignore[arg-type]
+            yield Target(client, engine, settings.prompts_dir)  # type: ignore[arg-type]
 
 
 @contextmanager
@@ -253,10 +266,6 @@ def compare(baseline: dict[str, Any], engine: str, results: list[CaseResult], m:
             if isinstance(base["metrics"].get(k), int | float) and v != base["metrics"][k]
         },
     }
-
-
-# Engines whose output depends on prompts/: only their baselines record prompt hashes.
-PROMPTED_ENGINES = frozenset({"llm"})
 
 
 def update_baseline(path: Path, engine: str, results: list[CaseResult], m: dict[str, float], prompts_dir: Path) -> None:

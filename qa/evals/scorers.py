@@ -80,7 +80,7 @@ def must_not(distractors: list[str], text: str) -> Score:
 
 # Per case kind: the most an answer may say. A reader answers in a value and a sentence or two; a
 # summary in a handful. An engine that dumps its passages fails here whatever facts it contains.
-LENGTH_CAPS: dict[str, tuple[int, int]] = {"ask": (3, 600), "summary": (6, 1500)}
+LENGTH_CAPS: dict[str, tuple[int, int]] = {"ask": (3, 800), "summary": (6, 1500)}
 
 
 def concise(kind: str, text: str) -> Score:

@@ -185,3 +185,13 @@ def test_dump_and_first_sentence_engines_fail_the_gate() -> None:
     )
     for r in (dump, first):
         assert not r.passed
+
+
+def test_an_llm_answer_must_report_the_prompts_under_test(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", prompts)
+    target = runner.Target(None, engine="llm", prompts_dir=prompts)  # type: ignore[arg-type]
+    want = target.prompt_versions["ask"]
+    assert target.engine_problem({"engine": "llm", "prompt_version": want}) is None
+    stale = target.engine_problem({"engine": "llm", "prompt_version": "ask-000000000000"})
+    assert stale is not None and "not used" in stale
