@@ -6,12 +6,15 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
 
 from qa import logs
-from qa.citations import VerifiedAnswer, verify
+from qa.citations import ABSTAIN_MESSAGE, VerifiedAnswer, verify
 from qa.engines.base import Draft, Engine, Source, Task, number_sources
 from qa.errors import EngineError, NotFound
 from qa.models import Hit, SearchFilters
+from qa.normalize import normalize_text
 from qa.retrieval import Retriever
 from qa.store.protocol import DocumentStore
 
@@ -25,6 +28,15 @@ class Result:
     prompt_version: str | None
     timings_ms: dict[str, float] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
+    confidence: float | None = None
+    # On abstention: the closest passages, so a reader can read on (no claims, no citations).
+    related: list[Hit] = field(default_factory=list)
+
+
+class ConfidenceJudge(Protocol):
+    """Scores evidence: the calibrated confidence that these quotes answer the question."""
+
+    def evidence_confidence(self, question: str, sources: Sequence[Source], quotes: Sequence[str]) -> float | None: ...
 
 
 class _Clock:
@@ -55,6 +67,9 @@ class AnswerService:
         *,
         default_k: int = 5,
         min_support: float = 0.6,
+        min_confidence: float = 0.0,
+        related: int = 3,
+        judge: ConfidenceJudge | None = None,
     ) -> None:
         self.store = store
         self.retriever = retriever
@@ -62,6 +77,9 @@ class AnswerService:
         self.fallback = fallback
         self.default_k = default_k
         self.min_support = min_support
+        self.min_confidence = min_confidence
+        self.related = related
+        self.judge = judge
 
     def _article_text(self, article_id: str) -> str | None:
         a = self.store.get_article(article_id)
@@ -88,39 +106,87 @@ class AnswerService:
             draft.notes.append(f"{self.engine.name} engine failed ({exc}); answered by {self.fallback.name}")
             return draft, self.fallback
 
-    def _finish(self, draft: Draft, engine: Engine, task: Task, sources: Sequence[Source], clock: _Clock) -> Result:
+    def _finish(
+        self,
+        draft: Draft,
+        engine: Engine,
+        task: Task,
+        sources: Sequence[Source],
+        clock: _Clock,
+        question: str | None = None,
+        min_confidence: float | None = None,
+    ) -> Result:
         clock.mark("generation")
         verified = verify(draft, sources, self._article_text, min_support=self.min_support)
         clock.mark("verification")
+        confidence = draft.confidence
+        if task == "ask" and confidence is None and question and not verified.abstained and self.judge is not None:
+            # An engine that cannot score itself (the LLM) gets the reader's confidence in the
+            # evidence it cites.
+            confidence = self.judge.evidence_confidence(question, sources, [c.quote for c in verified.citations])
+        floor = self.min_confidence if min_confidence is None else min_confidence
+        if task == "ask" and not verified.abstained and confidence is not None and confidence < floor:
+            note = f"confidence {confidence:.2f} is below min_confidence {floor:.2f}"
+            verified = VerifiedAnswer(
+                text=ABSTAIN_MESSAGE, abstained=True, dropped=len(draft.sentences), notes=[*verified.notes, note]
+            )
+        related: list[Hit] = []
+        if task == "ask" and verified.abstained:
+            seen: set[str] = set()
+            for s in sources:  # one passage per article, best first
+                if s.hit.article.id not in seen and len(related) < self.related:
+                    seen.add(s.hit.article.id)
+                    related.append(s.hit)
         return Result(
             verified=verified,
             engine=draft.engine or engine.name,
             prompt_version=draft.prompt_version or engine.prompt_version(task),
             timings_ms=clock.done(),
             hits=[s.hit for s in sources],
+            confidence=confidence if task == "ask" else None,
+            related=related,
         )
 
-    def ask(self, question: str, k: int | None = None, filters: SearchFilters | None = None) -> Result:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        *,
+        min_confidence: float | None = None,
+        as_of: date | None = None,
+    ) -> Result:
+        """``min_confidence``: abstain below it (default: the service's); ``as_of``: the day asked
+        from, which makes articles published shortly before it likelier to be retrieved."""
         clock = _Clock()
-        hits = self.retriever.search(question, k=k or self.default_k, filters=filters)
+        question = normalize_text(question)
+        hits = self.retriever.search(question, k=k or self.default_k, filters=filters, as_of=as_of)
         clock.mark("retrieval")
         sources = number_sources(hits)
         if not sources:
-            draft = Draft(abstained=True, engine=self.engine.name)
+            draft = Draft(abstained=True, engine=self.engine.name, confidence=0.0)
             return self._finish(draft, self.engine, "ask", sources, clock)
         draft, engine = self._run("ask", sources, "answer", question)
-        return self._finish(draft, engine, "ask", sources, clock)
+        return self._finish(draft, engine, "ask", sources, clock, question, min_confidence)
 
     def stream_ask(
-        self, question: str, k: int | None = None, filters: SearchFilters | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        *,
+        min_confidence: float | None = None,
+        as_of: date | None = None,
     ) -> Iterator[str | Result]:
         """Provisional text pieces as the engine produces them, then the verified :class:`Result`."""
         clock = _Clock()
-        hits = self.retriever.search(question, k=k or self.default_k, filters=filters)
+        question = normalize_text(question)
+        hits = self.retriever.search(question, k=k or self.default_k, filters=filters, as_of=as_of)
         clock.mark("retrieval")
         sources = number_sources(hits)
         if not sources:
-            yield self._finish(Draft(abstained=True, engine=self.engine.name), self.engine, "ask", sources, clock)
+            nothing = Draft(abstained=True, engine=self.engine.name, confidence=0.0)
+            yield self._finish(nothing, self.engine, "ask", sources, clock)
             return
         draft: Draft | None = None
         engine = self.engine
@@ -138,7 +204,7 @@ class AnswerService:
             draft.notes.append(f"{self.engine.name} engine failed ({exc}); answered by {engine.name}")
         if draft is None:
             raise EngineError(f"{self.engine.name} engine ended its stream without an answer")
-        yield self._finish(draft, engine, "ask", sources, clock)
+        yield self._finish(draft, engine, "ask", sources, clock, question, min_confidence)
 
     def summarize_article(self, article_id: str) -> Result:
         clock = _Clock()

@@ -17,8 +17,8 @@ from rich.table import Table
 
 from qa import logs
 from qa.config import get_settings
-from qa.errors import NotFound, QAError
-from qa.models import SearchFilters
+from qa.errors import ArticleError, NotFound, QAError
+from qa.models import IngestReport, SearchFilters
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -97,8 +97,13 @@ def ingest(
 
     services = _services()
     repaired = services.store.repair()
-    items = list(read_paths(paths))
-    if as_json or not sys.stderr.isatty():
+    read = list(read_paths(paths))
+    # What could not be read is reported as such; progress counts only articles being stored.
+    items = [i for i in read if not isinstance(i, ArticleError)]
+    unreadable = [str(i) for i in read if isinstance(i, ArticleError)]
+    if not items:
+        report = IngestReport()
+    elif as_json or not sys.stderr.isatty():
         # No live bar without a terminal: a line at most every few seconds, so a long job shows life.
         report = services.ingestor.ingest(items, progress=_progress_lines(len(items), progress_every))
     else:
@@ -106,6 +111,7 @@ def ingest(
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("ingest", total=len(items))
             report = services.ingestor.ingest(items, progress=lambda n: bar.advance(task, n))
+    report.errors = unreadable + report.errors
     result = IngestResult.of(report)
     if as_json:
         _print_json(result)
@@ -125,7 +131,7 @@ def ingest(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="What to look for.")],
+    words: Annotated[list[str], typer.Argument(help="What to look for (quotes optional).", metavar="QUERY")],
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many chunks.")] = 5,
     source: SourceOpt = None,
     since: SinceOpt = None,
@@ -135,6 +141,7 @@ def search(
     """The passages that best match QUERY (hybrid dense + BM25 retrieval)."""
     from qa.schemas import SearchHitOut, SearchResult
 
+    query = " ".join(words)
     filters = _filters(source, since, until)
     hits = _services().retriever.search(query, k=k, filters=filters)
     result = SearchResult(query=query, hits=[SearchHitOut.of(h) for h in hits])
@@ -218,6 +225,15 @@ def _print_answer(result: Any, text_key: str) -> None:
     data = result.model_dump()
     style = "yellow" if data["abstained"] else None
     out.print(data[text_key], style=style, highlight=False)
+    if data.get("confidence") is not None:
+        out.print(f"confidence {data['confidence']:.2f}", style="dim", highlight=False)
+    if data.get("related"):
+        out.print()
+        out.print("[bold]Related passages[/] (not an answer; read on)")
+    for r in data.get("related") or []:
+        day = str(r["published"])[:10] if r["published"] else "undated"
+        out.print(f"- {r['title']} — {r['source'] or 'unknown outlet'}, {day}", highlight=False)
+        out.print(f"    {r['passage']}", style="dim", highlight=False)
     if data["citations"]:
         out.print()
         out.print("[bold]Sources[/]")
@@ -233,18 +249,32 @@ def _print_answer(result: Any, text_key: str) -> None:
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="A question about the news.")],
+    words: Annotated[
+        list[str], typer.Argument(help="A question about the news (quotes optional).", metavar="QUESTION")
+    ],
     k: Annotated[int | None, typer.Option("--k", min=1, max=20, help="Passages to retrieve.")] = None,
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option("--min-confidence", min=0.0, max=1.0, help="Abstain below this confidence (0-1)."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Asked from this day (YYYY-MM-DD): prefer articles just before it.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer QUESTION from the stored articles, citing the sentences it relies on."""
     from qa.schemas import AnswerOut
 
+    question = " ".join(words)
     filters = _filters(source, since, until)
-    result = AnswerOut.of(_services().answers.ask(question, k=k, filters=filters))
+    result = AnswerOut.of(
+        _services().answers.ask(
+            question, k=k, filters=filters, min_confidence=min_confidence, as_of=_date(as_of, "--as-of")
+        )
+    )
     if as_json:
         _print_json(result)
     else:
@@ -330,6 +360,8 @@ def serve(
         )
     err.print(f"qa: serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     logs.configure(settings.log_format, settings.log_level)
+    from qa.api.server import GuardedH11Protocol
+
     # Our access log (with request id, client and stage timings) replaces uvicorn's.
     uvicorn.run(
         "qa.api.main:app",
@@ -339,6 +371,13 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=30,
+        http=GuardedH11Protocol,
+        timeout_keep_alive=max(1, round(settings.idle_timeout_s)),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        limit_concurrency=settings.max_connections,
+        # Forwarded headers count only from the proxies named; uvicorn would trust 127.0.0.1's.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 
@@ -359,6 +398,9 @@ def eval_(
         typer.Option(help="An external dataset instead of the cases: `--dataset realtimeqa PATH`."),
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="With --dataset: only the first N questions.")] = None,
+    prompts: Annotated[
+        Path | None, typer.Option(help="Run with this prompts folder instead (A/B against the baseline).")
+    ] = None,
 ) -> None:
     """Run the eval suite; compare with the baseline; fail on a threshold or a regression."""
     from qa.evals import report as rep
@@ -376,7 +418,8 @@ def eval_(
             err.print(
                 "[red]prompts changed since the eval baseline:[/] "
                 + ", ".join(drift)
-                + "\nre-run `qa eval --engine ... --update-baseline` for each engine and commit evals/baseline.json"
+                + "\nrun `qa eval --engine llm` against an endpoint, then `qa eval --engine llm --update-baseline`,"
+                " and commit evals/baseline.json"
             )
             raise typer.Exit(1)
         out.print(f"prompts match the baseline ({baseline_path})")
@@ -384,7 +427,9 @@ def eval_(
     if engine not in ("extractive", "llm"):
         raise typer.BadParameter("extractive or llm", param_hint="--engine")
     suite = Dataset.load(cases or [runner.REPO / "evals" / "cases"], tag)
-    target_cm = runner.remote_target(url) if url else runner.in_process_target(engine)
+    if prompts is not None and not prompts.is_dir():
+        raise typer.BadParameter(f"{prompts} is not a folder", param_hint="--prompts")
+    target_cm = runner.remote_target(url) if url else runner.in_process_target(engine, prompts)
     with target_cm as target:
         workers = parallel if (url or engine == "llm") else 1  # extractive in-process: deterministic order
         results = runner.run(suite, target, workers)
@@ -406,6 +451,7 @@ def eval_(
                         "detail": r.detail(),
                         "scores": {s.name: s.value for s in r.scores},
                         "output": r.output,
+                        "confidence": r.confidence,
                     }
                     for r in results
                 ],
@@ -418,6 +464,12 @@ def eval_(
         text = render(results, m, cmp, engine)
         report.write_text(text, encoding="utf-8")
     if update_baseline:
+        refusal = runner.refuse_update(results, m, subset=bool(cases or tag))
+        if prompts is not None and refusal is None:
+            refusal = "an A/B run (--prompts) is for comparing; copy the prompts into prompts/ to record them"
+        if refusal:
+            err.print(f"[red]baseline not updated:[/] {refusal}", highlight=False)
+            raise typer.Exit(2)
         runner.update_baseline(baseline_path, engine, results, m, settings.prompts_dir)
         err.print(f"baseline updated: {baseline_path}")
         return
@@ -460,8 +512,9 @@ def main() -> None:
     except ValidationError as exc:  # most often a QA_* setting with a bad value
         for e in exc.errors():
             where = "_".join(str(p) for p in e["loc"])
-            name = f"setting QA_{where.upper()}" if exc.title == "Settings" else where
-            err.print(f"[red]error:[/] {name}: {e['msg']}", highlight=False)
+            name = (f"setting QA_{where.upper()}" if where else "settings") if exc.title == "Settings" else where
+            msg = e["msg"].removeprefix("Value error, ")
+            err.print(f"[red]error:[/] {name}: {msg}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1)
     candidates: int = Field(default=50, ge=5, le=1000, description="Per-retriever candidates fused by RRF.")
     recency_weight: float = Field(
-        default=1.0,
+        default=0.5,  # chosen by bench/tools/tune_recency.py, cross-validated by day
         ge=0,
         le=10,
         description="Weight of the recency vote in the fusion when a question gives as_of (0: no prior).",
@@ -70,6 +70,20 @@ class Settings(BaseSettings):
 
     # HTTP.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Larger requests get 413.")
+    idle_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, description="A connection that sends nothing for this long is closed."
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=4096, le=16 * 1024 * 1024, description="Larger request heads are refused unread."
+    )
+    max_connections: int | None = Field(
+        default=1000, ge=1, description="Connections (and requests) at once per process; beyond, 503."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses whose X-Forwarded-For / -Proto headers are believed "
+        "(a reverse proxy's); none by default, so a client cannot choose its own address.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS; none by default."
     )
@@ -101,6 +115,9 @@ class Settings(BaseSettings):
 
     # Bounds on input.
     max_article_chars: int = Field(default=1_000_000, ge=1_000)
+    max_chunks_per_article: int = Field(
+        default=500, ge=1, description="Articles that would make more distinct chunks are refused."
+    )
     max_batch_articles: int = Field(default=1_000, ge=1)
 
     @field_validator("api_keys", "cors_origins", mode="before")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 from typing import Literal
 
 from qa.embeddings import Embedder
 from qa.lexical import LexicalIndex, rrf
 from qa.models import ArticleMeta, Hit, SearchFilters
+from qa.normalize import normalize_text
 from qa.store.protocol import ChunkRecord, DocumentStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
+# An undated article ranks, for recency, after every article of the last ~3 years.
+_UNDATED = 1000
 
 
 class Retriever:
@@ -21,11 +25,13 @@ class Retriever:
         *,
         candidates: int = 50,
         rrf_k: int = 60,
+        recency_weight: float = 0.5,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.recency_weight = recency_weight
         self.lexical = LexicalIndex()
         self._lock = threading.Lock()
         self._metas: tuple[str, dict[str, ArticleMeta]] | None = None
@@ -39,14 +45,27 @@ class Retriever:
                 cached = self._metas = (rev, metas)
         return cached[1].get(article_id)
 
+    def _days_from(self, article_id: str, as_of: date) -> int:
+        """How far an article's day lies from ``as_of``; later than it counts as further than any earlier day."""
+        meta = self.article_meta(article_id)
+        day = meta.published_date if meta else None
+        if day is None:
+            return _UNDATED
+        gap = (as_of - day).days
+        return gap if gap >= 0 else _UNDATED + 1 - gap
+
     def search(
         self,
         query: str,
         k: int = 5,
         filters: SearchFilters | None = None,
         mode: Mode = "hybrid",
+        as_of: date | None = None,
     ) -> list[Hit]:
-        query = query.strip()
+        """The ``k`` best chunks. ``as_of``: the day the question is asked from; among the candidates
+        the two retrievers found, those published closest before it gain a third RRF vote
+        (``recency_weight``) — a soft prior, never a filter, so an older article can still win."""
+        query = normalize_text(query).strip()
         if not query:
             return []
         n = max(self.candidates, k)
@@ -65,6 +84,10 @@ class Retriever:
         dense_ids = [r.chunk.id for r, _ in dense]
         lexical_ids = [r.chunk.id for r, _ in lexical]
         fused = rrf([dense_ids, lexical_ids], self.rrf_k)
+        if as_of is not None and self.recency_weight > 0:
+            by_recency = sorted(fused, key=lambda cid: (self._days_from(records[cid].chunk.article_id, as_of), cid))
+            for rank, cid in enumerate(by_recency, start=1):
+                fused[cid] += self.recency_weight / (self.rrf_k + rank)
         dense_rank = {cid: i for i, cid in enumerate(dense_ids, start=1)}
         lexical_rank = {cid: i for i, cid in enumerate(lexical_ids, start=1)}
         # Ties (common with RRF) break by chunk id so results are deterministic.

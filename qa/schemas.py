@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, model_validator
 
 from qa.answering import Result
-from qa.models import Article, ArticleMeta, Hit, IngestReport, SearchFilters
+from qa.models import MAX_FILTER_SOURCES, Article, ArticleMeta, Hit, IngestReport, SearchFilters
 
 
 class IngestResult(BaseModel):
@@ -115,7 +115,11 @@ Day = Annotated[date, BeforeValidator(_not_a_number)]
 
 
 class Filters(BaseModel):
-    source: str | list[str] | None = Field(default=None, description="Outlet name, or several.")
+    model_config = {"extra": "forbid"}
+
+    source: str | Annotated[list[str], Field(max_length=MAX_FILTER_SOURCES)] | None = Field(
+        default=None, description=f"Outlet name, or several (at most {MAX_FILTER_SOURCES})."
+    )
     since: Day | None = Field(default=None, description="Published on or after (YYYY-MM-DD).")
     until: Day | None = Field(default=None, description="Published on or before (YYYY-MM-DD).")
 
@@ -130,10 +134,12 @@ class Filters(BaseModel):
 
 
 class AskRequest(BaseModel):
+    # Unknown fields are refused: a misspelt "top_k" silently ignored would look like it worked.
     model_config = {
+        "extra": "forbid",
         "json_schema_extra": {
             "examples": [{"question": "How many drones did Russia launch at Ukraine in June?", "k": 5}]
-        }
+        },
     }
 
     question: str = Field(min_length=1, max_length=2000, description="A question about the news.")
@@ -141,6 +147,18 @@ class AskRequest(BaseModel):
     k: StrictInt | None = Field(default=None, ge=1, le=20, description="Passages to retrieve (default 5).")
     filters: Filters | None = None
     stream: StrictBool = Field(default=False, description="Answer as Server-Sent Events.")
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Abstain when the answer's calibrated confidence is below this "
+        "(default: the server's QA_MIN_CONFIDENCE, else the trained reader's choice; see the README).",
+    )
+    as_of: Day | None = Field(
+        default=None,
+        description="The day the question is asked from (YYYY-MM-DD): articles published shortly "
+        "before it are preferred. A soft preference, not a filter.",
+    )
 
 
 class SummarizeRequest(BaseModel):
@@ -151,6 +169,7 @@ class SummarizeRequest(BaseModel):
         return self
 
     model_config = {
+        "extra": "forbid",
         "json_schema_extra": {
             "examples": [{"query": "North Korean troops in Russia"}, {"article_id": "..."}],
             # Exactly one of the two, as the validator above insists.
@@ -158,7 +177,7 @@ class SummarizeRequest(BaseModel):
                 {"required": ["article_id"], "not": {"required": ["query"]}},
                 {"required": ["query"], "not": {"required": ["article_id"]}},
             ],
-        }
+        },
     }
 
     article_id: str | None = Field(default=None, max_length=200, description="Summarize this article.")
@@ -177,10 +196,48 @@ class CitationOut(BaseModel):
     quote: str
 
 
+class RelatedOut(BaseModel):
+    """A passage close to an unanswered question: something to read, not a claim."""
+
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published: datetime | date | None = None
+    passage: str = Field(description="The start of the passage.")
+
+    @classmethod
+    def of(cls, h: Hit) -> RelatedOut:
+        text = h.chunk.text
+        cut = text if len(text) <= _PASSAGE_CHARS else text[:_PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"
+        a = h.article
+        return cls(
+            article_id=a.id,
+            chunk_id=h.chunk.id,
+            title=a.title,
+            source=a.source,
+            url=a.url,
+            published=a.published,
+            passage=cut,
+        )
+
+
+_PASSAGE_CHARS = 300
+
+
 class AnswerOut(BaseModel):
     answer: str = Field(description="Answer text with [n] markers.")
     citations: list[CitationOut]
     abstained: bool
+    confidence: float | None = Field(
+        default=None,
+        description="Calibrated probability (0-1) that the answer is right: among answers given 0.8, "
+        "about 80% were right on held-out questions. Null when the engine cannot tell.",
+    )
+    related: list[RelatedOut] = Field(
+        default_factory=list, description="When abstaining: the closest passages, to read on."
+    )
     engine: str
     prompt_version: str | None = None
     timings_ms: dict[str, float]
@@ -193,6 +250,8 @@ class AnswerOut(BaseModel):
             answer=v.text,
             citations=[CitationOut(**c.model_dump()) for c in v.citations],
             abstained=v.abstained,
+            confidence=r.confidence,
+            related=[RelatedOut.of(h) for h in r.related],
             engine=r.engine,
             prompt_version=r.prompt_version,
             timings_ms=r.timings_ms,
@@ -212,7 +271,7 @@ class SummaryOut(BaseModel):
     @classmethod
     def of(cls, r: Result) -> SummaryOut:
         a = AnswerOut.of(r)
-        return cls(summary=a.answer, **a.model_dump(exclude={"answer"}))
+        return cls(summary=a.answer, **a.model_dump(exclude={"answer", "confidence", "related"}))
 
 
 class Health(BaseModel):

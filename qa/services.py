@@ -13,7 +13,6 @@ from qa.answering import AnswerService
 from qa.config import Settings
 from qa.embeddings import Embedder, get_embedder
 from qa.engines.base import Engine
-from qa.errors import InvalidInput
 from qa.ingest.pipeline import Ingestor
 from qa.models import IngestReport
 from qa.retrieval import Retriever
@@ -44,6 +43,7 @@ class Services:
             self.embedder,
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
+            recency_weight=self.settings.recency_weight,
         )
 
     @cached_property
@@ -55,6 +55,7 @@ class Services:
             chunk_size=s.chunk_size,
             chunk_overlap=s.chunk_overlap,
             max_article_chars=s.max_article_chars,
+            max_chunks_per_article=s.max_chunks_per_article,
         )
 
     @cached_property
@@ -63,6 +64,15 @@ class Services:
 
         return ExtractiveEngine(self.embedder)
 
+    @property
+    def min_confidence(self) -> float:
+        """The configured floor, else the one the trained reader's risk-coverage curve chose."""
+        if self.settings.min_confidence is not None:
+            return self.settings.min_confidence
+        from qa.engines.extractive.ranker import default_model
+
+        return default_model().default_min_confidence
+
     @cached_property
     def engine(self) -> Engine:
         """The configured engine; the LLM one needs an endpoint and falls back to extractive."""
@@ -70,14 +80,20 @@ class Services:
             from qa.engines.llm import LLMEngine
 
             return LLMEngine.from_settings(self.settings)
-        if self.settings.engine != "extractive":
-            raise InvalidInput(f"QA_ENGINE must be 'extractive' or 'llm', not {self.settings.engine!r}")
         return self.extractive
 
     @cached_property
     def answers(self) -> AnswerService:
         fallback = self.extractive if self.engine is not self.extractive else None
-        return AnswerService(self.store, self.retriever, self.engine, fallback, default_k=self.settings.default_k)
+        return AnswerService(
+            self.store,
+            self.retriever,
+            self.engine,
+            fallback,
+            default_k=self.settings.default_k,
+            min_confidence=self.min_confidence,
+            judge=self.extractive,  # type: ignore[arg-type]
+        )
 
     def seed_if_empty(self) -> IngestReport | None:
         """Load the bundled sample articles into an empty store (first start)."""

@@ -128,3 +128,22 @@ def test_oversized_article_is_refused(services: Services) -> None:
     report = services.ingestor.ingest([Article(id="big", title="Big", text="word " * 100)])
     assert report.added == [] and "over the limit" in report.errors[0]
     assert services.store.get_article("big") is None
+
+
+def test_as_of_prefers_the_articles_published_just_before_it(services: Services) -> None:
+    # Two reports of one event, a year apart, worded alike: the day asked from decides between them.
+    older = Article(
+        id="flood-2024",
+        title="River floods the old town",
+        source="AP",
+        published=date(2024, 7, 2),
+        text="The river flooded the old town on Tuesday and hundreds of residents left their homes.",
+    )
+    newer = older.model_copy(update={"id": "flood-2025", "published": date(2025, 7, 1)})
+    services.ingestor.ingest([older, newer])
+    query = "river flooded the old town residents"
+    assert top_article(services, query, as_of=date(2025, 7, 3)) == "flood-2025"
+    assert top_article(services, query, as_of=date(2024, 7, 4)) == "flood-2024"
+    # A soft prior: an article published long after the day is still found, just ranked lower.
+    found = {h.article.id for h in services.retriever.search("sourdough bread award", k=5, as_of=date(2000, 1, 1))}
+    assert "undated" in found

@@ -38,6 +38,9 @@ class Draft(BaseModel):
     engine: str
     prompt_version: str | None = None
     notes: list[str] = Field(default_factory=list, description="e.g. why an engine fell back.")
+    confidence: float | None = Field(
+        default=None, ge=0, le=1, description="Calibrated probability that the answer is right, if the engine knows."
+    )
 
 
 @runtime_checkable

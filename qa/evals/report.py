@@ -15,13 +15,17 @@ def _status(r: CaseResult) -> str:
     return "skip" if r.skipped else "PASS" if r.passed else "FAIL"
 
 
+def _conf(r: CaseResult) -> str:
+    return "" if r.confidence is None else f"{r.confidence:.2f}"
+
+
 def print_console(
     console: Console, results: list[CaseResult], m: dict[str, float], cmp: dict[str, Any], failures: list[str]
 ) -> None:
-    table = Table("case", "kind", "result", "detail", show_lines=False)
+    table = Table("case", "kind", "result", "conf", "detail", show_lines=False)
     for r in results:
         style = {"PASS": "green", "FAIL": "red", "skip": "yellow"}[_status(r)]
-        table.add_row(r.case.id, r.case.kind, f"[{style}]{_status(r)}[/]", r.detail()[:160])
+        table.add_row(r.case.id, r.case.kind, f"[{style}]{_status(r)}[/]", _conf(r), r.detail()[:160])
     console.print(table)
     console.print("  ".join(f"{k}={v}" for k, v in m.items()), highlight=False)
     if cmp.get("baseline"):
@@ -50,8 +54,10 @@ def markdown(results: list[CaseResult], m: dict[str, float], cmp: dict[str, Any]
             f"Newly failing: {', '.join(cmp['newly_failing']) or 'none'}",
             f"Newly passing: {', '.join(cmp['newly_passing']) or 'none'}",
         ]
-    lines += ["", "| case | kind | result | detail |", "|---|---|---|---|"]
-    lines += [f"| {r.case.id} | {r.case.kind} | {_status(r)} | {r.detail().replace('|', '/')} |" for r in results]
+    lines += ["", "| case | kind | result | confidence | detail |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {r.case.id} | {r.case.kind} | {_status(r)} | {_conf(r)} | {r.detail().replace('|', '/')} |" for r in results
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -59,7 +65,7 @@ def html_page(results: list[CaseResult], m: dict[str, float], cmp: dict[str, Any
     e = html.escape
     rows = "".join(
         f"<tr class='{_status(r).lower()}'><td>{e(r.case.id)}</td><td>{e(r.case.kind)}</td>"
-        f"<td>{_status(r)}</td><td>{e(r.detail())}</td><td>{e(r.output[:300])}</td></tr>"
+        f"<td>{_status(r)}</td><td>{_conf(r)}</td><td>{e(r.detail())}</td><td>{e(r.output[:300])}</td></tr>"
         for r in results
     )
     metric_rows = "".join(
@@ -72,5 +78,6 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}.fail td{{backg
 <h1>Eval report ({e(engine)})</h1><table><tr><th>metric</th><th>value</th><th>vs baseline</th></tr>{metric_rows}</table>
 <p>Newly failing: {e(", ".join(cmp.get("newly_failing", [])) or "none")}.
 Newly passing: {e(", ".join(cmp.get("newly_passing", [])) or "none")}.</p>
-<table><tr><th>case</th><th>kind</th><th>result</th><th>detail</th><th>output</th></tr>{rows}</table></body></html>
+<table><tr><th>case</th><th>kind</th><th>result</th><th>confidence</th><th>detail</th><th>output</th></tr>{rows}
+</table></body></html>
 """

@@ -26,7 +26,9 @@ from qa.prompts import load_prompt, prompt_hashes
 REPO = Path(__file__).resolve().parent.parent.parent
 # Engines whose output depends on prompts/: only their baselines record prompt hashes.
 PROMPTED_ENGINES = frozenset({"llm"})
-THRESHOLDS = {"fact_recall": 0.9, "citation_validity": 1.0, "abstention_recall": 1.0}
+# fact_recall counts the paraphrase cases too, which no tuning saw; any case that passed in the
+# baseline and now fails fails the gate on its own, whatever the totals.
+THRESHOLDS = {"fact_recall": 0.8, "citation_validity": 1.0, "abstention_recall": 1.0}
 
 
 @dataclass

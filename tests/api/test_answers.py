@@ -86,10 +86,26 @@ def test_bad_ask_requests_are_4xx_with_a_message(client: TestClient) -> None:
         ({}, "question"),
         ({"question": "x", "filters": {"since": "2025-02-01", "until": "2025-01-01"}}, "since"),
         ({"question": "x" * 5000}, "question"),
+        ({"question": "x", "min_confidence": 1.5}, "min_confidence"),
+        ({"question": "x", "min_confidence": "high"}, "min_confidence"),
+        ({"question": "x", "as_of": "yesterday"}, "as_of"),
+        ({"question": "x", "as_of": 20250701}, "as_of"),
+        ({"question": "x", "top_k": 3}, "top_k"),
+        ({"question": "x", "filters": {"source": [f"outlet {i}" for i in range(33_000)]}}, "source"),
+        ({"question": "x", "filters": {"outlet": "AP"}}, "outlet"),
     ]:
         r = client.post("/ask", json=payload)
         assert r.status_code == 422, payload
         assert field in r.json()["error"]["message"]
+
+
+def test_long_source_lists_are_refused_on_every_route(client: TestClient) -> None:
+    many = [("source", f"outlet {i}") for i in range(101)]
+    for path, params in (("/search", [("q", "drones"), *many]), ("/articles", many)):
+        r = client.get(path, params=params)
+        assert 400 <= r.status_code < 500 and "100" in r.json()["error"]["message"], (path, r.text[:200])
+    r = client.post("/summarize", json={"query": "drones", "filters": {"source": [f"o{i}" for i in range(40_000)]}})
+    assert r.status_code == 422 and "source" in r.json()["error"]["message"]
 
 
 def test_stream_sends_text_then_the_verified_answer(client: TestClient) -> None:
@@ -102,7 +118,37 @@ def test_stream_sends_text_then_the_verified_answer(client: TestClient) -> None:
     assert kinds[-1] == "done" and kinds.count("done") == 1 and "delta" in kinds
     final = events[-1][1]
     assert "1,600" in final["answer"]
+    assert 0 < final["confidence"] <= 1
     check_citations(client, final)
+
+
+def test_answers_carry_a_confidence_and_min_confidence_turns_them_into_abstentions(client: TestClient) -> None:
+    question = "How many drones did Russia launch at Ukraine last month?"
+    body = client.post("/ask", json={"question": question}).json()
+    assert not body["abstained"] and 0 < body["confidence"] <= 1 and body["related"] == []
+    # The same answer, asked with a floor above its confidence: an abstention that says why, with
+    # the closest passages to read on (no claims, no citations).
+    strict = client.post("/ask", json={"question": question, "min_confidence": 1.0}).json()
+    if body["confidence"] < 1.0:
+        assert strict["abstained"] and strict["citations"] == []
+        assert strict["confidence"] == body["confidence"]
+        assert any("min_confidence" in n for n in strict["notes"])
+        assert strict["related"] and len({r["article_id"] for r in strict["related"]}) == len(strict["related"])
+        assert "5,438" in " ".join(r["passage"] for r in strict["related"]) or strict["related"][0]["title"]
+    # A floor of 0 answers whatever the engine found.
+    assert not client.post("/ask", json={"question": question, "min_confidence": 0.0}).json()["abstained"]
+
+
+def test_the_answer_starts_with_the_asked_for_value(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "Which plant did the Ukrainian drone strike in Izhevsk?"}).json()
+    assert body["answer"].startswith("Kupol Electromechanical Plant. [1]"), body["answer"]
+    check_citations(client, body)
+
+
+def test_as_of_is_a_preference_not_a_filter(client: TestClient) -> None:
+    question = "How many drones did Russia launch at Ukraine last month?"
+    long_after = client.post("/ask", json={"question": question, "as_of": "2030-01-01"}).json()
+    assert "5,438" in long_after["answer"]  # the only article that says so is still found
 
 
 def test_summaries(client: TestClient) -> None:
@@ -124,7 +170,12 @@ def test_summaries(client: TestClient) -> None:
 
 
 def test_docs_and_schema(client: TestClient) -> None:
-    assert client.get("/docs").status_code == 200
+    for page in ("/docs", "/redoc"):
+        html = client.get(page)
+        assert html.status_code == 200
+        assert "cdn" not in html.text.lower() and "googleapis" not in html.text  # works offline
+        for asset in re.findall(r'(?:src|href)="(/docs-assets/[^"]+)"', html.text):
+            assert client.get(asset).status_code == 200, asset
     schema = client.get("/openapi.json").json()
     assert {
         "/ask",
@@ -135,3 +186,11 @@ def test_docs_and_schema(client: TestClient) -> None:
         "/search",
     } <= set(schema["paths"])
     assert "ErrorOut" in schema["components"]["schemas"]
+
+
+def test_invisible_characters_do_not_change_the_answer(client: TestClient) -> None:
+    plain = client.post("/ask", json={"question": "How many drones did Russia launch at Ukraine last month?"}).json()
+    hidden = client.post(
+        "/ask", json={"question": "How many dr\u200bones did Russia launch at Ukraine last\u00a0month?"}
+    ).json()
+    assert hidden["answer"] == plain["answer"] and "5,438" in hidden["answer"]

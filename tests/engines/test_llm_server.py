@@ -66,6 +66,7 @@ def test_ask_over_http_with_the_llm_engine(client: TestClient) -> None:
     question = "How many drones did Russia launch at Ukraine last month?"
     body = client.post("/ask", json={"question": question, "k": 2}).json()
     assert body["engine"] in ("llm", "extractive")
+    assert body["confidence"] is None or 0 <= body["confidence"] <= 1  # the reader's view of its evidence
     if body["engine"] == "llm":
         assert body["prompt_version"].startswith("ask-")
     else:  # the tiny model may fail twice; then the fallback must say so

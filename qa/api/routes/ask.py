@@ -39,9 +39,15 @@ def _sse(event: str, data: object) -> str:
 def ask(services: ServicesDep, req: AskRequest) -> AnswerOut | StreamingResponse:
     filters = req.filters.to_search() if req.filters else None
     if not req.stream:
-        return AnswerOut.of(services.answers.ask(req.question, k=req.k, filters=filters))
+        return AnswerOut.of(
+            services.answers.ask(
+                req.question, k=req.k, filters=filters, min_confidence=req.min_confidence, as_of=req.as_of
+            )
+        )
 
-    pieces = services.answers.stream_ask(req.question, k=req.k, filters=filters)
+    pieces = services.answers.stream_ask(
+        req.question, k=req.k, filters=filters, min_confidence=req.min_confidence, as_of=req.as_of
+    )
     # Retrieval and an engine slot are taken before the headers go, so a refusal (503 + Retry-After)
     # or bad input still gets its HTTP status instead of an in-band error event.
     first = next(pieces)

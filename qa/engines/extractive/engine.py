@@ -1,0 +1,168 @@
+"""The offline, deterministic engine: answers and summaries made of verbatim source sentences.
+
+Answers: every usable sentence of the retrieved passages, and every pair of sentences that read
+on from each other, is a candidate (:mod:`.candidates`); each is described by features
+(:mod:`.features`) and scored by a trained ranker (:mod:`.ranker`). The answer is the asked-for
+value cut from the best candidate (:mod:`.short`), then the candidate itself, each cited. Its
+``confidence`` is the ranker's calibrated probability; the answer service abstains below the
+caller's ``min_confidence``.
+
+Summaries: see :mod:`.summaries`.
+
+Everything is deterministic: ties break by reading order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.embeddings import Embedder
+from qa.engines.base import Draft, DraftSentence, Source, Task
+from qa.engines.extractive.candidates import Candidate, build_candidates
+from qa.engines.extractive.features import CHEAP, FULL, cheap_features, with_similarity
+from qa.engines.extractive.question import Question, read_question
+from qa.engines.extractive.ranker import ReaderModel, default_model
+from qa.engines.extractive.sentences import Sentence, passage_sentences
+from qa.engines.extractive.short import short_answer
+from qa.engines.extractive.summaries import summarize
+from qa.text import normalize_ws
+
+# Sentences read per question: the top passages hold far fewer than this.
+MAX_CANDIDATE_SENTENCES = 60
+
+
+@dataclass
+class Reading:
+    """A question read against its passages: candidates, their features and, once scored, logits."""
+
+    question: Question
+    sentences: list[Sentence]
+    candidates: list[Candidate]
+    cheap: np.ndarray  # one CHEAP row per candidate
+    similarity: np.ndarray  # cosine per candidate; NaN where not embedded
+
+
+class ExtractiveEngine:
+    name = "extractive"
+    # The short answer, then the best candidate: one sentence or a pair.
+    max_sentences = 3
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        model: ReaderModel | None = None,
+        max_candidates: int = MAX_CANDIDATE_SENTENCES,
+        redundancy: float = 0.8,
+    ) -> None:
+        self.embedder = embedder
+        self.model = model or default_model()
+        self.max_candidates = max_candidates
+        self.redundancy = redundancy
+
+    def prompt_version(self, task: Task) -> str | None:
+        return None
+
+    def check_ready(self) -> None:
+        return None  # in-process and offline: ready once constructed
+
+    # -- answers --------------------------------------------------------------------------------
+
+    def read(self, question: str, sources: Sequence[Source], embed: Sequence[int] | None = None) -> Reading:
+        """Candidates and features; ``embed`` picks the candidates to embed (default: none)."""
+        sents = passage_sentences(sources, self.max_candidates)
+        q = read_question(question, sents)
+        cands = build_candidates(sents)
+        reading = Reading(q, sents, cands, cheap_features(q, sents, cands), np.full(len(cands), np.nan))
+        if embed:
+            self._embed(reading, embed)
+        return reading
+
+    def _embed(self, r: Reading, which: Sequence[int]) -> None:
+        rows = list(dict.fromkeys(i for c in which for i in r.candidates[c].idx))
+        vecs = self.embedder.embed([r.question.text, *(r.sentences[i].text for i in rows)])
+        sims = dict(zip(rows, (vecs[1:] @ vecs[0]).tolist(), strict=True))
+        for c in which:
+            r.similarity[c] = max(sims[i] for i in r.candidates[c].idx)
+
+    def rank(self, question: str, sources: Sequence[Source]) -> tuple[Reading, list[int], np.ndarray]:
+        """The reading, the candidates stage 2 scored (best first) and their logits."""
+        r = self.read(question, sources)
+        if not r.candidates or not r.question.terms:
+            return r, [], np.zeros(0)
+        first = self.model.stage1.logits(r.cheap)
+        top = sorted(range(len(first)), key=lambda i: (-round(float(first[i]), 6), r.candidates[i].idx))
+        top = top[: self.model.embed_top]
+        self._embed(r, top)
+        full = with_similarity(r.cheap[top], r.similarity[top])
+        second = self.model.stage2.logits(full)
+        order = sorted(range(len(top)), key=lambda k: (-round(float(second[k]), 6), r.candidates[top[k]].idx))
+        return r, [top[k] for k in order], np.asarray([second[k] for k in order])
+
+    def answer(self, question: str, sources: Sequence[Source]) -> Draft:
+        r, ranked, logits = self.rank(question, sources)
+        if not ranked:
+            return Draft(abstained=True, engine=self.name, confidence=0.0)
+        best = r.candidates[ranked[0]]
+        sentences: list[DraftSentence] = []
+        for s in best.sentences:
+            value = short_answer(r.question, s.text)
+            if value and not sentences:
+                sentences.append(DraftSentence(text=value, cites=[s.source.n], quotes={s.source.n: s.text}))
+        sentences += [
+            DraftSentence(text=s.text, cites=[s.source.n], quotes={s.source.n: s.text}) for s in best.sentences
+        ]
+        return Draft(sentences=sentences, engine=self.name, confidence=self.model.confidence(float(logits[0])))
+
+    def evidence_confidence(self, question: str, sources: Sequence[Source], quotes: Sequence[str]) -> float | None:
+        """How sure the reader is that the quoted sentences answer the question: its calibrated
+        confidence in the best candidate made of them (None if no candidate is among them)."""
+        wanted = [normalize_ws(q) for q in quotes]
+        r = self.read(question, sources)
+        chosen = [
+            i
+            for i, c in enumerate(r.candidates)
+            if all(any(normalize_ws(s.text) in q for q in wanted) for s in c.sentences)
+        ][: self.model.embed_top]
+        if not chosen or not r.question.terms:
+            return None
+        self._embed(r, chosen)
+        logits = self.model.stage2.logits(with_similarity(r.cheap[chosen], r.similarity[chosen]))
+        return self.model.confidence(float(logits.max()))
+
+    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
+        draft = self.answer(question, sources)
+        for s in draft.sentences:
+            yield s.text + " "
+        yield draft
+
+    def explain(self, question: str, sources: Sequence[Source]) -> list[dict[str, object]]:
+        """The scored candidates, best first, with their features: for debugging and calibration."""
+        r, ranked, logits = self.rank(question, sources)
+        full = with_similarity(r.cheap, r.similarity)
+        return [
+            {
+                "text": r.candidates[c].text,
+                "logit": round(float(z), 4),
+                "confidence": self.model.confidence(float(z)),
+                "features": dict(zip(FULL, map(float, full[c]), strict=True)),
+            }
+            for c, z in zip(ranked, logits, strict=True)
+        ]
+
+    # -- summaries ------------------------------------------------------------------------------
+
+    def summarize(self, topic: str | None, sources: Sequence[Source], max_sentences: int = 5) -> Draft:
+        picked = summarize(self.embedder, topic, sources, max_sentences, self.redundancy)
+        if not picked:
+            return Draft(abstained=True, engine=self.name)
+        return Draft(
+            sentences=[DraftSentence(text=s.text, cites=[s.source.n], quotes={s.source.n: s.text}) for s in picked],
+            engine=self.name,
+        )
+
+
+__all__ = ["CHEAP", "FULL", "ExtractiveEngine", "Reading"]

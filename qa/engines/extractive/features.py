@@ -1,0 +1,151 @@
+"""What the ranker knows of a candidate: one row of numbers per candidate, named in ``CHEAP`` and ``FULL``.
+
+The features are the signals the hand-weighted engine used (IDF coverage, answer-type fit, role
+check, entities named, focus noun, passage rank, position, headline overlap) plus a few that only
+a learned model can weigh sensibly: how many articles repeat the candidate's new value, how close
+that value sits to the question's words, and each score relative to the question's best.
+``CHEAP`` features cost microseconds; ``similarity`` needs an embedding, so it is computed only for
+the candidates the cheap model ranks highest (see :mod:`qa.engines.extractive.ranker`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from qa.engines.extractive.candidates import Candidate
+from qa.engines.extractive.question import NUMERIC, Question, counts, fits, new_names, roles_swapped, word_terms
+from qa.engines.extractive.sentences import DANGLING, Sentence, quoted_share
+from qa.engines.extractive.short import short_answer
+from qa.text import numbers
+
+CHEAP: tuple[str, ...] = (
+    "coverage",
+    "coverage_gap",
+    "entities",
+    "fit",
+    "asks_value",
+    "counted_unit",
+    "focus_ok",
+    "roles_swapped",
+    "source_rank_inv",
+    "dense_rank_inv",
+    "lexical_rank_inv",
+    "lead",
+    "log_position",
+    "log_words",
+    "quoted",
+    "title_coverage",
+    "is_pair",
+    "dangling",
+    "new_numbers",
+    "new_names",
+    "value_votes",
+    "value_proximity",
+    "has_short",
+    "named_answer",
+    "numeric_answer",
+    "names_in_title",
+    "value_salience",
+)
+FULL: tuple[str, ...] = (*CHEAP, "similarity", "similarity_gap")
+
+
+def _values(q: Question, text: str) -> set[str]:
+    """What a sentence states that the question does not: numbers and names."""
+    return (numbers(text) - q.numbers) | {n.lower() for n in new_names(text, q.words)}
+
+
+def _proximity(q: Question, text: str) -> float:
+    """1 when a new number or name stands right next to a question word, falling with distance."""
+    words = text.split()
+    terms = set(q.terms)
+    at_terms = [i for i, w in enumerate(words) if word_terms(w) & terms]
+    at_values = [
+        i
+        for i, w in enumerate(words)
+        if (any(c.isdigit() for c in w) and w.strip(".,;:%$€£()").replace(",", "") not in q.numbers)
+        or (i > 0 and w[:1].isupper() and w.strip("'’.,;:()").lower() not in q.words)
+    ]
+    if not at_terms or not at_values:
+        return 0.0
+    gap = min(abs(a - b) for a in at_terms for b in at_values)
+    return 1.0 / gap if gap else 1.0
+
+
+_CAP = 3  # counts of names and numbers saturate here
+_WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)[a-z]", re.I)
+_NAMED_KINDS = frozenset(["person", "org", "place"])
+
+
+def cheap_features(q: Question, sents: list[Sentence], cands: list[Candidate]) -> np.ndarray:
+    """One row of ``CHEAP`` features per candidate."""
+    wants_name = q.ask.kind in _NAMED_KINDS or (q.ask.kind is None and bool(_WHICH_NOUN.search(q.text)))
+    wants_number = q.ask.kind in NUMERIC
+    has_short = [short_answer(q, s.text) is not None for s in sents]
+    near = [_proximity(q, s.text) for s in sents]
+    n_names = [len(new_names(s.text, q.words)) for s in sents]
+    n_numbers = [len(numbers(s.text) - q.numbers) for s in sents]
+    fit = [0.0 if roles_swapped(q.text, s.text) else fits(q.ask, q.text, s.text) for s in sents]
+    swapped = [roles_swapped(q.text, s.text) for s in sents]
+    values = [_values(q, s.text) for s in sents]
+    # How many articles state each value: a figure several outlets agree on is likelier the answer.
+    where: dict[str, set[str]] = {}
+    mentions: dict[str, int] = {}  # how many sentences name it: what the passages are about
+    for s, vals in zip(sents, values, strict=True):
+        for v in vals:
+            where.setdefault(v, set()).add(s.source.hit.article.id)
+            mentions[v] = mentions.get(v, 0) + 1
+    rows = []
+    for c in cands:
+        terms = c.terms
+        cov = q.coverage(terms)
+        seen = frozenset().union(*(s.terms | s.topic for s in c.sentences))
+        entities = sum(len(toks & seen) / len(toks) >= 0.5 for toks in q.names) / len(q.names) if q.names else 1.0
+        hit = c.sentences[0].source.hit
+        cand_values = set().union(*(values[i] for i in c.idx))
+        first = c.sentences[0]
+        rows.append(
+            [
+                cov,
+                0.0,  # coverage_gap, filled below
+                entities,
+                max(fit[i] for i in c.idx),
+                float(q.ask.kind is not None),
+                float(bool(q.ask.unit) and any(counts(s.text, q.ask.unit or "") for s in c.sentences)),
+                float(q.focus is None or q.focus in terms),
+                float(any(swapped[i] for i in c.idx)),
+                1.0 / c.best_rank,
+                1.0 / hit.dense_rank if hit.dense_rank else 0.0,
+                1.0 / hit.lexical_rank if hit.lexical_rank else 0.0,
+                float(any(s.first for s in c.sentences)),
+                math.log1p(first.at / 500),
+                math.log1p(len(c.text.split())),
+                max(quoted_share(s.text) for s in c.sentences),
+                q.coverage(first.topic),
+                float(c.is_pair),
+                float(bool(DANGLING.match(first.text))),
+                min(sum(n_numbers[i] for i in c.idx), _CAP) / _CAP,
+                min(sum(n_names[i] for i in c.idx), _CAP) / _CAP,
+                math.log1p(max((len(where[v]) for v in cand_values), default=0)),
+                max(near[i] for i in c.idx),
+                float(any(has_short[i] for i in c.idx)),
+                float(wants_name) * min(sum(n_names[i] for i in c.idx), _CAP) / _CAP,
+                float(wants_number) * min(sum(n_numbers[i] for i in c.idx), _CAP) / _CAP,
+                float(any(v in hit.article.title.lower() for v in cand_values if not v.isdigit())),
+                math.log1p(max((mentions[v] for v in cand_values), default=0)),
+            ]
+        )
+    x = np.asarray(rows, dtype=np.float64).reshape(len(cands), len(CHEAP))
+    if len(cands):
+        x[:, 1] = x[:, 0].max() - x[:, 0]
+    return x
+
+
+def with_similarity(x: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    """``CHEAP`` rows extended to ``FULL`` with each candidate's cosine and its gap to the best."""
+    sim = similarity.reshape(-1, 1)
+    gap = (sim.max() - sim) if len(sim) else sim
+    return np.hstack([x, sim, gap])

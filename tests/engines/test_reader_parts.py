@@ -1,0 +1,133 @@
+"""The reader's parts, each on its own: short answers, features, the ranker file, candidates."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+import pytest
+
+from qa.engines.base import number_sources
+from qa.engines.extractive.candidates import build_candidates
+from qa.engines.extractive.features import CHEAP, FULL, cheap_features, with_similarity
+from qa.engines.extractive.question import read_question
+from qa.engines.extractive.ranker import WEIGHTS, ReaderModel
+from qa.engines.extractive.sentences import passage_sentences
+from qa.engines.extractive.short import short_answer
+from qa.ingest.chunking import chunk_article
+from qa.models import Article, ArticleMeta, Hit
+
+IZHEVSK = (
+    "Meanwhile, a Ukrainian drone hit an industrial plant in Izhevsk, about 620 miles east of Moscow, "
+    "killing three people and injuring 35, Alexander Brechalov, head of the Udmurtia region, said."
+)
+KUPOL = (
+    "The drone struck the Kupol Electromechanical Plant, which produces air defense systems and drones "
+    "for the Russian military, according to an official with Ukraine's Security Service, the SBU."
+)
+
+
+def short(question: str, sentence: str) -> str | None:
+    return short_answer(read_question(question, []), sentence)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        (
+            "How many drones did Russia launch at Ukraine last month?",
+            "Russia last month launched 5,438 drones at Ukraine, a new monthly record.",
+            "5,438 drones.",
+        ),
+        ("How many people were killed in Izhevsk?", IZHEVSK, "Three people."),
+        ("How far from Moscow is Izhevsk?", IZHEVSK, "620 miles."),
+        ("Who is the head of the Udmurtia region?", IZHEVSK, "Alexander Brechalov."),
+        ("Which plant did the Ukrainian drone strike in Izhevsk?", KUPOL, "Kupol Electromechanical Plant."),
+        (
+            "When was Millbrook Dam completed?",
+            "The dam was completed in 1958 and was last inspected in October 2023, according to state records.",
+            "1958.",
+        ),
+        (
+            "How much did each battery cost?",
+            "The batteries were sold between June 2023 and January 2025 for about $650 each.",
+            "$650.",
+        ),
+        (
+            "What was Daniel Kiptoo's winning time?",
+            "Kenyan runner Daniel Kiptoo won the Harbor City Marathon on "
+            "Sunday in 2 hours 6 minutes 41 seconds, breaking the course record by 52 seconds.",
+            None,
+        ),
+        (
+            "How long did the race take Kiptoo?",
+            "Kiptoo won in 2 hours 6 minutes 41 seconds.",
+            "2 hours 6 minutes 41 seconds.",
+        ),
+    ],
+)
+def test_short_answer_is_the_value_cut_from_the_sentence(question: str, sentence: str, expected: str | None) -> None:
+    got = short(question, sentence)
+    assert got == expected
+    if got:
+        assert got[:-1].lower() in sentence.lower()  # verbatim, bar the first letter's case
+
+
+def test_no_short_answer_for_open_questions_or_values_the_question_states() -> None:
+    assert short("What did Keith Kellogg urge?", "Kellogg urged an immediate ceasefire.") is None
+    assert short("How many of the 35 injured were workers?", "Of the 35 injured, most were workers.") is None
+
+
+ARTICLE = Article(
+    id="a1",
+    title="Drone hits a plant in Izhevsk",
+    source="Wire",
+    published=date(2025, 7, 1),
+    text=f"{IZHEVSK} {KUPOL} The plant's workers were evacuated, he said.",
+)
+
+
+def sources() -> list:
+    return number_sources(
+        [Hit(chunk=c, article=ArticleMeta.of(ARTICLE), score=1.0, dense_rank=1) for c in chunk_article(ARTICLE)]
+    )
+
+
+def test_candidates_are_sentences_and_pairs_that_read_on() -> None:
+    sents = passage_sentences(sources(), 60)
+    cands = build_candidates(sents)
+    singles = [c for c in cands if not c.is_pair]
+    assert len(singles) == len(sents) == 3
+    assert any(c.is_pair and c.sentences[1].text == KUPOL for c in cands)  # "plant" links them
+
+
+def test_features_have_one_named_column_each_and_are_finite() -> None:
+    sents = passage_sentences(sources(), 60)
+    cands = build_candidates(sents)
+    q = read_question("Which plant did the drone strike in Izhevsk?", sents)
+    x = cheap_features(q, sents, cands)
+    assert x.shape == (len(cands), len(CHEAP))
+    assert np.isfinite(x).all()
+    full = with_similarity(x, np.linspace(0, 1, len(cands)))
+    assert full.shape == (len(cands), len(FULL))
+    assert full[:, FULL.index("similarity_gap")].min() == 0.0
+
+
+def test_shipped_weights_match_the_features_and_calibrate_monotonically() -> None:
+    raw = json.loads(WEIGHTS.read_text())
+    assert raw["stage1"]["features"] == list(CHEAP)
+    assert raw["stage2"]["features"] == list(FULL)
+    model = ReaderModel.load()
+    conf = [model.confidence(z) for z in np.linspace(-8, 8, 33)]
+    assert conf == sorted(conf)
+    assert 0.0 <= conf[0] <= conf[-1] <= 1.0
+    assert 0.0 < model.default_min_confidence < 1.0
+
+
+def test_a_model_of_the_wrong_shape_is_refused() -> None:
+    raw = json.loads(WEIGHTS.read_text())
+    raw["stage1"]["coef"] = raw["stage1"]["coef"][:-1]
+    model = ReaderModel.from_dict(raw)
+    with pytest.raises(ValueError, match="features"):
+        model.stage1.logits(np.zeros((2, len(CHEAP))))

@@ -1,0 +1,54 @@
+"""The CLI as a user types it: several words without quotes, missing files, the answer's confidence."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def qa(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_SEED_DIR": str(REPO / "seeds")}
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300, cwd=data_dir
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("cli")
+    r = qa("ingest", str(REPO / "seeds"), "--json", data_dir=d)
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+def test_questions_and_queries_need_no_quotes(data_dir: Path) -> None:
+    r = qa("search", "drone", "plant", "Izhevsk", "--k", "2", "--json", data_dir=data_dir)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["query"] == "drone plant Izhevsk"
+    r = qa(
+        "ask", "How", "many", "drones", "did", "Russia", "launch", "at", "Ukraine", "last", "month?", data_dir=data_dir
+    )
+    assert r.returncode == 0 and "5,438" in r.stdout and "confidence" in r.stdout, r.stdout + r.stderr
+
+
+def test_ask_json_carries_confidence_and_min_confidence_abstains(data_dir: Path) -> None:
+    question = "How many drones did Russia launch at Ukraine last month?"
+    body = json.loads(qa("ask", question, "--json", data_dir=data_dir).stdout)
+    assert 0 < body["confidence"] <= 1
+    strict = json.loads(qa("ask", question, "--min-confidence", "1", "--json", data_dir=data_dir).stdout)
+    assert strict["abstained"] or body["confidence"] == 1.0
+    bad = qa("ask", question, "--as-of", "yesterday", data_dir=data_dir)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_a_missing_file_is_an_error_and_no_progress_claims_it_was_done(data_dir: Path) -> None:
+    r = qa("ingest", str(data_dir / "missing.jsonl"), data_dir=data_dir)
+    assert r.returncode == 1
+    assert "no such file" in r.stderr and "done" not in r.stderr
