@@ -36,18 +36,22 @@ class Retriever:
         self._lock = threading.Lock()
         self._metas: tuple[str, dict[str, ArticleMeta]] | None = None
 
-    def article_meta(self, article_id: str) -> ArticleMeta | None:
+    def _current_metas(self) -> dict[str, ArticleMeta]:
+        """Every article's metadata, re-read only when the store's revision changed."""
         rev = self.store.revision()
         cached = self._metas
         if cached is None or cached[0] != rev:
             with self._lock:
                 metas = {m.id: m for m in self.store.list_articles(limit=10**9)}
                 cached = self._metas = (rev, metas)
-        return cached[1].get(article_id)
+        return cached[1]
 
-    def _days_from(self, article_id: str, as_of: date) -> int:
+    def article_meta(self, article_id: str) -> ArticleMeta | None:
+        return self._current_metas().get(article_id)
+
+    @staticmethod
+    def _days_from(meta: ArticleMeta | None, as_of: date) -> int:
         """How far an article's day lies from ``as_of``; later than it counts as further than any earlier day."""
-        meta = self.article_meta(article_id)
         day = meta.published_date if meta else None
         if day is None:
             return _UNDATED
@@ -84,8 +88,10 @@ class Retriever:
         dense_ids = [r.chunk.id for r, _ in dense]
         lexical_ids = [r.chunk.id for r, _ in lexical]
         fused = rrf([dense_ids, lexical_ids], self.rrf_k)
+        metas = self._current_metas()  # one revision check per search, not one per candidate
         if as_of is not None and self.recency_weight > 0:
-            by_recency = sorted(fused, key=lambda cid: (self._days_from(records[cid].chunk.article_id, as_of), cid))
+            days = {cid: self._days_from(metas.get(records[cid].chunk.article_id), as_of) for cid in fused}
+            by_recency = sorted(fused, key=lambda cid: (days[cid], cid))
             for rank, cid in enumerate(by_recency, start=1):
                 fused[cid] += self.recency_weight / (self.rrf_k + rank)
         dense_rank = {cid: i for i, cid in enumerate(dense_ids, start=1)}
@@ -96,7 +102,7 @@ class Retriever:
         hits: list[Hit] = []
         for cid in ranked:
             rec = records[cid]
-            meta = self.article_meta(rec.chunk.article_id)
+            meta = metas.get(rec.chunk.article_id)
             if meta is None:  # deleted between the two reads
                 continue
             hits.append(
