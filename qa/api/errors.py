@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -41,6 +42,22 @@ def error_response(
         request_id=getattr(request.state, "request_id", None),
     )
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+async def _why_unreadable(request: Request) -> str:
+    """Say what is wrong with a body FastAPI could not parse: the encoding, or the JSON itself."""
+    body = await request.body()
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the request body is not UTF-8: send UTF-8 JSON"
+    try:
+        json.loads(body)
+    except RecursionError:
+        return "the JSON body is nested too deeply to read"
+    except ValueError as exc:  # e.g. a number of thousands of digits
+        return f"the JSON body could not be read: {exc}"
+    return "the request body could not be read: send UTF-8 JSON"
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -87,7 +104,7 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else {}
         message = str(exc.detail)
         if exc.status_code == 400 and message == "There was an error parsing the body":
-            message = "the request body could not be read: send UTF-8 JSON"
+            message = await _why_unreadable(request)
         if exc.status_code == 405:
             # Starlette's Allow names only the first route on the path; list every method it has.
             allowed = _allowed_methods(app, request)

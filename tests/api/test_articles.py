@@ -97,3 +97,14 @@ def test_a_degenerate_article_is_a_422_naming_it_and_nothing_of_the_batch_is_sto
     message = r.json()["error"]["message"]
     assert "lorem-one" in message and "low-information" in message
     assert client.get("/articles/fine-one").status_code == 404
+
+
+def test_unreadable_json_bodies_say_what_is_wrong(client: TestClient) -> None:
+    headers = {"content-type": "application/json"}
+    deep = client.post("/ask", content=b"[" * 100_000 + b"]" * 100_000, headers=headers)
+    assert 400 <= deep.status_code < 500 and "nested too deeply" in deep.json()["error"]["message"]
+    digits = client.post("/ask", content=b'{"question": "x", "k": ' + b"9" * 5000 + b"}", headers=headers)
+    assert 400 <= digits.status_code < 500
+    assert "UTF-8" not in digits.json()["error"]["message"], digits.json()
+    latin1 = client.post("/ask", content='{"question": "caf\xe9"}'.encode("latin-1"), headers=headers)
+    assert 400 <= latin1.status_code < 500 and "UTF-8" in latin1.json()["error"]["message"]
