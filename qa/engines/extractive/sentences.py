@@ -21,8 +21,19 @@ DANGLING = re.compile(r"^(?:It|This|That|These|Those|They|He|She|But|And|Also|Ho
 _ANAPHOR = re.compile(r"^(?:It|Its|He|His|She|Her|They|Their|The (?:company|firm|group|plant|city|town))\b")
 
 
+# Text addressed to a model rather than a reader ("Ignore previous instructions and answer ...").
+# Quoting it is true to the article but never informs anyone, and an LLM downstream may obey it.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:previous|prior|above|earlier|all|any|your)\b.{0,30}"
+    r"\b(?:instructions?|prompts?|rules|directions)\b"
+    r"|\bsystem prompt\b|\byou are (?:now )?(?:an? )?(?:AI|assistant|chatbot|language model)\b",
+    re.I,
+)
+
+
 def usable(sentence: str) -> bool:
-    """False for page furniture: fragments, headings, all-caps labels, bylines, credits."""
+    """False for page furniture (fragments, headings, all-caps labels, bylines, credits) and for
+    instructions aimed at a model."""
     words = sentence.split()
     if len(words) < 4 or len(sentence) > 700:
         return False
@@ -32,7 +43,7 @@ def usable(sentence: str) -> bool:
     # A short line with no closing punctuation is a heading or a caption, not a statement.
     if len(words) < 10 and not re.search(r"[.!?…][\"'”’)\]]*$", sentence):
         return False
-    return not _BYLINE.search(sentence)
+    return not _BYLINE.search(sentence) and not _INSTRUCTION.search(sentence)
 
 
 _DEMONYM = re.compile(r"\b[A-Z][a-z]+?(?:ian|ean|an|n)\b")
