@@ -30,7 +30,7 @@ articles_app = typer.Typer(no_args_is_help=True, help="List, show or delete stor
 app.add_typer(articles_app, name="articles")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped at 80 columns
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON (the API's shapes).")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")]
@@ -358,6 +358,7 @@ def serve(
             "the embedded store belongs to one process",
             param_hint="--workers",
         )
+    settings.check_data_dir()  # before saying we serve: a read-only folder is a start-up error
     err.print(f"qa: serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     logs.configure(settings.log_format, settings.log_level)
     from qa.api.server import GuardedH11Protocol

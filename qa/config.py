@@ -190,6 +190,21 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         return not self.chroma_url
 
+    def check_data_dir(self) -> None:
+        """Raise ``QAError`` naming QA_DATA_DIR unless the folder exists (or can be made) and takes writes."""
+        from qa.errors import QAError
+
+        probe = self.data_dir / ".qa-write-check"
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise QAError(
+                f"QA_DATA_DIR {self.data_dir} is not writable ({exc.strerror or exc}): "
+                "the store, the embedding cache and briefings are kept there"
+            ) from None
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

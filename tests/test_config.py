@@ -51,3 +51,21 @@ def test_the_cli_says_which_setting_in_one_line(tmp_path: object) -> None:
     assert r.returncode == 2
     assert "QA_ENGINE=llm needs QA_LLM_BASE_URL" in r.stderr and "Traceback" not in r.stderr
     assert "serving on" not in r.stdout + r.stderr
+
+
+def test_a_data_dir_that_takes_no_writes_is_refused_at_start(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from qa.errors import QAError
+
+    blocker = Path(str(tmp_path)) / "a-file"
+    blocker.write_text("not a folder")
+    s = Settings(_env_file=None, data_dir=blocker / "data")  # type: ignore[call-arg]
+    with pytest.raises(QAError, match=r"QA_DATA_DIR .* is not writable"):
+        s.check_data_dir()
+    env = {**os.environ, "QA_DATA_DIR": str(blocker / "data")}
+    r = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "serve", "--no-seed"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 2 and "serving on" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "is not writable" in r.stderr  # one line
