@@ -297,6 +297,7 @@ class ArticleIn(BaseModel):
     """An article to store. Without an id, one is derived from the url, else from title + text."""
 
     model_config = {
+        "extra": "forbid",
         "json_schema_extra": {
             "examples": [
                 {
@@ -308,7 +309,7 @@ class ArticleIn(BaseModel):
                     "authors": ["A. Reporter"],
                 }
             ]
-        }
+        },
     }
 
     id: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
@@ -323,4 +324,6 @@ class ArticleIn(BaseModel):
 
 
 class ArticleBatch(BaseModel):
+    model_config = {"extra": "forbid"}
+
     articles: list[ArticleIn]

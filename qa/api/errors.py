@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -60,6 +61,32 @@ async def _why_unreadable(request: Request) -> str:
     return "the request body could not be read: send UTF-8 JSON"
 
 
+# POST /articles takes one article, a list, or {"articles": [...]}: a union whose every branch
+# reports its own errors. The shape of the body says which branch the client meant.
+_BRANCHES = {"ArticleIn": dict, "list[ArticleIn]": list, "ArticleBatch": dict}
+
+
+def _one_branch(errors: Sequence[Any], body: Any) -> list[dict[str, Any]]:
+    """Only the errors of the union branch the body's shape picks, with the branch name dropped."""
+    tagged = [e for e in errors if len(e.get("loc", ())) > 1 and e["loc"][1] in _BRANCHES]
+    if not tagged or len(tagged) != len(errors):
+        return list(errors)
+    meant = (
+        "list[ArticleIn]"
+        if isinstance(body, list)
+        else "ArticleBatch"
+        if isinstance(body, dict) and "articles" in body
+        else "ArticleIn"
+    )
+    chosen = [e for e in errors if e["loc"][1] == meant] or list(errors)
+    out = []
+    for e in chosen:
+        loc = e["loc"]
+        rest = ("articles", *loc[2:]) if meant == "list[ArticleIn]" else loc[2:]
+        out.append({**e, "loc": ("body", *rest)})
+    return out
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if p not in ("body",)) or "body"
 
@@ -95,7 +122,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [_detail(e) for e in exc.errors()]
+        details = [_detail(e) for e in _one_branch(exc.errors(), exc.body)]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         return error_response(request, 422, f"invalid request: {summary}", details)
 

@@ -108,3 +108,18 @@ def test_unreadable_json_bodies_say_what_is_wrong(client: TestClient) -> None:
     assert "UTF-8" not in digits.json()["error"]["message"], digits.json()
     latin1 = client.post("/ask", content='{"question": "caf\xe9"}'.encode("latin-1"), headers=headers)
     assert 400 <= latin1.status_code < 500 and "UTF-8" in latin1.json()["error"]["message"]
+
+
+def test_an_invalid_article_gets_one_message_for_the_shape_it_was_sent_in(client: TestClient) -> None:
+    cases = [
+        ({"title": "x"}, "invalid request: text: Field required"),
+        ([{"title": "x"}], "invalid request: articles.0.text: Field required"),
+        (
+            {"articles": [{"title": "x", "text": "y"}, {"title": "z"}]},
+            "invalid request: articles.1.text: Field required",
+        ),
+        ({"title": "a", "text": "b", "top_k": 1}, "invalid request: top_k: Extra inputs are not permitted"),
+    ]
+    for body, message in cases:
+        r = client.post("/articles", json=body)
+        assert r.status_code == 422 and r.json()["error"]["message"] == message, r.json()
