@@ -20,13 +20,15 @@ from qa.config import get_settings
 from qa.errors import ArticleError, NotFound, QAError
 from qa.models import IngestReport, SearchFilters
 
+# Plain click help: typer's rich panels print flags as "--help <bool>".
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     help="Cited answers, summaries and briefings over news articles.",
 )
-articles_app = typer.Typer(no_args_is_help=True, help="List, show or delete stored articles.")
+articles_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List, show or delete stored articles.")
 app.add_typer(articles_app, name="articles")
 
 out = Console()

@@ -52,3 +52,8 @@ def test_a_missing_file_is_an_error_and_no_progress_claims_it_was_done(data_dir:
     r = qa("ingest", str(data_dir / "missing.jsonl"), data_dir=data_dir)
     assert r.returncode == 1
     assert "no such file" in r.stderr and "done" not in r.stderr
+
+
+def test_help_is_plain(tmp_path: Path) -> None:
+    r = qa("--help", data_dir=tmp_path)
+    assert r.returncode == 0 and "Usage: qa" in r.stdout and "<bool>" not in r.stdout
