@@ -161,7 +161,7 @@ def _jsonl(stream: IO[bytes], label: str, gzipped: bool, max_chars: int) -> Iter
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield ArticleError(f"invalid JSON ({exc.msg} at column {exc.colno})", where)
+            yield ArticleError(f"invalid JSON: {exc.msg} (column {exc.colno})", where)
             continue
         except RecursionError:
             yield ArticleError("invalid JSON (nested too deeply)", where)
@@ -177,7 +177,7 @@ def _json(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield ArticleError(f"invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})", label)
+        yield ArticleError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", label)
         return
     except RecursionError:
         yield ArticleError("invalid JSON (nested too deeply)", label)

@@ -56,7 +56,7 @@ def test_json_object_list_and_articles_wrapper(tmp_path: Path) -> None:
 def test_jsonl_and_jsonl_gz_stream_with_line_numbers(tmp_path: Path) -> None:
     content = "\n".join([json.dumps(A), "{not json", "", "  ", json.dumps(B), json.dumps({"text": "x"})]) + "\n"
     expected = [
-        "feed.jsonl:2: invalid JSON (Expecting property name enclosed in double quotes at column 2)",
+        "feed.jsonl:2: invalid JSON: Expecting property name enclosed in double quotes (column 2)",
         "feed.jsonl:6: missing title",
     ]
     got = read(tmp_path, "feed.jsonl", content)
