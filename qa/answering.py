@@ -147,6 +147,14 @@ class AnswerService:
             related=related,
         )
 
+    def _retrieve(
+        self, question: str, k: int | None, filters: SearchFilters | None, as_of: date | None, clock: _Clock
+    ) -> tuple[str, list[Source]]:
+        question = normalize_text(question)
+        hits = self.retriever.search(question, k=k or self.default_k, filters=filters, as_of=as_of)
+        clock.mark("retrieval")
+        return question, number_sources(hits)
+
     def ask(
         self,
         question: str,
@@ -159,10 +167,7 @@ class AnswerService:
         """``min_confidence``: abstain below it (default: the service's); ``as_of``: the day asked
         from, which makes articles published shortly before it likelier to be retrieved."""
         clock = _Clock()
-        question = normalize_text(question)
-        hits = self.retriever.search(question, k=k or self.default_k, filters=filters, as_of=as_of)
-        clock.mark("retrieval")
-        sources = number_sources(hits)
+        question, sources = self._retrieve(question, k, filters, as_of, clock)
         if not sources:
             draft = Draft(abstained=True, engine=self.engine.name, confidence=0.0)
             return self._finish(draft, self.engine, "ask", sources, clock)
@@ -180,10 +185,7 @@ class AnswerService:
     ) -> Iterator[str | Result]:
         """Provisional text pieces as the engine produces them, then the verified :class:`Result`."""
         clock = _Clock()
-        question = normalize_text(question)
-        hits = self.retriever.search(question, k=k or self.default_k, filters=filters, as_of=as_of)
-        clock.mark("retrieval")
-        sources = number_sources(hits)
+        question, sources = self._retrieve(question, k, filters, as_of, clock)
         if not sources:
             nothing = Draft(abstained=True, engine=self.engine.name, confidence=0.0)
             yield self._finish(nothing, self.engine, "ask", sources, clock)

@@ -185,26 +185,25 @@ class SummarizeRequest(BaseModel):
     filters: Filters | None = None
 
 
-class CitationOut(BaseModel):
-    n: int
+class _PassageRef(BaseModel):
+    """Where a passage is: its article and chunk, with what a reader needs to find it."""
+
     article_id: str
     chunk_id: str
     title: str
     source: str | None = None
     url: str | None = None
     published: datetime | date | None = None
+
+
+class CitationOut(_PassageRef):
+    n: int
     quote: str
 
 
-class RelatedOut(BaseModel):
+class RelatedOut(_PassageRef):
     """A passage close to an unanswered question: something to read, not a claim."""
 
-    article_id: str
-    chunk_id: str
-    title: str
-    source: str | None = None
-    url: str | None = None
-    published: datetime | date | None = None
     passage: str = Field(description="The start of the passage.")
 
     @classmethod
