@@ -19,3 +19,12 @@ def test_matching_sees_through_invisible_characters_and_stored_text_stays_verbat
     assert embedding_text("Drone\u200b strike", "5,438 dr\u200bones.") == "Drone strike\n5,438 drones."
     raw = {"title": "Drone strike", "text": "Russia launched 5,438 dr\u200bones."}
     assert Article.model_validate(raw).text == raw["text"]  # what citations quote is what was sent
+
+
+def test_text_of_only_invisible_or_control_characters_is_blank() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    for text in ("\x1b", "\u200b\u200b", " \x07 "):
+        with pytest.raises(ValidationError, match="must not be empty"):
+            Article(title="t", text=text)
