@@ -87,7 +87,7 @@ def build_records(services: Services, questions: list[dict[str, Any]], k: int = 
         r = engine.read(q["question"], sources)
         every = list(range(len(r.candidates)))
         if every:
-            engine._embed(r, every)
+            engine.embed_candidates(r, every)
         gold = q["answer"].lower()
         whole = re.compile(rf"(?<!\w){re.escape(gold)}(?!\w)", re.I)
         texts = [c.text for c in r.candidates]
@@ -153,7 +153,7 @@ def eval_records() -> list[Record]:
         for c in cases:
             r = engine.read(c.question or "", number_sources(services.retriever.search(c.question or "", k=5)))
             if r.candidates:
-                engine._embed(r, list(range(len(r.candidates))))
+                engine.embed_candidates(r, list(range(len(r.candidates))))
             texts = [x.text for x in r.candidates]
             ok = np.array([bool(c.facts) and all(any(_matches(a, t) for a in g) for g in c.facts) for t in texts])
             out.append(

@@ -71,17 +71,15 @@ class ExtractiveEngine:
 
     # -- answers --------------------------------------------------------------------------------
 
-    def read(self, question: str, sources: Sequence[Source], embed: Sequence[int] | None = None) -> Reading:
-        """Candidates and features; ``embed`` picks the candidates to embed (default: none)."""
+    def read(self, question: str, sources: Sequence[Source]) -> Reading:
+        """Candidates and their cheap features; no similarity yet (see :meth:`embed_candidates`)."""
         sents = passage_sentences(sources, self.max_candidates)
         q = read_question(question, sents)
         cands = build_candidates(sents)
-        reading = Reading(q, sents, cands, cheap_features(q, sents, cands), np.full(len(cands), np.nan))
-        if embed:
-            self._embed(reading, embed)
-        return reading
+        return Reading(q, sents, cands, cheap_features(q, sents, cands), np.full(len(cands), np.nan))
 
-    def _embed(self, r: Reading, which: Sequence[int]) -> None:
+    def embed_candidates(self, r: Reading, which: Sequence[int]) -> None:
+        """Fill in the similarity of the candidates ``which``: one embedder call for all their sentences."""
         rows = list(dict.fromkeys(i for c in which for i in r.candidates[c].idx))
         vecs = self.embedder.embed([r.question.text, *(r.sentences[i].text for i in rows)])
         sims = dict(zip(rows, (vecs[1:] @ vecs[0]).tolist(), strict=True))
@@ -96,7 +94,7 @@ class ExtractiveEngine:
         first = self.model.stage1.logits(r.cheap)
         top = sorted(range(len(first)), key=lambda i: (-round(float(first[i]), 6), r.candidates[i].idx))
         top = top[: self.model.embed_top]
-        self._embed(r, top)
+        self.embed_candidates(r, top)
         full = with_similarity(r.cheap[top], r.similarity[top])
         second = self.model.stage2.logits(full)
         order = sorted(range(len(top)), key=lambda k: (-round(float(second[k]), 6), r.candidates[top[k]].idx))
@@ -107,14 +105,10 @@ class ExtractiveEngine:
         if not ranked:
             return Draft(abstained=True, engine=self.name, confidence=0.0)
         best = r.candidates[ranked[0]]
-        sentences: list[DraftSentence] = []
-        for s in best.sentences:
-            value = short_answer(r.question, s.text)
-            if value and not sentences:
-                sentences.append(DraftSentence(text=value, cites=[s.source.n], quotes={s.source.n: s.text}))
-        sentences += [
-            DraftSentence(text=s.text, cites=[s.source.n], quotes={s.source.n: s.text}) for s in best.sentences
-        ]
+        cite = lambda text, s: DraftSentence(text=text, cites=[s.source.n], quotes={s.source.n: s.text})  # noqa: E731
+        # The asked-for value first, cut from the first sentence of the best candidate that holds one.
+        short = next((cite(v, s) for s in best.sentences if (v := short_answer(r.question, s.text))), None)
+        sentences = ([short] if short else []) + [cite(s.text, s) for s in best.sentences]
         return Draft(sentences=sentences, engine=self.name, confidence=self.model.confidence(float(logits[0])))
 
     def evidence_confidence(self, question: str, sources: Sequence[Source], quotes: Sequence[str]) -> float | None:
@@ -129,7 +123,7 @@ class ExtractiveEngine:
         ][: self.model.embed_top]
         if not chosen or not r.question.terms:
             return None
-        self._embed(r, chosen)
+        self.embed_candidates(r, chosen)
         logits = self.model.stage2.logits(with_similarity(r.cheap[chosen], r.similarity[chosen]))
         return self.model.confidence(float(logits.max()))
 
