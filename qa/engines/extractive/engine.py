@@ -106,8 +106,10 @@ class ExtractiveEngine:
             return Draft(abstained=True, engine=self.name, confidence=0.0)
         best = r.candidates[ranked[0]]
         cite = lambda text, s: DraftSentence(text=text, cites=[s.source.n], quotes={s.source.n: s.text})  # noqa: E731
-        # The asked-for value first, cut from the first sentence of the best candidate that holds one.
-        short = next((cite(v, s) for s in best.sentences if (v := short_answer(r.question, s.text))), None)
+        # The asked-for value first, cut from the sentence of the best candidate that is most about
+        # the question (of a pair, the one naming "Udmurtia", not the one that merely has a name).
+        about = sorted(best.sentences, key=lambda s: -r.question.coverage(s.terms))
+        short = next((cite(v, s) for s in about if (v := short_answer(r.question, s.text))), None)
         sentences = ([short] if short else []) + [cite(s.text, s) for s in best.sentences]
         return Draft(sentences=sentences, engine=self.name, confidence=self.model.confidence(float(logits[0])))
 
