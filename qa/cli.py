@@ -404,6 +404,9 @@ def eval_(
     prompts: Annotated[
         Path | None, typer.Option(help="Run with this prompts folder instead (A/B against the baseline).")
     ] = None,
+    report_only: Annotated[
+        bool, typer.Option("--report-only", help="Report and compare, but exit 0 whatever the results.")
+    ] = False,
 ) -> None:
     """Run the eval suite; compare with the baseline; fail on a threshold or a regression."""
     from qa.evals import report as rep
@@ -437,7 +440,10 @@ def eval_(
         workers = parallel if (url or engine == "llm") else 1  # extractive in-process: deterministic order
         results = runner.run(suite, target, workers)
     m = runner.metrics(results)
-    cmp = runner.compare(runner.load_baseline(baseline_path), engine, results, m)
+    # A folder of cases other than evals/cases (the held-out ones) is a suite with its own baseline.
+    suite_name = "+".join(sorted(p.resolve().name for p in cases)) if cases else runner.MAIN_SUITE
+    key = runner.baseline_key(engine, suite_name)
+    cmp = runner.compare(runner.load_baseline(baseline_path), key, results, m)
     failures = runner.threshold_failures(m)
     if as_json:
         _print_json(
@@ -467,14 +473,18 @@ def eval_(
         text = render(results, m, cmp, engine)
         report.write_text(text, encoding="utf-8")
     if update_baseline:
-        refusal = runner.refuse_update(results, m, subset=bool(cases or tag))
+        refusal = runner.refuse_update(results, m, subset=bool(tag))
+        if refusal and report_only and "thresholds failed" in refusal:
+            refusal = None  # a report-only suite records what it scores; its thresholds do not gate
         if prompts is not None and refusal is None:
             refusal = "an A/B run (--prompts) is for comparing; copy the prompts into prompts/ to record them"
         if refusal:
             err.print(f"[red]baseline not updated:[/] {refusal}", highlight=False)
             raise typer.Exit(2)
-        runner.update_baseline(baseline_path, engine, results, m, settings.prompts_dir)
+        runner.update_baseline(baseline_path, engine, results, m, settings.prompts_dir, suite_name)
         err.print(f"baseline updated: {baseline_path}")
+        return
+    if report_only:
         return
     if failures or cmp["newly_failing"] or m.get("errors"):
         raise typer.Exit(1)

@@ -26,6 +26,7 @@ from qa.prompts import load_prompt, prompt_hashes
 REPO = Path(__file__).resolve().parent.parent.parent
 # Engines whose output depends on prompts/: only their baselines record prompt hashes.
 PROMPTED_ENGINES = frozenset({"llm"})
+MAIN_SUITE = "main"  # evals/cases; a --cases folder is a suite of its own, named after the folder
 # fact_recall counts the paraphrase cases too, which no tuning saw; any case that passed in the
 # baseline and now fails fails the gate on its own, whatever the totals.
 THRESHOLDS = {"fact_recall": 0.8, "citation_validity": 1.0, "abstention_recall": 1.0}
@@ -252,6 +253,12 @@ def load_baseline(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def baseline_key(engine: str, suite: str) -> str:
+    """Where a run's results live in the baseline: the main suite under the engine's name, another
+    suite (a folder of cases, such as the held-out ones) under ``engine@suite``."""
+    return engine if suite == MAIN_SUITE else f"{engine}@{suite}"
+
+
 def compare(baseline: dict[str, Any], engine: str, results: list[CaseResult], m: dict[str, float]) -> dict[str, Any]:
     base = baseline.get("engines", {}).get(engine)
     if not base:
@@ -270,7 +277,9 @@ def compare(baseline: dict[str, Any], engine: str, results: list[CaseResult], m:
     }
 
 
-def update_baseline(path: Path, engine: str, results: list[CaseResult], m: dict[str, float], prompts_dir: Path) -> None:
+def update_baseline(
+    path: Path, engine: str, results: list[CaseResult], m: dict[str, float], prompts_dir: Path, suite: str = "main"
+) -> None:
     baseline = load_baseline(path)
     entry: dict[str, Any] = {
         "recorded_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -281,17 +290,17 @@ def update_baseline(path: Path, engine: str, results: list[CaseResult], m: dict[
             if r.skipped is None
         },
     }
-    if engine in PROMPTED_ENGINES:
+    if engine in PROMPTED_ENGINES and suite == MAIN_SUITE:
         entry["prompt_hashes"] = prompt_hashes(prompts_dir)
         baseline["prompt_hashes"] = entry["prompt_hashes"]
-    baseline.setdefault("engines", {})[engine] = entry
+    baseline.setdefault("engines", {})[baseline_key(engine, suite)] = entry
     path.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
 
 
 def refuse_update(results: list[CaseResult], m: dict[str, float], subset: bool) -> str | None:
     """Why these results must not become a baseline, or None."""
     if subset:
-        return "a baseline is recorded from the whole suite only (no --tag, --cases or --limit)"
+        return "a baseline is recorded from a whole suite only (no --tag)"
     if m.get("errors"):
         return f"{int(m['errors'])} case(s) ended in an error; a baseline is recorded from a clean run only"
     if failures := threshold_failures(m):

@@ -195,3 +195,32 @@ def test_an_llm_answer_must_report_the_prompts_under_test(tmp_path: Path) -> Non
     assert target.engine_problem({"engine": "llm", "prompt_version": want}) is None
     stale = target.engine_problem({"engine": "llm", "prompt_version": "ask-000000000000"})
     assert stale is not None and "not used" in stale
+
+
+def test_another_suite_has_a_baseline_of_its_own(tmp_path: Path) -> None:
+    """Finding 6: held-out cases are compared with their own baseline, not the main one."""
+    baseline = tmp_path / "baseline.json"
+    ok = runner.CaseResult(Case(id="h", kind="abstain", question="q"), [sc.Score("abstention", 1.0)])
+    runner.update_baseline(baseline, "extractive", [ok], runner.metrics([ok]), REPO / "prompts")
+    runner.update_baseline(baseline, "llm", [ok], runner.metrics([ok]), REPO / "prompts", suite="heldout")
+    engines = runner.load_baseline(baseline)["engines"]
+    assert set(engines) == {"extractive", "llm@heldout"} and "prompt_hashes" not in engines["llm@heldout"]
+    assert runner.baseline_key("extractive", "heldout") == "extractive@heldout"
+    assert runner.baseline_key("extractive", runner.MAIN_SUITE) == "extractive"
+
+
+def test_heldout_report_only_exits_0_and_names_its_baseline() -> None:
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "eval", "--cases", str(REPO / "evals" / "heldout"), "--report-only"],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        cwd=REPO,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-500:]
+    assert "no baseline for this engine" not in r.stdout  # compared with extractive@heldout
