@@ -302,7 +302,7 @@ class BriefingService:
         """Wired like ``Services.answers``: the configured engine, the extractive one as fallback."""
         engine = services.engine
         fallback = services.extractive if engine is not services.extractive else None
-        return cls(services.store, services.embedder, engine, fallback, min_support=0.6)
+        return cls(services.store, services.embedder, engine, fallback, min_support=services.settings.min_support)
 
     # -- public -----------------------------------------------------------------------------------
 

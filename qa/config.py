@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         description="Abstain below this calibrated confidence; unset: the trained reader's default.",
     )
 
+    # Citations: the share of a sentence's content words its quote must hold (all its numbers always).
+    min_support: float = Field(default=0.6, gt=0, le=1, description="Citation support needed to keep a sentence.")
+
     # Answer engines (later issues add more).
     engine: Literal["extractive", "llm"] = Field(default="extractive", description="extractive | llm")
     llm_base_url: str | None = None

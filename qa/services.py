@@ -91,6 +91,7 @@ class Services:
             self.engine,
             fallback,
             default_k=self.settings.default_k,
+            min_support=self.settings.min_support,
             min_confidence=self.min_confidence,
             judge=self.extractive,  # type: ignore[arg-type]
         )
