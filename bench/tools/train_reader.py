@@ -1,6 +1,6 @@
 """Train the extractive reader's ranker and calibration on the RealTime QA dev split, offline.
 
-    pip install scikit-learn        # training only; answering needs numpy alone
+    pip install -e '.[train]'       # scikit-learn, for training only; answering needs numpy alone
     python bench/tools/train_reader.py [--store bench/.cache/full] [--write] [--json]
 
 For each dev question the passages are retrieved exactly as ``/ask`` does (top 5, hybrid, the
