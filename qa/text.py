@@ -21,6 +21,19 @@ _ABBREV = {
     "col",
     "sgt",
     "capt",
+    "maj",  # "Maj. Gen. John Smith": military and civic titles never end a sentence
+    "adm",
+    "cmdr",
+    "cpl",
+    "pvt",
+    "brig",
+    "rev",
+    "hon",
+    "atty",
+    "supt",
+    "det",
+    "sens",
+    "reps",
     "gov",
     "sen",
     "rep",
@@ -125,3 +138,16 @@ def strip_markup(text: str) -> str:
     text = _REF_LINK.sub("", text)
     text = _HTML.sub("", text)
     return _URL.sub("", text)
+
+
+def teaser(first: str, rest: str) -> bool:
+    """Whether ``first`` (a page's opening paragraph) is a teaser whose opening sentence the story
+    then tells again, in the same words or nearly (80% of its content words in one of the next
+    sentences)."""
+    spans = sentence_spans(first)
+    if not spans:
+        return False
+    opening = content_tokens(first[spans[0][0] : spans[0][1]])
+    if len(opening) < 5:
+        return False
+    return any(len(opening & content_tokens(rest[a:b])) / len(opening) >= 0.8 for a, b in sentence_spans(rest)[:6])
