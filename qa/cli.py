@@ -317,9 +317,9 @@ def briefing(
     source: SourceOpt = None,
     max_sections: Annotated[int, typer.Option("--max-sections", min=1, max=50, help="At most this many stories.")] = 10,
 ) -> None:
-    """The day's stories, most covered first, each with one cited summary."""
+    """The day's stories, most newsworthy first, each with one cited summary."""
     from qa.briefing import BriefingService
-    from qa.briefing_render import render_html
+    from qa.briefing.render import render_html
 
     if fmt not in ("md", "json", "html"):
         raise typer.BadParameter("md, json or html", param_hint="--format")

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qa"
 
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
     (4, ("qa.api", "qa.cli", "qa.evals")),
-    (3, ("qa.services", "qa.briefing", "qa.briefing_render", "qa.schemas")),
+    (3, ("qa.services", "qa.briefing", "qa.schemas")),
     (
         2,
         (

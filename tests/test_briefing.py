@@ -23,7 +23,7 @@ from qa.briefing import (
     names_of,
     title_terms,
 )
-from qa.briefing_render import render_html, safe_url, to_markdown
+from qa.briefing.render import render_html, safe_url, to_markdown
 from qa.config import Settings
 from qa.embeddings import CachedEmbedder, Embedder
 from qa.engines.extractive import ExtractiveEngine
@@ -38,15 +38,16 @@ from tests.conftest import REPO
 FIXTURES = Path(__file__).parent / "fixtures" / "briefing" / "articles.json"
 DAY = date(2025, 4, 14)
 NEXT_DAY = date(2025, 4, 15)
-# The fixture day's stories, most covered first: 3 outlets; a wire story and its copy (2 outlets);
-# two pieces by one outlet; then single articles, latest first.
+# The fixture day's stories, most newsworthy first: a wildfire told by 3 outlets; a rate rise by a
+# wire and its copy; two local single-article stories, latest first; then two pieces from a culture
+# section (soft news) and a cup final from a football section.
 EXPECTED = [
     {"fire-herald", "fire-coastal", "fire-valley"},
     {"rates-wire", "rates-metro"},
-    {"ship-unveiled", "ship-crowds"},
     {"library-vote"},
-    {"cup-final"},
     {"solar-farm"},
+    {"ship-unveiled", "ship-crowds"},
+    {"cup-final"},
 ]
 
 
@@ -113,8 +114,20 @@ def test_one_event_told_by_three_outlets_is_one_section_citing_several(day: Brie
 def test_stories_are_grouped_and_unrelated_ones_stay_apart(day: Briefing) -> None:
     # The library vote shares "Pine Ridge" with the fire, the cup final "Rivertown" with the ship,
     # the solar farm "Oakdale" with the fire: none of that makes them one story.
-    assert [set(s.article_ids) for s in day.sections] == EXPECTED
+    assert sorted(map(sorted, (s.article_ids for s in day.sections))) == sorted(map(sorted, EXPECTED))
     assert day.message == "6 stories from 10 articles by 8 outlets."
+
+
+def test_stories_are_ordered_by_news_value_with_reasons(day: Briefing) -> None:
+    values = [s.news_value for s in day.sections]
+    assert values == sorted(values, reverse=True)
+    fire = day.sections[0]  # three outlets on a wildfire that forced an evacuation
+    assert set(fire.article_ids) == EXPECTED[0]
+    assert any("3 outlets" in r for r in fire.rank_reasons), fire.rank_reasons
+    assert any(r.startswith("casualties or disaster") for r in fire.rank_reasons), fire.rank_reasons
+    for s in day.sections:  # the reasons add up to the value
+        points = [float(r.rsplit("(", 1)[1].rstrip(")")) for r in s.rank_reasons]
+        assert sum(points) == pytest.approx(s.news_value, abs=0.01), s.rank_reasons
 
 
 def test_a_wire_copy_collapses_and_its_own_sentence_is_cited(day: Briefing) -> None:
@@ -128,11 +141,10 @@ def test_a_wire_copy_collapses_and_its_own_sentence_is_cited(day: Briefing) -> N
     assert metro and all("Estate agents" in c.quote for c in metro)
 
 
-def test_sections_follow_coverage_then_recency(day: Briefing) -> None:
-    firsts = [s.article_ids[0] for s in day.sections]
-    assert firsts[:3] == ["fire-herald", "rates-wire", "ship-unveiled"]
-    # Single-article stories: latest first (16:00, 11:00, 08:00).
-    assert firsts[3:] == ["library-vote", "cup-final", "solar-farm"]
+def test_sections_follow_news_value_not_only_coverage(day: Briefing) -> None:
+    assert [set(s.article_ids) for s in day.sections] == EXPECTED
+    ship = section_of(day, "ship-unveiled")  # two articles, but soft news: below single hard ones
+    assert any(r.startswith("soft-news section: culture") for r in ship.rank_reasons), ship.rank_reasons
 
 
 def test_every_citation_verifies_and_headlines_are_titles(services: Services, day: Briefing) -> None:
@@ -159,7 +171,7 @@ def test_default_day_is_the_latest_with_articles(services: Services) -> None:
     svc = BriefingService.from_services(services)
     latest = svc.build()
     assert latest.date == NEXT_DAY
-    assert [set(s.article_ids) for s in latest.sections] == [{"bike-lanes"}, {"fire-contained"}]
+    assert [set(s.article_ids) for s in latest.sections] == [{"fire-contained"}, {"bike-lanes"}]
     # ... among the outlets asked for.
     assert svc.build(None, ["Valley Post"]).date == DAY
 
@@ -180,7 +192,7 @@ def test_sources_and_max_sections(services: Services) -> None:
     assert {c.source for c in b.sections[0].citations} <= {"Coastal Times", "Valley Post"}
     top = svc.build(DAY, max_sections=2)
     assert [set(s.article_ids) for s in top.sections] == EXPECTED[:2]
-    assert top.message == "6 stories from 10 articles by 8 outlets; the top 2 are shown."
+    assert top.message == "6 stories from 10 articles by 8 outlets; the 2 most newsworthy are shown."
     with pytest.raises(ValueError):
         svc.build(DAY, max_sections=0)
 
@@ -265,19 +277,47 @@ def test_cache_is_kept_until_an_article_of_that_day_changes(embedded_settings: S
     assert svc.build(DAY) == deleted and svc.misses == 5
 
 
+def fresh(services: Services, cache: Path | None = None) -> BriefingService:
+    """A briefing service with an empty cache of its own (in memory, or in the file ``cache``)."""
+    return BriefingService(services.store, services.embedder, services.engine, cache_path=cache)
+
+
 def test_cache_key_and_today(services: Services) -> None:
-    svc = BriefingService.from_services(services)
+    svc = fresh(services)
     svc.build(DAY)
     svc.build(DAY, max_sections=3)
     svc.build(DAY, ["Valley Post"])
     svc.build(DAY, ["Valley Post"])
     assert (svc.hits, svc.misses) == (1, 3)
     # Today's briefing (and a future one) is never cached: articles are still arriving.
-    today = BriefingService.from_services(services)
+    today = fresh(services)
     today.today = lambda: DAY
     today.build(DAY)
     today.build(DAY)
     assert (today.hits, today.misses) == (0, 2)
+
+
+def test_cache_file_is_shared_and_survives_the_process(tmp_path: Path, minilm: Embedder) -> None:
+    """What one process built, another (here: another service on the same data dir) reads from
+    the data dir's cache file; a change to an article of that day invalidates it, a change to
+    another day does not."""
+    settings = Settings(data_dir=tmp_path / "data", seed_on_start=False)
+    first = BriefingService.from_services(loaded_services(settings, minilm))
+    built = first.build(DAY)
+    assert (settings.data_dir / "briefings.sqlite").is_file()
+    services = Services.from_settings(settings, embedder=minilm)
+    second = BriefingService.from_services(services)
+    assert second.build(DAY) == built and (second.hits, second.misses) == (1, 0)
+    other_day = next(a for a in fixture_articles() if a.id == "bike-lanes")
+    services.ingestor.ingest([other_day.model_copy(update={"text": other_day.text + " The vote is next week."})])
+    third = BriefingService.from_services(services)
+    assert third.build(DAY) == built and (third.hits, third.misses) == (1, 0)
+    fire = next(a for a in fixture_articles() if a.id == "fire-valley")
+    services.ingestor.ingest([fire.model_copy(update={"title": "Wildfire near Pine Ridge forces evacuations"})])
+    fourth = BriefingService.from_services(services)
+    rebuilt = fourth.build(DAY)
+    assert (fourth.hits, fourth.misses) == (0, 1)
+    assert "Wildfire near Pine Ridge forces evacuations" in {a.title for s in rebuilt.sections for a in s.articles}
 
 
 class Counting:
@@ -340,6 +380,18 @@ def test_llm_engine_writes_headline_and_summary_verified(services: Services) -> 
     fire = section_of(b, "fire-herald")
     assert len({c.source for c in fire.citations}) == 3
     assert "#### " not in b.markdown and "### LLM: " in b.markdown
+
+
+def test_an_llm_headline_the_articles_do_not_support_is_replaced(services: Services) -> None:
+    def off_topic(messages: list[dict[str, str]]) -> str:
+        reply = json.loads(writer(messages))
+        reply["headline"] = "Markets rally as tech earnings beat forecasts"
+        return json.dumps(reply)
+
+    llm = LLMEngine(FakeOpenAI([off_topic]), "fake-model", REPO / "prompts")  # type: ignore[arg-type]
+    svc = BriefingService(services.store, services.embedder, llm, ExtractiveEngine(services.embedder))
+    (section,) = svc.build(DAY, max_sections=1).sections
+    assert section.headline == "Wildfire forces thousands to flee Pine Ridge"  # chosen from the titles
 
 
 def test_llm_failure_falls_back_to_extractive_and_is_not_cached(services: Services) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from qa.briefing import BriefingService
-from qa.briefing_render import render_html
+from qa.briefing.render import render_html
 from qa.config import Settings
 from qa.embeddings import Embedder
 from tests.test_briefing import DAY, EXPECTED, hostile_briefing, loaded_services
@@ -98,10 +98,18 @@ def test_briefing_page_renders_in_chromium(tmp_path: Path, embedded_settings: Se
     assert "".join(dom.text["h1"]) == "Briefing for 2025-04-14"
     assert len(dom.all("section", "story")) == len(EXPECTED)
     assert dom.text["h2"] == [s.headline for s in briefing.sections]
-    # Every citation is a numbered source item; items of articles with a URL link to it.
-    items = {a["id"] for a in dom.all("li") if a.get("id", "").startswith("s")}
+    # Every citation is a numbered passage under its article, and each cited article is listed
+    # once per story; articles with a URL link to it.
+    items = {a["id"] for a in dom.all("blockquote") if a.get("id", "").startswith("s")}
     expected = {f"s{k}-c{c.n}" for k, s in enumerate(briefing.sections, 1) for c in s.citations}
     assert items == expected
+    cited = sum(len({c.article_id for c in s.citations}) for s in briefing.sections)
+    assert len(dom.all("details")) == cited
+    assert dom.all("section", "top") == dom.all("section", "story")[:1]  # the top story has more room
+    if len(briefing.sections) > 1:  # contents: one link a story
+        assert [a["href"] for a in dom.all("a") if a.get("href", "").startswith("#story-")] == [
+            f"#story-{k}" for k in range(1, len(briefing.sections) + 1)
+        ]
     hrefs = {a["href"] for a in dom.all("a")}
     for s in briefing.sections:
         for c in s.citations:

@@ -33,10 +33,12 @@ def test_briefing_json(client: TestClient) -> None:
     assert body["date"] == "2025-04-14" and body["message"] == "6 stories from 10 articles by 8 outlets."
     assert [set(s["article_ids"]) for s in body["sections"]] == EXPECTED
     for s in body["sections"]:
-        assert {"headline", "summary", "citations", "article_ids", "articles"} <= set(s)
+        assert {"headline", "lead", "summary", "citations", "article_ids", "articles", "rank_reasons"} <= set(s)
         check_citations(client, s, "summary")
+        assert s["summary"].startswith(s["lead"]) and s["lead"].endswith("]")  # the cited "what happened"
+        assert s["kind"] == "news" and s["rank_reasons"]
         assert [a["id"] for a in s["articles"]] == s["article_ids"]
-        assert all(set(a) == {"id", "title", "source", "url", "published"} for a in s["articles"])
+        assert all(set(a) == {"id", "title", "source", "url", "published", "opinion"} for a in s["articles"])
     fire = body["sections"][0]
     assert len({c["source"] for c in fire["citations"]}) >= 2
     assert set(fire["citations"][0]) == {"n", "article_id", "chunk_id", "title", "source", "url", "published", "quote"}
@@ -51,7 +53,8 @@ def test_markdown_and_html(client: TestClient) -> None:
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "<link" not in html
-    assert html.count('<section class="story"') == 6
+    assert html.count('<section class="story') == 6 and html.count('<section class="story top"') == 1
+    assert html.count('<a href="#story-') == 6  # the contents
     assert "Region&#x27;s largest solar farm" in html  # escaped
     assert 'href="https://northernherald.example/2025/04/14/wildfire-pine-ridge"' in html
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from qa.api.deps import ServicesDep
 from qa.briefing import DEFAULT_MAX_SECTIONS, Briefing, BriefingService
-from qa.briefing_render import render_html
+from qa.briefing.render import render_html
 from qa.schemas import ErrorOut
 
 router = APIRouter(tags=["briefings"])
@@ -59,7 +59,7 @@ def parse_day(value: str | None) -> dt.date | None:
 @router.get(
     "/briefing",
     response_model=Briefing,
-    summary="The day's stories, most covered first, each with one cited summary",
+    summary="The day's stories, most newsworthy first, each with one cited summary",
     responses={
         200: {
             "description": "The briefing as JSON (default); with `format=md` as Markdown ready to paste into "

@@ -1,11 +1,14 @@
 """Briefings as Markdown (to paste into an email) and as one self-contained HTML page.
 
-Markdown: a heading with the date, then per story a ``###`` headline, the cited summary, and its
-numbered sources, ``[n] Title — Outlet, date (url)``. Characters Markdown would act on are escaped
-in titles and summaries, so an article cannot inject a link or an image into the email.
+Markdown: a heading with the date, the headlines as a contents list, then per story a ``###``
+headline, the cited summary, and its sources once each, ``[n][m] Title — Outlet, date (url)``.
+Characters Markdown would act on are escaped in titles and summaries, so an article cannot inject
+a link or an image into the email.
 
-HTML: inline CSS, no scripts, no external assets (a Content-Security-Policy says so too), and
-every piece of article content escaped. Only http(s) URLs become links.
+HTML: a contents list, the top story given more room, each story's sources listed once with the
+passages they back folded in ``<details>`` (a [n] marker opens its passage). Inline CSS, no
+scripts, no external assets (a Content-Security-Policy says so too), and every piece of article
+content escaped. Only http(s) URLs become links.
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
-    from qa.briefing import Briefing, BriefingSection
-    from qa.schemas import CitationOut
+    from qa.schemas import Briefing, BriefingSection, CitationOut
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -75,10 +77,18 @@ def title_heading(briefing: Briefing) -> str:
     return f"Briefing for {briefing.date.isoformat()}" if briefing.date else "Briefing"
 
 
+def display_headline(section: BriefingSection) -> str:
+    return f"Opinion: {section.headline}" if section.kind == "opinion" else section.headline
+
+
 def to_markdown(briefing: Briefing) -> str:
     lines = [f"## {title_heading(briefing)}", "", _md(briefing.message)]
+    if len(briefing.sections) > 1:
+        lines.append("")
+        lines += [f"{k}. {_md(display_headline(s))}" for k, s in enumerate(briefing.sections, start=1)]
     for s in briefing.sections:
-        lines += ["", f"### {_md(s.headline)}", "", _md_summary(s.summary)]
+        lines += ["", f"### {_md(display_headline(s))}", "", _md_summary(s.summary)]
+        lines += [f"\n_{_md(c)}_" for c in s.conflicts]
         if s.citations:
             lines.append("")
             lines += [f"- {source_line(group)}" for group in _by_article(s.citations)]
@@ -107,12 +117,23 @@ header p { margin: 0; color: #5a5a5f; font-family: system-ui, sans-serif; font-s
 section.story { background: #fff; border: 1px solid #e2e0d8; border-radius: 6px;
   padding: 1.1rem 1.4rem 1rem; margin: 1.5rem 0; }
 section.story h2 { font-size: 1.3rem; line-height: 1.3; margin: 0 0 .6rem; }
+section.top { border-color: #c9c4b3; padding: 1.4rem 1.6rem 1.2rem; }
+section.top h2 { font-size: 1.75rem; }
+section.top .summary { font-size: 1.12rem; }
+nav.toc { font-family: system-ui, sans-serif; font-size: .92rem; margin: 1.2rem 0 0; }
+nav.toc ol { margin: .3rem 0 0; padding-left: 1.5rem; }
+nav.toc a { text-decoration: none; }
+.label { font-family: system-ui, sans-serif; font-size: .7rem; text-transform: uppercase; letter-spacing: .06em;
+  background: #efe9d8; color: #6b5a2a; border-radius: 3px; padding: .1rem .35rem; vertical-align: middle; }
+details { margin: .15rem 0 0; }
+details summary { cursor: pointer; color: #6b6b70; font-size: .8rem; }
+blockquote { margin: .3rem 0 .3rem .2rem; padding-left: .6rem; border-left: 2px solid #e2e0d8; }
 .meta { font-family: system-ui, sans-serif; font-size: .8rem; color: #6b6b70; margin: 0 0 .6rem; }
 .summary { margin: 0 0 .8rem; }
 .summary sup a { text-decoration: none; font-family: system-ui, sans-serif; font-size: .75rem; }
-ol.sources, ul.more { font-family: system-ui, sans-serif; font-size: .85rem; margin: 0; padding-left: 1.6rem; }
-ol.sources li { margin: .35rem 0; }
-.quote { display: block; color: #55555a; font-style: italic; margin-top: .1rem; }
+ul.sources, ul.more { font-family: system-ui, sans-serif; font-size: .85rem; margin: 0; padding-left: 1.6rem; }
+ul.sources li { margin: .35rem 0; }
+blockquote { color: #55555a; font-style: italic; }
 a { color: #1a4f8b; }
 .empty, .note { font-family: system-ui, sans-serif; color: #6b6b70; }
 @media print { body { background: #fff; } section.story { border: 0; padding: 0; } }
@@ -146,21 +167,27 @@ def _section_html(section: BriefingSection, k: int) -> str:
     outlets = list(dict.fromkeys(a.source or "unknown outlet" for a in section.articles))
     n = len(section.articles)
     meta = f"{n} article{'s' if n != 1 else ''} · {', '.join(outlets)}"
+    label = ' <span class="label">Opinion</span>' if section.kind == "opinion" else ""
     parts = [
-        f'<section class="story" id="story-{k}">',
-        f"<h2>{_e(section.headline)}</h2>",
+        f'<section class="story{" top" if k == 1 else ""}" id="story-{k}">',
+        f"<h2>{_e(section.headline)}{label}</h2>",
         f'<p class="meta">{_e(meta)}</p>',
         f'<p class="summary">{_summary_html(section, k)}</p>',
+        *(f'<p class="note">{_e(c)}</p>' for c in section.conflicts),
     ]
     if section.citations:
-        parts.append('<ol class="sources">')
-        for c in section.citations:
+        # Each article once, with the numbers it backs; its quoted passages fold away.
+        parts.append('<ul class="sources">')
+        for cites in _by_article(section.citations):
+            c = cites[0]
+            marks = "".join(f"[{x.n}]" for x in cites)
             src = f" — {_e(c.source or 'unknown outlet')}, {_e(_day(c.published))}"
+            quotes = "".join(f'<blockquote id="s{k}-c{x.n}">[{x.n}] “{_e(x.quote)}”</blockquote>' for x in cites)
             parts.append(
-                f'<li id="s{k}-c{c.n}" value="{c.n}">{_link(c.title, c.url)}{src}'
-                f'<span class="quote">“{_e(c.quote)}”</span></li>'
+                f"<li>{_e(marks)} {_link(c.title, c.url)}{src}"
+                f"<details><summary>Quoted passage{'s' if len(cites) > 1 else ''}</summary>{quotes}</details></li>"
             )
-        parts.append("</ol>")
+        parts.append("</ul>")
     cited = {c.article_id for c in section.citations}
     more = [a for a in section.articles if a.id not in cited]
     if more:
@@ -173,10 +200,18 @@ def _section_html(section: BriefingSection, k: int) -> str:
     return "\n".join(parts)
 
 
+def _toc_html(briefing: Briefing) -> str:
+    items = "".join(
+        f'<li><a href="#story-{k}">{_e(display_headline(s))}</a></li>' for k, s in enumerate(briefing.sections, start=1)
+    )
+    return f'<nav class="toc" aria-label="Stories"><ol>{items}</ol></nav>'
+
+
 def render_html(briefing: Briefing) -> str:
     """One self-contained page: inline CSS, no scripts, nothing fetched."""
     title = title_heading(briefing)
-    body = [f"<header><h1>{_e(title)}</h1><p>{_e(briefing.message)}</p></header>"]
+    toc = _toc_html(briefing) if len(briefing.sections) > 1 else ""
+    body = [f"<header><h1>{_e(title)}</h1><p>{_e(briefing.message)}</p>{toc}</header>"]
     if not briefing.sections:
         body.append(f'<p class="empty">{_e(briefing.message)}</p>')
     body += [_section_html(s, k) for k, s in enumerate(briefing.sections, start=1)]

@@ -1,0 +1,112 @@
+"""Built briefings, kept in memory and in a SQLite file in the data dir, so the CLI and every
+worker of ``qa serve`` on the host share them and a restart keeps them.
+
+An entry is valid while the store's revision is unchanged or, after a write, while the
+fingerprint of that day's articles (ids, versions and metadata) is the same: a write to another
+day does not invalidate it. The fingerprint check is the caller's; this module only keeps entries.
+Keys carry :data:`CODE_VERSION`, a hash of this package's source, so a changed briefing builder
+never serves what an older one built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from cachetools import LRUCache
+
+from qa.schemas import Briefing
+
+log = logging.getLogger(__name__)
+
+
+def _code_version() -> str:
+    h = hashlib.sha1()
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+CODE_VERSION = _code_version()
+
+
+@dataclass
+class Entry:
+    revision: str
+    fingerprint: str
+    briefing: Briefing
+
+
+class BriefingCache:
+    """An LRU in memory in front of an optional shared SQLite file (WAL, so readers never wait)."""
+
+    def __init__(self, path: Path | None = None, size: int = 128) -> None:
+        self.path = path
+        self._memory: LRUCache[str, Entry] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+        if path is not None:
+            try:
+                with closing(self._connect()) as db, db:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS briefings (key TEXT PRIMARY KEY, revision TEXT NOT NULL, "
+                        "fingerprint TEXT NOT NULL, briefing TEXT NOT NULL)"
+                    )
+            except sqlite3.Error as exc:  # a cache must never stop a briefing
+                log.warning("briefing cache %s unusable (%s); caching in memory only", path, exc)
+                self.path = None
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        return sqlite3.connect(self.path, timeout=5)
+
+    def get(self, key: str) -> Entry | None:
+        with self._lock:
+            entry = self._memory.get(key)
+        if entry is not None or self.path is None:
+            return entry
+        try:
+            with closing(self._connect()) as db:
+                sql = "SELECT revision, fingerprint, briefing FROM briefings WHERE key = ?"
+                row = db.execute(sql, (key,)).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("briefing cache read failed: %s", exc)
+            return None
+        if row is None:
+            return None
+        entry = Entry(row[0], row[1], Briefing.model_validate_json(row[2]))
+        with self._lock:
+            self._memory[key] = entry
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        with self._lock:
+            self._memory[key] = entry
+        self._write(
+            "INSERT OR REPLACE INTO briefings (key, revision, fingerprint, briefing) VALUES (?, ?, ?, ?)",
+            (key, entry.revision, entry.fingerprint, entry.briefing.model_dump_json()),
+        )
+
+    def confirm(self, key: str, entry: Entry, revision: str) -> None:
+        """The entry is still valid at ``revision`` (its day's articles did not change)."""
+        entry.revision = revision
+        self._write("UPDATE briefings SET revision = ? WHERE key = ?", (revision, key))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._memory.clear()
+        self._write("DELETE FROM briefings", ())
+
+    def _write(self, sql: str, args: tuple[str, ...]) -> None:
+        if self.path is None:
+            return
+        try:
+            with closing(self._connect()) as db, db:
+                db.execute(sql, args)
+        except sqlite3.Error as exc:
+            log.warning("briefing cache write failed: %s", exc)

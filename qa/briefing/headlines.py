@@ -1,0 +1,105 @@
+"""Headlines: complete, plain statements chosen from a story's titles.
+
+Scraped titles are often cut by the page ("Tariffs on Mexico, Canada are delayed but levies cause
+economic ...") or carry page labels ("Live updates: …", "… | CNN Politics"). A title that was cut
+is repaired by cutting it back to its last complete phrase, never shown with "…".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa.briefing.news import QUESTION_TITLE, words
+from qa.text import normalize_ws, strip_markup
+
+_LABEL = re.compile(
+    r"^\s*(live(\s+updates?)?|update[sd]?|recap|breaking(\s+news)?|watch|video|photos|exclusive|opinion|analysis|"
+    r"explainer|fact\s+check)\s*[:|\-–—]\s*",
+    re.I,
+)
+_SITE = re.compile(r"\s+\|\s+[^|]*$")  # " | CNN Politics": the site's name, not the story's
+_CUT = re.compile(r"(\s*)(\.\.\.|…|\s\.)\s*$")  # "economic ...", "offerings will ."
+_SENTENCE_END = re.compile(r"[.?!](?=\s+[A-Z‘“'\"])")
+# Words a phrase can be cut before and still read complete ("… crackdown | in Palm").
+_BREAK_WORDS = words(
+    "in on at for about as but and or with to of from after over amid while that by into than during under "
+    "against before since until via near"
+)
+# ... and words a complete phrase does not end with.
+_DANGLING = _BREAK_WORDS | words(
+    "the a an will could would can may should must is are was were be what where when why how who which "
+    "plus also here's"
+)
+MIN_WORDS = 4
+MAX_CHARS = 200
+
+
+def plain(title: str) -> tuple[str, str]:
+    """The title without markup, page labels or site name; and where the page cut it ("word":
+    maybe inside the last word; "phrase": after a whole word; "": not at all)."""
+    text = normalize_ws(strip_markup(title))
+    m = _CUT.search(text)
+    # "… younger than 50 could ...": the last word is whole; "… Sri…" may be part of one.
+    cut = "word" if m and not m.group(1) else "phrase" if m else ""
+    text = _CUT.sub("", text)
+    if _SITE.search(text):
+        text = _SITE.sub("", text)
+        cut = ""  # what was cut was the site's name
+    text = _LABEL.sub("", text).strip()
+    if len(text) > 2 and text[0] in "\"“'‘" and text[-1] in "\"”'’":
+        text = text[1:-1].strip()
+    return text, cut
+
+
+def repair(text: str, cut: str = "phrase") -> str:
+    """A cut title cut back to its last complete phrase (at least :data:`MIN_WORDS` words)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if ends:
+        first = text[: ends[-1]].strip()
+        # "Trump offers buyouts to federal workers. What to know and how": keep what is whole.
+        if len(first.split()) >= MIN_WORDS:
+            return first if first.endswith("?") else first.rstrip(".")
+    words = text.split()
+    if cut == "word":
+        words = words[:-1]
+    while len(words) > MIN_WORDS and words[-1].lower().strip("(") in _DANGLING:
+        words.pop()
+    if cut == "phrase" and words and re.fullmatch(r"[\d.,%$]+", words[-1]):
+        return " ".join(words)  # "… younger than 50": a whole number ends a phrase
+    for i in range(len(words) - 1, MIN_WORDS - 1, -1):
+        before, word = words[i - 1], words[i]
+        if before.endswith((",", ";", ":", "–", "—")) or word.lower() in _BREAK_WORDS or word.startswith("("):
+            words = words[:i]
+            break
+    while len(words) > MIN_WORDS and words[-1].lower().strip("(") in _DANGLING:
+        words.pop()
+    return " ".join(words).rstrip(",;:–—- ")
+
+
+def choose(titles: Sequence[str]) -> str:
+    """The story's headline from its titles (most central first): a complete statement if one
+    exists, then a repaired statement, then a complete question, then anything repaired."""
+    ranked: list[tuple[int, int, str]] = []
+    for k, title in enumerate(titles):
+        text, cut = plain(title)
+        if cut:
+            text = repair(text, cut)
+        if not text:
+            continue
+        question = bool(QUESTION_TITLE.search(text))
+        if question and not text.endswith("?"):
+            text += "?"
+        ranked.append((2 * question + bool(cut), k, text))
+    if not ranked:
+        return titles[0][:MAX_CHARS] if titles else ""
+    return min(ranked)[2][:MAX_CHARS]
+
+
+def clean(text: str | None) -> str | None:
+    """An engine's headline as plain text: no links, images, HTML, emphasis or heading marks."""
+    if not text:
+        return None
+    out = re.sub(r"\*+|`+|(?<!\w)_+|_+(?!\w)", "", strip_markup(text))
+    out = re.sub(r"^\s*#+\s*", "", normalize_ws(out)).strip(" \"'“”")
+    return out[:MAX_CHARS] or None

@@ -1,0 +1,155 @@
+"""What is news: lines a briefing never states, opinion pieces, and the signals of hard news.
+
+Hand-set from editorial conventions (wire style guides, how news sites file their sections), not
+fitted to any day: the briefing eval (``evals/briefings``) is the check, written apart from these.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from qa.models import ArticleMeta
+
+# Page furniture and housekeeping that reads like a sentence: editor's and update notes,
+# syndication lines, machine summaries, sign-up and "read more" prompts, credits.
+_HOUSEKEEPING = re.compile(
+    r"""
+    ^\W*(editor['’]?s?\s*note|updated?\b\s*[:\-–—]|correction\s*[:\-–—]|clarification\s*[:\-–—]
+        |live\s+updates?\s*[:\-–—]|breaking(\s+news)?\s*[:\-–—]|watch\s*[:\-–—]|related\s*[:\-–—]
+        |(read\s+)?more\s*:|see\s+also\s*:)
+    | \b(this|the)\s+(story|article|page|post|report|piece)\s+(has\s+been|had\s+been|was|is\s+being|will\s+be)\s+
+        (updated?|update|originally\s+published|corrected|produced|republished|edited)
+    | \b(originally|first)\s+(published|appeared)\s+(in|on|by|at)\b
+    | \bAI[-\s]assisted\b | \b(summary|article)\s+(was|is)\s+(generated|produced|written)\s+(by|with|using)\b
+    | \bsign\s+up\s+(for|to)\b | \bsubscribe\s+(to|for)\b | \bclick\s+here\b
+    | \bfor\s+(the\s+)?latest\s+(updates|news|information|coverage)\b
+    | \b(read|see|watch|follow)\s+(more\s+of\s+)?(our|usa\s+today['’]s|cnn['’]s|the)\s+
+        (live\s+)?(coverage|updates|live\s+blog)\b
+    | \bcontributing\s*:|\bcontributed\s+to\s+this\s+report\b
+    | \b(photo|image|video)s?\s+(by|credit|courtesy)\b
+    | \b(reach|email|contact)\s+(him|her|them|the\s+reporter)\s+at\b | \bfollow\s+(him|her|them|us)\s+on\b
+    | \bthis\s+page\s+reflects\b | \ba\s+version\s+of\s+this\s+(story|article)\s+(appears|appeared|ran)\b
+    | \bkeep\s+up\s+with\b | \bfollow\b.{0,40}\b(coverage|updates|results)\b
+    | :\s*$
+    """,
+    re.I | re.X,
+)
+_QUESTION = re.compile(r"\?[\"'”’)\]]*$")
+
+
+def newsworthy(sentence: str) -> bool:
+    """False for a line a reader of a briefing should never be told as a fact of the story:
+    housekeeping, and rhetorical questions (a summary states; it does not ask)."""
+    return not _HOUSEKEEPING.search(sentence) and not _QUESTION.search(sentence.strip())
+
+
+# -- sections ------------------------------------------------------------------------------------
+
+
+def words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+OPINION_SECTIONS = words(
+    "opinion opinions columnist columnists commentary editorial editorials perspectives analysis voices letters"
+)
+HARD_SECTIONS = words(
+    "news politics world nation us national courts justice health elections congress military crime weather "
+    "climate economy investigations world-news uk-news science-health education immigration"
+)
+SOFT_SECTIONS = words(
+    "entertainment sports sport life lifestyle travel food dining style celebrities music movies tv shopping "
+    "reviewed games wellness gallery graphics puzzles horoscopes things-to-do nfl nba mlb nhl olympics college "
+    "soccer football golf tennis high-school cars 50-states home-garden food-and-drink arts books culture"
+)
+_OPINION_TITLE = re.compile(r"^\s*(opinion|analysis|commentary|editorial|column)\s*[:|\-–—]|\|\s*opinion\b", re.I)
+
+
+def url_sections(url: str | None) -> list[str]:
+    """The known section names in a URL's path (``/story/news/politics/2025/…`` → news, politics)."""
+    if not url:
+        return []
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return []
+    known = OPINION_SECTIONS | HARD_SECTIONS | SOFT_SECTIONS
+    return [p for p in path.lower().split("/") if p in known]
+
+
+def is_opinion(meta: ArticleMeta) -> bool:
+    """An opinion or analysis piece, by its URL section or its title's label."""
+    return any(s in OPINION_SECTIONS for s in url_sections(meta.url)) or bool(_OPINION_TITLE.search(meta.title))
+
+
+def section_kind(meta: ArticleMeta) -> tuple[str, str]:
+    """``(kind, sections)``: kind is opinion, soft, hard or unknown; sections as the URL names them."""
+    found = url_sections(meta.url)
+    shown = "/".join(found)
+    if is_opinion(meta):
+        return "opinion", shown or "opinion label"
+    if any(s in SOFT_SECTIONS for s in found):
+        return "soft", shown
+    if any(s in HARD_SECTIONS for s in found):
+        return "hard", shown
+    return "unknown", shown
+
+
+# -- hard-news signals in a lead ------------------------------------------------------------------
+
+CASUALTIES = re.compile(
+    r"\b(killed|killing|dead|died|dies|death|death\s+toll|deaths|fatal(ly|ities)?|injur(ed|ies)|wounded|"
+    r"crash(ed|es)?|collided|collision|shooting|gunman|explosion|earthquake|hurricane|tornado(es)?|wildfires?|"
+    r"flood(s|ing)|war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
+    r"rescuers?|evacuat\w+)\b",
+    re.I,
+)
+OFFICIALS = re.compile(
+    r"\b(president|governor|senat(e|ors?)|congress|lawmakers|legislat(ure|ors)|court|judge|justice\s+department|"
+    r"department\s+of|secretary|minister|parliament|police|officials|administration|white\s+house|pentagon|"
+    r"prosecutors?|fbi|united\s+nations|nato|kremlin|military|army)\b",
+    re.I,
+)
+# "WASHINGTON —", "KYIV, Ukraine (AP) —": a reporter filed from the scene.
+DATELINE = re.compile(r"^[A-Z][A-Z.'’ -]{2,}(,\s+[A-Z][\w.’' ]+)*(\s+\([A-Za-z ]+\))?\s*[—–-]{1,2}\s")
+NUMBERS = re.compile(r"\d")
+# Service and feature pieces: a reader wants them, but not before the news.
+SOFT_TITLE = re.compile(
+    r"\b(predictions?|review|recipes?|deals|quiz|horoscopes?|ranked|rankings|things\s+to\s+do|where\s+to\s+watch|"
+    r"how\s+to\s+watch|tickets|best\s+\w+\s+(of|for|to)|gift\s+guide|trivia|fun\s+facts|things\s+to\s+know|"
+    r"news\s+from\s+around)\b",
+    re.I,
+)
+# A question: ends with "?", or opens with a question word and does not end as a statement
+# ("What Gatorade color has been dumped the most in Super Bowl ..."). "Will Smith…" is not one.
+QUESTION_TITLE = re.compile(r"\?[\"'”’]*\s*$|^\s*(what|how(?!\s+to\b)|why|who|when|where|which)\b(?!.*[.!]\s*$)", re.I)
+
+
+# Who or what acts: a name, a number, an attribution, an institution. A lead with none of them
+# sets a scene ("It's every parent's nightmare…") and tells no news.
+_ATTRIBUTION = re.compile(
+    r"\b(said|says|say|according\s+to|announced|reported|told|confirmed|found|showed|researchers|scientists|"
+    r"study|survey|poll|report|company|officials?)\b",
+    re.I,
+)
+_NUMBER_WORD = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|billions?)\b", re.I
+)
+
+
+def sets_a_scene(sentence: str, names: frozenset[str]) -> bool:
+    """A sentence with no actor: no name (``names``, as :func:`qa.briefing.clustering.names_of`
+    finds them), no number, no attribution or institution."""
+    return not (
+        names
+        or NUMBERS.search(sentence)
+        or _NUMBER_WORD.search(sentence)
+        or _ATTRIBUTION.search(sentence)
+        or OFFICIALS.search(sentence)
+    )
+
+
+def first_match(pattern: re.Pattern[str], text: str) -> str | None:
+    m = pattern.search(text)
+    return m.group(0).strip() if m else None

@@ -1,0 +1,122 @@
+"""News value: which stories a reader should see first, with the reasons shown in the briefing.
+
+A story's value adds up hand-set, named signals (no fitted weights: there are no labelled
+briefings to fit them on, and the briefing eval must stay a check, not a training set):
+
+- **coverage**: every outlet beyond the first +1, and 0.75·log2(articles);
+- **section** of the articles' URLs: hard news (news, politics, world…) +1, soft (entertainment,
+  sports, food…) −1, opinion −1.5;
+- **hard-news words** in the titles and leads: casualties or disaster +1.25, officials or
+  institutions +0.5, a dateline +0.5, numbers +0.25;
+- **service and feature pieces**: a title that is a question −0.5, predictions, reviews, deals and
+  the like −0.5;
+- **recency within the day** up to +0.25, when the articles carry times.
+
+Ties go to more outlets, more articles, the latest report, then the headline's alphabetical
+order: never to an article id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from qa.briefing import news
+from qa.briefing.clustering import Doc
+
+OUTLET = 1.0
+ARTICLES = 0.75
+SECTION = {"hard": 1.0, "soft": -1.0, "opinion": -1.5, "unknown": 0.0}
+CASUALTIES = 1.25
+OFFICIALS = 0.5
+DATELINE = 0.5
+NUMBERS = 0.25
+QUESTION = -0.5
+FEATURE = -0.5
+RECENCY = 0.25
+
+
+@dataclass
+class Story:
+    docs: list[Doc]  # most central first
+    headline: str = ""
+    value: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def outlets(self) -> list[str]:
+        return list(dict.fromkeys(d.meta.source or "unknown outlet" for d in self.docs))
+
+    @property
+    def latest(self) -> dt.datetime:
+        return max(d.when for d in self.docs)
+
+    @property
+    def opinion(self) -> bool:
+        """Told only by opinion or analysis pieces."""
+        return all(news.is_opinion(d.meta) for d in self.docs)
+
+    @property
+    def reporting(self) -> list[Doc]:
+        """The articles a news sentence may come from: not opinion pieces (unless all are)."""
+        return [d for d in self.docs if not news.is_opinion(d.meta)] or self.docs
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.2f}"
+
+
+def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None) -> None:
+    """Set ``story.value`` and ``story.reasons``."""
+    reasons: list[str] = []
+    value = 0.0
+
+    def add(points: float, why: str) -> None:
+        nonlocal value
+        value += points
+        reasons.append(f"{why} ({_signed(points)})")
+
+    n_outlets, n_docs = len(story.outlets), len(story.docs)
+    coverage = OUTLET * (n_outlets - 1) + ARTICLES * math.log2(n_docs)
+    outlets = f"{n_outlets} outlet{'s' if n_outlets != 1 else ''}"
+    add(coverage, f"{n_docs} article{'s' if n_docs != 1 else ''} from {outlets}")
+
+    kinds = [news.section_kind(d.meta) for d in story.docs]
+    order = ("hard", "unknown", "soft", "opinion")
+    kind, where = min(kinds, key=lambda k: order.index(k[0]))  # the hardest section any article is in
+    if SECTION[kind]:
+        label = {"hard": "hard-news section", "soft": "soft-news section", "opinion": "opinion"}[kind]
+        add(SECTION[kind], f"{label}: {where}")
+
+    docs = story.reporting[:3]
+    text = " ".join([d.meta.title for d in docs] + [s for d in docs for s in d.lead[:2]])
+    if (word := news.first_match(news.CASUALTIES, text)) is not None:
+        add(CASUALTIES, f"casualties or disaster: {word!r}")
+    if (word := news.first_match(news.OFFICIALS, text)) is not None:
+        add(OFFICIALS, f"officials: {word!r}")
+    if any(d.lead and news.DATELINE.match(d.lead[0]) for d in docs):
+        add(DATELINE, "dateline")
+    if any(news.first_match(news.NUMBERS, s) for d in docs for s in d.lead[:2]):
+        add(NUMBERS, "numbers in the lead")
+    if all(news.QUESTION_TITLE.search(d.meta.title) for d in story.docs):
+        add(QUESTION, "headline is a question")
+    if (word := news.first_match(news.SOFT_TITLE, " ".join(d.meta.title for d in story.docs))) is not None:
+        add(FEATURE, f"feature or service piece: {word!r}")
+    if day_span is not None and day_span[1] > day_span[0] and story.latest > dt.datetime.min:
+        share = (story.latest - day_span[0]) / (day_span[1] - day_span[0])
+        if share > 0:
+            add(RECENCY * share, "latest report of the day" if share == 1 else "reported later in the day")
+    story.value = round(value, 4)
+    story.reasons = reasons
+
+
+def rank(stories: Sequence[Story]) -> list[Story]:
+    """Stories by news value, then outlets, articles, the latest report, the headline."""
+    times = [d.when for s in stories for d in s.docs if d.when.time() != dt.time.min]
+    span = (min(times), max(times)) if times else None
+    for s in stories:
+        assess(s, span)
+    ordered = sorted(stories, key=lambda s: s.headline)
+    return sorted(ordered, key=lambda s: (s.value, len(s.outlets), len(s.docs), s.latest), reverse=True)

@@ -1,0 +1,330 @@
+"""The briefing service: the day's articles → stories → ranked, headlined, summarised sections.
+
+A briefing covers the articles published on one day (by ``published_date``; undated articles are
+in no briefing). Stories are grouped by :mod:`qa.briefing.clustering`, ordered by news value
+(:mod:`qa.briefing.ranking`), headlined by :mod:`qa.briefing.headlines` (or by the LLM engine,
+its headline verified to be about the story), and summarised by the engine over their articles'
+news sentences (:mod:`qa.briefing.summaries`), verified exactly like ``/ask``. Built briefings of
+past days are cached (:mod:`qa.briefing.cache`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from qa.briefing import headlines, news
+from qa.briefing.cache import CODE_VERSION, BriefingCache, Entry
+from qa.briefing.clustering import THRESHOLD, VECTOR_CHUNKS, Doc, group, make_doc
+from qa.briefing.conflicts import conflicts
+from qa.briefing.ranking import Story, rank
+from qa.briefing.summaries import (
+    SUMMARY_SENTENCES,
+    lead_first,
+    lead_of,
+    other_outlets,
+    prefetch,
+    sources_for,
+    verify_kept,
+)
+from qa.citations import VerifiedAnswer, support
+from qa.embeddings import Embedder
+from qa.engines.base import Draft, Engine, Source
+from qa.errors import EngineError
+from qa.ingest.chunking import embedding_text
+from qa.models import ArticleMeta, SearchFilters
+from qa.schemas import Briefing, BriefingArticle, BriefingSection, CitationOut
+from qa.store.protocol import DocumentStore
+
+if TYPE_CHECKING:
+    from qa.services import Services
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_SECTIONS = 10
+NO_SUMMARY = "No summary could be verified for this story; see its articles below."
+HEADLINE_SUPPORT = 0.5  # share of an engine headline's content words the story's titles and leads hold
+
+
+@runtime_checkable
+class BriefingEngine(Protocol):
+    """An engine that writes a briefing section itself (headline included), like the LLM engine."""
+
+    name: str
+
+    def briefing(self, day: str, sources: Sequence[Source]) -> tuple[str | None, Draft]: ...
+
+
+class BriefingService:
+    """Builds briefings; runs the configured engine, falling back like :class:`qa.answering.AnswerService`."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        embedder: Embedder,
+        engine: Engine,
+        fallback: Engine | None = None,
+        *,
+        min_support: float = 0.6,
+        threshold: float = THRESHOLD,
+        cache_size: int = 128,
+        cache_path: Path | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.engine = engine
+        self.fallback = fallback
+        self.min_support = min_support
+        self.threshold = threshold
+        self.today = today
+        self.hits = 0  # cache statistics, for tests and logs
+        self.misses = 0
+        self.cache = BriefingCache(cache_path, cache_size)
+        self._lock = threading.Lock()
+        self._latest: tuple[str, dict[tuple[str, ...] | None, dt.date | None]] | None = None
+
+    @classmethod
+    def from_services(cls, services: Services) -> BriefingService:
+        """Wired like ``Services.answers``: the configured engine, the extractive one as fallback,
+        and a cache file in the data dir that every process on the host shares."""
+        engine = services.engine
+        fallback = services.extractive if engine is not services.extractive else None
+        settings = services.settings
+        return cls(
+            services.store,
+            services.embedder,
+            engine,
+            fallback,
+            min_support=settings.min_support,
+            cache_path=settings.data_dir / "briefings.sqlite",
+        )
+
+    # -- public -----------------------------------------------------------------------------------
+
+    def build(
+        self,
+        day: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        max_sections: int = DEFAULT_MAX_SECTIONS,
+    ) -> Briefing:
+        """The briefing of ``day`` (default: the latest day with articles), optionally only from
+        the outlets in ``sources``, with at most ``max_sections`` stories."""
+        if max_sections < 1:
+            raise ValueError("max_sections must be at least 1")
+        wanted = tuple(sorted(set(sources))) if sources else None
+        revision = self.store.revision()
+        if day is None:
+            day = self._latest_day(revision, wanted)
+            if day is None:
+                return self._empty(None, wanted)
+        key = self._key(day, wanted, max_sections)
+        cacheable = day < self.today()  # today's news is still coming in
+        entry = self.cache.get(key) if cacheable else None
+        if entry is not None and entry.revision == revision:
+            return self._hit(entry)
+        metas = self._day_articles(day)
+        fingerprint = self._fingerprint(metas)
+        if entry is not None and entry.fingerprint == fingerprint:
+            self.cache.confirm(key, entry, revision)
+            return self._hit(entry)
+        with self._lock:
+            self.misses += 1
+        chosen = [m for m in metas if wanted is None or (m.source or "") in wanted]
+        briefing = self._compute(day, chosen, wanted, max_sections)
+        # A briefing an engine could not fully write (it fell back) is not kept: next time it may.
+        if cacheable and not briefing.notes:
+            self.cache.put(key, Entry(revision, fingerprint, briefing.model_copy(deep=True)))
+        return briefing
+
+    def clear_cache(self) -> None:
+        self.cache.clear()
+
+    def _hit(self, entry: Entry) -> Briefing:
+        with self._lock:
+            self.hits += 1
+        return entry.briefing.model_copy(deep=True)
+
+    def _key(self, day: dt.date, wanted: tuple[str, ...] | None, max_sections: int) -> str:
+        engine = self.engine
+        prompts = getattr(engine, "prompts", None)
+        # What the engine writes with: its model and prompt versions (the LLM's), not only its name.
+        versions = {t: getattr(p, "version", "") for t, p in prompts.items()} if isinstance(prompts, dict) else {}
+        model = getattr(engine, "model", "")
+        parts = [CODE_VERSION, day.isoformat(), wanted, max_sections, engine.name, model, versions]
+        return json.dumps(parts, sort_keys=True, default=str)
+
+    # -- store reads -----------------------------------------------------------------------------
+
+    def _day_articles(self, day: dt.date) -> list[ArticleMeta]:
+        metas = self.store.list_articles(SearchFilters(since=day, until=day), limit=10**9)
+        return sorted((m for m in metas if m.published_date == day), key=lambda m: m.id)
+
+    def _fingerprint(self, metas: Sequence[ArticleMeta]) -> str:
+        versions = self.store.article_versions()
+        h = hashlib.sha1()
+        for m in metas:  # sorted by id
+            fields = (m.id, versions.get(m.id, "?"), m.title, m.source or "", m.url or "", str(m.published))
+            h.update("\x1f".join(fields).encode("utf-8"))
+            h.update(b"\x1e")
+        return h.hexdigest()
+
+    def _latest_day(self, revision: str, wanted: tuple[str, ...] | None) -> dt.date | None:
+        with self._lock:
+            if self._latest is not None and self._latest[0] == revision and wanted in self._latest[1]:
+                return self._latest[1][wanted]
+        filters = SearchFilters(source=list(wanted)) if wanted else None
+        days = [m.published_date for m in self.store.list_articles(filters, limit=10**9)]
+        latest = max((d for d in days if d is not None), default=None)
+        with self._lock:
+            if self._latest is None or self._latest[0] != revision:
+                self._latest = (revision, {})
+            self._latest[1][wanted] = latest
+        return latest
+
+    # -- building --------------------------------------------------------------------------------
+
+    def _empty(self, day: dt.date | None, wanted: tuple[str, ...] | None) -> Briefing:
+        from qa.briefing.render import to_markdown
+
+        outlets = f" from {', '.join(wanted)}" if wanted else ""
+        if day is None:
+            message = f"No dated articles{outlets} are stored, so there is no briefing."
+        else:
+            message = f"No articles{outlets} were published on {day.isoformat()}."
+        briefing = Briefing(date=day, sections=[], markdown="", message=message, engine=self.engine.name)
+        briefing.markdown = to_markdown(briefing)
+        return briefing
+
+    def _compute(
+        self, day: dt.date, metas: Sequence[ArticleMeta], wanted: tuple[str, ...] | None, max_sections: int
+    ) -> Briefing:
+        from qa.briefing.render import to_markdown
+
+        docs = self._docs(metas)
+        if not docs:
+            return self._empty(day, wanted)
+        stories = [Story(members) for members in group(docs, self.threshold)]
+        for story in stories:
+            story.headline = headlines.choose([d.meta.title for d in story.reporting])
+        stories = rank(stories)
+        shown = stories[:max_sections]
+        notes: list[str] = []
+        engines: set[str] = set()
+        sections = []
+        whole = isinstance(self.engine, BriefingEngine)
+        planned = [(story, sources_for(story, whole_chunks=whole)) for story in shown]
+        if not whole:
+            prefetch(self.embedder, [src for _, src in planned])
+        for story, sources in planned:
+            section, engine_name, note = self._section(day, story, sources)
+            sections.append(section)
+            engines.add(engine_name)
+            if note:
+                notes.append(note)
+        n_outlets = len({d.meta.source or "" for d in docs})
+        message = (
+            f"{len(stories)} {'story' if len(stories) == 1 else 'stories'} from {len(docs)} "
+            f"article{'s' if len(docs) != 1 else ''} by {n_outlets} outlet{'s' if n_outlets != 1 else ''}"
+        )
+        if len(shown) < len(stories):
+            message += f"; the {len(shown)} most newsworthy are shown"
+        engine = self.engine.name if self.engine.name in engines or not engines else sorted(engines)[0]
+        briefing = Briefing(
+            date=day,
+            sections=sections,
+            markdown="",
+            message=message + ".",
+            engine=engine,
+            notes=list(dict.fromkeys(notes)),
+        )
+        briefing.markdown = to_markdown(briefing)
+        return briefing
+
+    def _docs(self, metas: Sequence[ArticleMeta]) -> list[Doc]:
+        docs = []
+        for m in metas:
+            chunks = self.store.article_chunks(m.id)
+            if chunks:  # else deleted since it was listed
+                docs.append(make_doc(m, chunks))
+        if docs:
+            # An article is the mean of its first chunks' vectors, embedded from exactly the text
+            # ingest embedded: the caching embedder of qa.services already holds them, so
+            # clustering embeds nothing new.
+            texts = [embedding_text(d.meta.title, r.chunk.text) for d in docs for r in d.chunks[:VECTOR_CHUNKS]]
+            vecs = self.embedder.embed(texts)
+            at = 0
+            for d in docs:
+                n = len(d.chunks[:VECTOR_CHUNKS])
+                v = vecs[at : at + n].astype(np.float64).mean(axis=0)
+                at += n
+                d.vec = v / max(float(np.linalg.norm(v)), 1e-12)
+        return docs
+
+    def _section(self, day: dt.date, story: Story, sources: list[Source]) -> tuple[BriefingSection, str, str | None]:
+        texts: dict[str, str | None] = {}
+
+        def article_text(article_id: str) -> str | None:
+            if article_id not in texts:
+                a = self.store.get_article(article_id)
+                texts[article_id] = a.text if a else None
+            return texts[article_id]
+
+        headline: str | None = None
+        note: str | None = None
+        engine = self.engine
+        verified: VerifiedAnswer | None = None
+        if isinstance(engine, BriefingEngine):
+            try:
+                headline, draft = engine.briefing(day.isoformat(), sources)
+                verified = verify_kept(draft, sources, article_text, self.min_support)
+            except EngineError as exc:
+                if self.fallback is None:
+                    raise
+                log.warning("engine %s failed on a briefing (%s); falling back", engine.name, exc)
+                note = f"{engine.name} engine failed ({exc}); summarized by {self.fallback.name}"
+                engine, headline = self.fallback, None
+            if verified is not None and verified.abstained and self.fallback is not None:
+                note = (
+                    f"{engine.name} engine gave no verifiable summary for a story; summarized by {self.fallback.name}"
+                )
+                engine, verified, headline = self.fallback, None, None
+        if verified is None:
+            draft = engine.summarize(None, sources, max_sentences=SUMMARY_SENTENCES)
+            draft = lead_first(other_outlets(self.embedder, story, draft, sources))
+            verified = verify_kept(draft, sources, article_text, self.min_support)
+        summary = NO_SUMMARY if verified.abstained else verified.text
+        opinion = story.opinion
+        section = BriefingSection(
+            headline=self._headline(headline, story),
+            lead="" if verified.abstained else lead_of(summary),
+            summary=summary,
+            citations=[] if verified.abstained else [CitationOut(**c.model_dump()) for c in verified.citations],
+            article_ids=[d.meta.id for d in story.docs],
+            articles=[BriefingArticle.of(d.meta, news.is_opinion(d.meta)) for d in story.docs],
+            kind="opinion" if opinion else "news",
+            news_value=story.value,
+            rank_reasons=story.reasons,
+            conflicts=conflicts(story.reporting),
+        )
+        return section, engine.name, note
+
+    @staticmethod
+    def _headline(written: str | None, story: Story) -> str:
+        """The engine's headline if it is plain, complete and verified against the story: its
+        numbers and at least half its content words are in the articles' titles and leads.
+        Else the one chosen from the titles."""
+        clean = headlines.clean(written)
+        if clean and not clean.endswith(("…", "...")):
+            told = " ".join(t for d in story.docs for t in (d.meta.title, *d.lead))
+            if support(clean, told) >= HEADLINE_SUPPORT:
+                return clean
+        return story.headline

@@ -1,0 +1,199 @@
+"""What a story's summary is drafted from, and how a draft becomes a verified summary.
+
+The engine sees the leads of the story's reporting articles (news is written most important
+first), cut into spans that leave out what is not news (:func:`qa.briefing.news.newsworthy`):
+an editor's note or a rhetorical question never reaches the engine, so it can never be stated.
+Opinion pieces are left out too unless the story has nothing else. Every span is verbatim in its
+article, so citations verify exactly like ``/ask``'s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from qa.briefing.clustering import Doc, names_of
+from qa.briefing.news import newsworthy, sets_a_scene
+from qa.briefing.ranking import Story
+from qa.citations import VerifiedAnswer, verify
+from qa.embeddings import CachedEmbedder, Embedder
+from qa.engines.base import Draft, DraftSentence, Source, number_sources
+from qa.engines.extractive import usable
+from qa.engines.extractive.sentences import DANGLING, quoted_share
+from qa.models import ArticleMeta, Chunk, Hit
+from qa.store.protocol import ChunkRecord
+from qa.text import content_tokens, normalize_ws, sentence_spans, teaser
+
+SUMMARY_SENTENCES = 4
+MAX_SUMMARY_ARTICLES = 6  # leads shown to the engine per story; more repeat the same facts
+LONE_LEAD = 4  # news sentences of a lone article shown to the engine
+SHARED_LEAD = 3  # ... and of each article of a story several articles tell
+REDUNDANT_COSINE = 0.8  # the extractive engine's own "says the same thing" bound
+_LEAD = re.compile(r"^.*?\[\d+\](?:\s*\[\d+\])*")
+
+
+# A dateline on a line of its own ("CNN —"): on a scraped page, what comes before it is furniture.
+_DATELINE_LINE = re.compile(r"^[ \t]*[A-Z][A-Za-z.'’ ,-]{1,40}[ \t]+[—–-]{1,2}[ \t]*$", re.M)
+_DATELINE_WITHIN = 600
+MAX_SCENE_SENTENCES = 3  # scene-setting sentences skipped at most at the top of an article
+
+
+def news_spans(chunk: Chunk, limit: int | None) -> list[Chunk]:
+    """The chunk's first ``limit`` news sentences (all if None) as verbatim spans of it: runs of
+    consecutive sentences, split wherever a sentence that is not news sits between them."""
+    text = chunk.text
+    runs: list[tuple[int, int]] = []
+    count = 0
+    open_run: tuple[int, int] | None = None
+    story_start = 0
+    skipped_scenes = 0
+    top = chunk.start == 0  # at the article's top, before its first sentence with an actor
+    if top:  # an article's opening: page furniture may come before the story
+        if m := _DATELINE_LINE.search(text, 0, _DATELINE_WITHIN):
+            story_start = m.end()
+        elif (cut := text.find("\n\n")) > 0 and teaser(text[:cut], text[cut:]):
+            story_start = cut  # the lead would be told twice
+    for a, b in sentence_spans(text):
+        if b <= story_start:
+            continue
+        a = max(a, story_start + len(text[story_start:b]) - len(text[story_start:b].lstrip()))
+        sentence = text[a:b]
+        # A sentence leaning on one before it ("It is also…") cannot open a lead either, nor one
+        # that only sets a scene (the article's first few sentences only).
+        if top and skipped_scenes < MAX_SCENE_SENTENCES and sets_a_scene(sentence, names_of([sentence])):
+            skipped_scenes += 1
+            continue
+        if not newsworthy(sentence) or (DANGLING.match(sentence) and open_run is None):
+            if open_run is not None:
+                runs.append(open_run)
+                open_run = None
+            continue
+        top = False
+        open_run = (open_run[0], b) if open_run else (a, b)
+        if usable(sentence):
+            count += 1
+            if limit is not None and count == limit:
+                break
+    if open_run is not None:
+        runs.append(open_run)
+    return [
+        chunk.model_copy(update={"text": text[a:b], "start": chunk.start + a, "end": chunk.start + b}) for a, b in runs
+    ]
+
+
+def sources_for(story: Story, whole_chunks: bool = False) -> list[Source]:
+    """The leads of the story's reporting articles, one per outlet first (most central first),
+    then the rest. An engine that writes the section itself (the LLM) gets whole first chunks,
+    less what is not news."""
+    seen: set[str | None] = set()
+    first: list[Doc] = []
+    rest: list[Doc] = []
+    for d in story.reporting:
+        (rest if d.meta.source in seen else first).append(d)
+        seen.add(d.meta.source)
+    picked = (first + rest)[:MAX_SUMMARY_ARTICLES]
+    per_article = LONE_LEAD if len(picked) == 1 else SHARED_LEAD
+    hits = []
+    for d in picked:
+        records = d.chunks[:1]
+        # A lone article whose first chunk is short may hold its lead past it.
+        if len(picked) == 1 and len(d.chunks) > 1 and len(news_spans(d.chunks[0].chunk, LONE_LEAD)) < 2:
+            records = d.chunks[:2]
+        limit = None if whole_chunks else per_article
+        hits += [Hit(chunk=span, article=d.meta, score=1.0) for r in records for span in news_spans(r.chunk, limit)]
+    return number_sources(hits)
+
+
+def prefetch(embedder: Embedder, plans: Sequence[Sequence[Source]]) -> None:
+    """With a caching embedder (as :mod:`qa.services` wires), embed every text the extractive
+    engine will embed for the sections in one batch: one call costs about 40% less than a call
+    per section, whose short and long texts pad each other. Only a cache warms up here."""
+    if not isinstance(embedder, CachedEmbedder):
+        return
+    texts: dict[str, None] = {" ": None}
+    for sources in plans:
+        for src in sources:
+            texts[src.hit.article.title] = None
+            chunk = src.hit.chunk.text
+            texts.update((chunk[a:b], None) for a, b in sentence_spans(chunk) if usable(chunk[a:b]))
+    embedder.embed(list(texts))
+
+
+def verify_kept(
+    draft: Draft, sources: Sequence[Source], article_text: Callable[[str], str | None], min_support: float
+) -> VerifiedAnswer:
+    """Verify like ``/ask``, keeping at most :data:`SUMMARY_SENTENCES` sentences that pass and
+    are news (an engine writing freely may still quote a housekeeping line)."""
+
+    def passes(s: DraftSentence) -> bool:
+        one = draft.model_copy(update={"sentences": [s]})
+        return newsworthy(s.text) and not verify(one, sources, article_text, min_support=min_support).abstained
+
+    passing = [s for s in draft.sentences if passes(s)][:SUMMARY_SENTENCES]
+    kept = draft.model_copy(update={"sentences": passing})
+    return verify(kept, sources, article_text, min_support=min_support)
+
+
+def lead_first(draft: Draft) -> Draft:
+    """Open with a sentence that can tell what happened: not mostly a quote, not leaning on
+    another ("It is also…"). The rest keep their order."""
+    sentences = list(draft.sentences)
+    k = next((i for i, s in enumerate(sentences) if quoted_share(s.text) <= 0.4 and not DANGLING.match(s.text)), 0)
+    if k:
+        sentences.insert(0, sentences.pop(k))
+    return draft.model_copy(update={"sentences": sentences})
+
+
+def lead_of(summary: str) -> str:
+    """The summary's first sentence with its markers: what happened, in one cited line."""
+    m = _LEAD.match(summary)
+    return m.group().strip() if m else ""
+
+
+def other_outlets(embedder: Embedder, story: Story, draft: Draft, sources: list[Source]) -> Draft:
+    """If a story told by several outlets got a summary citing one of them, add the most central
+    news sentence of another outlet's lead that says something the summary does not (replacing
+    the summary's last sentence if it is full). Appends its source to ``sources``."""
+    outlet = {s.n: s.hit.article.source for s in sources}
+    cited = {outlet[n] for s in draft.sentences for n in s.cites if n in outlet}
+    reporting = story.reporting
+    if draft.abstained or len(cited) != 1 or len({d.meta.source for d in reporting}) < 2:
+        return draft
+    # What the cited outlet printed, so a wire copy's identical sentences count as nothing new.
+    printed = " ".join(normalize_ws(r.chunk.text) for d in reporting if d.meta.source in cited for r in d.chunks)
+    candidates: list[tuple[str, ChunkRecord, ArticleMeta]] = []
+    for d in reporting:
+        if d.meta.source not in cited:
+            text = d.chunks[0].chunk.text
+            for a, b in sentence_spans(text):
+                s = text[a:b]
+                if usable(s) and newsworthy(s) and normalize_ws(s) not in printed:
+                    candidates.append((s, d.chunks[0], d.meta))
+    if not candidates:
+        return draft
+    chosen = draft.sentences
+    vecs = embedder.embed([c.text for c in chosen] + [c[0] for c in candidates])
+    chosen_v, cand_v = vecs[: len(chosen)], vecs[len(chosen) :]
+    centroid = np.stack([d.vec for d in story.docs if d.vec is not None]).mean(axis=0)
+    best: tuple[float, int] | None = None
+    for k, (text, _, _) in enumerate(candidates):
+        if any(float(cand_v[k] @ v) >= REDUNDANT_COSINE for v in chosen_v):
+            continue  # says what the summary says
+        if any(_jaccard(content_tokens(text), content_tokens(c.text)) >= 0.5 for c in chosen):
+            continue
+        score = round(float(cand_v[k] @ centroid), 4)
+        if best is None or score > best[0]:
+            best = (score, k)
+    if best is None:
+        return draft
+    text, record, meta = candidates[best[1]]
+    n = max(outlet, default=0) + 1
+    sources.append(Source(n=n, hit=Hit(chunk=record.chunk, article=meta, score=1.0)))
+    keep = chosen if len(chosen) < SUMMARY_SENTENCES else chosen[:-1]
+    return draft.model_copy(update={"sentences": [*keep, DraftSentence(text=text, cites=[n], quotes={n: text})]})
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0

@@ -1,0 +1,248 @@
+"""The briefing's parts on their own: what is news, headlines, news value, lead spans, teasers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from qa.briefing import headlines, news
+from qa.briefing.clustering import Doc
+from qa.briefing.conflicts import conflicts
+from qa.briefing.ranking import Story, rank
+from qa.briefing.summaries import lead_of, news_spans
+from qa.models import ArticleMeta, Chunk
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Editor's note: This page reflects news of the plane crash near DC on Wednesday, Jan. 29.",
+        "This story has been update with the new information about President Donald Trump rescinding the memo.",
+        "This story was originally published by ProPublica.",
+        "AI-assisted summary In his farewell address, President Biden warned of an oligarchy.",
+        "For the latest updates on the search for survivors, please read USA TODAY's live coverage.",
+        "What's breakfast without eggs?",
+        "Sign up for our daily newsletter to get the news in your inbox.",
+        "More: Takeaways from Senate confirmation hearings",
+        "Contributing: Jane Doe, USA TODAY",
+    ],
+)
+def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
+    assert not news.newsworthy(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "A passenger jet with 64 people aboard collided with an Army helicopter on Wednesday night.",
+        'He asked: "Why would we wait?" and the council voted 5-2 to approve the plan.',
+        "The update to the software was released on Monday, the company said.",
+        "More than 300 people were evacuated from the town.",
+    ],
+)
+def test_news_sentences_are_news(line: str) -> None:
+    assert news.newsworthy(line)
+
+
+@pytest.mark.parametrize(
+    ("titles", "expected"),
+    [
+        (
+            ["Tariffs on Mexico, Canada are delayed but levies cause economic ..."],
+            "Tariffs on Mexico, Canada are delayed",
+        ),
+        (
+            ["Trump offers buyouts to federal workers. What to know and how ..."],
+            "Trump offers buyouts to federal workers",
+        ),
+        (
+            ["Live updates: RFK Jr. faces opposition from senators in fiery ..."],
+            "RFK Jr. faces opposition from senators",
+        ),
+        (
+            ["Markets steady after worst day for US stocks since June 2020 | CNN ..."],
+            "Markets steady after worst day for US stocks since June 2020",
+        ),
+        (
+            ["A global epidemic of cancer among people younger than 50 could ..."],
+            "A global epidemic of cancer among people younger than 50",
+        ),
+        # A complete statement beats a cut one and a question, whatever the order.
+        (
+            [
+                "Is Starbucks cutting its menu? Coffee chain announces offerings will ...",
+                "Starbucks cuts 30% of its menu",
+            ],
+            "Starbucks cuts 30% of its menu",
+        ),
+        (
+            ["What Gatorade color has been dumped the most in Super Bowl ..."],
+            "What Gatorade color has been dumped the most?",
+        ),
+    ],
+)
+def test_headlines_are_complete_statements(titles: list[str], expected: str) -> None:
+    got = headlines.choose(titles)
+    assert got == expected
+    assert not got.endswith(("...", "…"))
+
+
+def _doc(doc_id: str, title: str, lead: list[str], url: str | None = None, source: str = "usatoday.com") -> Doc:
+    meta = ArticleMeta(id=doc_id, title=title, url=url, source=source, published=dt.date(2025, 1, 29))
+    return Doc(meta, [], lead, dt.datetime(2025, 1, 29), frozenset(), frozenset(), np.zeros(3))
+
+
+def test_a_deadly_crash_outranks_more_articles_of_softer_news() -> None:
+    crash = Story(
+        [
+            _doc(
+                "c",
+                "Plane, helicopter collide in DC crash; bodies recovered",
+                ["WASHINGTON — A passenger jet with 64 people aboard collided with an Army helicopter."],
+                "https://www.usatoday.com/story/news/nation/2025/01/29/aircraft-crash/1/",
+            )
+        ]
+    )
+    grammys = Story(
+        [
+            _doc(
+                f"g{i}",
+                f"Grammy predictions {i}",
+                ["Women dominate the nominations."],
+                f"https://x.example/entertainment/music/{i}",
+            )
+            for i in range(3)
+        ]
+    )
+    for s in (crash, grammys):
+        s.headline = headlines.choose([d.meta.title for d in s.docs])
+    assert rank([grammys, crash]) == [crash, grammys]
+    assert any("casualties" in r for r in crash.reasons) and any("dateline" in r for r in crash.reasons)
+    assert any("soft-news section" in r for r in grammys.reasons)
+
+
+def test_ties_never_fall_back_to_the_article_id() -> None:
+    a = Story([_doc("zzz", "Alpha council approves budget", ["The council approved the budget."])])
+    b = Story([_doc("aaa", "Beta council approves budget", ["The council approved the budget."])])
+    for s in (a, b):
+        s.headline = s.docs[0].meta.title
+    assert rank([b, a]) == rank([a, b]) == [a, b]  # equal value: by headline, not by id
+
+
+def test_opinion_pieces_are_labelled_and_never_the_source_of_news() -> None:
+    column = _doc("o", "Opinion: The council got it wrong", ["I think so."], "https://x.example/opinion/columnist/1")
+    report = _doc("r", "Council approves budget", ["The council approved the budget 5-2."], "https://x.example/news/1")
+    assert news.is_opinion(column.meta) and not news.is_opinion(report.meta)
+    assert Story([column, report]).reporting == [report]
+    assert Story([column]).opinion and not Story([column, report]).opinion
+
+
+def test_news_spans_leave_out_what_is_not_news_and_stay_verbatim() -> None:
+    text = (
+        "Editor's note: This page reflects news of the crash. "
+        "A jet collided with a helicopter over the river on Wednesday. "
+        "Rescuers searched the water through the night. "
+        "For the latest updates, read our live coverage. "
+        "At least 12 bodies were recovered."
+    )
+    chunk = Chunk(id="a:0", article_id="a", position=0, start=100, end=100 + len(text), text=text)
+    spans = news_spans(chunk, limit=None)
+    assert [s.text for s in spans] == [
+        "A jet collided with a helicopter over the river on Wednesday. Rescuers searched the water through the night.",
+        "At least 12 bodies were recovered.",
+    ]
+    for s in spans:  # offsets still point into the article
+        assert text[s.start - 100 : s.end - 100] == s.text
+    assert [s.text for s in news_spans(chunk, limit=1)] == [
+        "A jet collided with a helicopter over the river on Wednesday."
+    ]
+
+
+def test_the_lead_is_the_summary_first_cited_sentence() -> None:
+    assert (
+        lead_of("A jet collided with a helicopter. [1] Rescuers searched. [2]")
+        == "A jet collided with a helicopter. [1]"
+    )
+    assert lead_of("Two outlets agree. [1][3] More. [2]") == "Two outlets agree. [1][3]"
+
+
+def test_a_teaser_printed_above_the_story_is_not_told_twice() -> None:
+    text = (
+        "The decision was driven by the Pentagon's policy chief and made after a review of munitions stockpiles."
+        "\n\nThe Pentagon has halted shipments of some air defense missiles to Ukraine. The decision was driven "
+        "by the Pentagon's policy chief and was made after a review of munitions stockpiles, people said."
+    )
+    chunk = Chunk(id="a:0", article_id="a", position=0, start=0, end=len(text), text=text)
+    (span,) = news_spans(chunk, limit=None)
+    assert span.text.startswith("The Pentagon has halted shipments") and span.text.count("The decision") == 1
+    assert text[span.start : span.end] == span.text
+
+
+def test_articles_that_disagree_on_a_figure_are_reported_latest_last() -> None:
+    def doc(doc_id: str, lead: str, when: dt.datetime, source: str) -> Doc:
+        meta = ArticleMeta(id=doc_id, title=doc_id, source=source, published=when)
+        return Doc(meta, [], [lead], when, frozenset(), frozenset())
+
+    morning = doc(
+        "a",
+        "A jet with 64 people aboard collided with a helicopter. 3 people were killed.",
+        dt.datetime(2025, 1, 30, 8),
+        "USA Today",
+    )
+    later = doc(
+        "b",
+        "All 67 people aboard died, officials said. 5 people were injured in 2025.",
+        dt.datetime(2025, 1, 30, 14),
+        "CNN",
+    )
+    (line,) = conflicts([later, morning])  # killed and injured are different facts; 2025 is a year
+    assert line == (
+        "Reports differ: 64 people aboard (USA Today, 2025-01-30 08:00); 67 people aboard (CNN, 2025-01-30 14:00); "
+        "the latest report says 67 people aboard."
+    )
+    assert conflicts([morning]) == []  # one article cannot disagree with itself
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "A version of this story appears in CNN’s What Matters newsletter.",
+        "Keep up with the USA TODAY news team for updates:",
+        "Follow along for live updates and results for key national, statewide and local races:",
+        "Follow election coverage here all day and live results from New Hampshire after the polls close.",
+    ],
+)
+def test_newsletter_and_live_blog_furniture_is_not_news(line: str) -> None:
+    assert not news.newsworthy(line)
+
+
+def test_a_page_promo_above_the_dateline_is_not_part_of_the_lead() -> None:
+    text = (
+        "Sign up for the Sleep newsletter series. Our seven-part guide has helpful hints to sleep better.\n\n"
+        "CNN —\n\n"
+        "Walk your baby for a minimum of five minutes, according to the study."
+    )
+    chunk = Chunk(id="a:0", article_id="a", position=0, start=0, end=len(text), text=text)
+    assert [s.text for s in news_spans(chunk, limit=None)] == [
+        "Walk your baby for a minimum of five minutes, according to the study."
+    ]
+
+
+def test_scene_setting_at_the_top_is_skipped_until_someone_acts() -> None:
+    text = (
+        "It is every parent's nightmare: an exhausted baby who just won't stop crying. Even worse? "
+        "The baby wakes again when laid in the crib. "
+        "Researchers in Japan found that walking with a baby for five minutes calms it. "
+        "Parents were relieved."
+    )
+    chunk = Chunk(id="a:0", article_id="a", position=0, start=0, end=len(text), text=text)
+    (span,) = news_spans(chunk, limit=None)
+    assert (
+        span.text
+        == "Researchers in Japan found that walking with a baby for five minutes calms it. Parents were relieved."
+    )
+    # Past the top of the article, a sentence without an actor is just a sentence.
+    later = chunk.model_copy(update={"start": 900, "end": 900 + len(text)})
+    assert news_spans(later, limit=None)[0].text.startswith("The baby wakes again")
