@@ -435,7 +435,10 @@ def eval_(
     suite = Dataset.load(cases or [runner.REPO / "evals" / "cases"], tag)
     if prompts is not None and not prompts.is_dir():
         raise typer.BadParameter(f"{prompts} is not a folder", param_hint="--prompts")
-    target_cm = runner.remote_target(url) if url else runner.in_process_target(engine, prompts)
+    extra, missing = runner.corpus_articles(suite) if not url else ([], None)
+    if missing:
+        err.print(f"[yellow]warning:[/] {missing}: the cases about its days are skipped", highlight=False)
+    target_cm = runner.remote_target(url) if url else runner.in_process_target(engine, prompts, extra)
     with target_cm as target:
         workers = parallel if (url or engine == "llm") else 1  # extractive in-process: deterministic order
         results = runner.run(suite, target, workers)

@@ -14,6 +14,11 @@ from qa.errors import InvalidInput
 Kind = Literal["ask", "abstain", "summary", "briefing"]
 
 
+class StoryFacts(BaseModel):
+    story: str = Field(description="A title substring (or id) of one article of the story.")
+    facts: list[list[str]]
+
+
 class Case(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
     kind: Kind
@@ -34,6 +39,19 @@ class Case(BaseModel):
     date: dt.date | None = None
     together: list[list[str]] = Field(default_factory=list, description="briefing: groups sharing a section")
     apart: list[list[str]] = Field(default_factory=list, description="briefing: pairs in different sections")
+    top: list[list[str]] = Field(
+        default_factory=list,
+        description="briefing: stories that must be among the first 3 sections; each a list of title substrings "
+        "(or ids), any one of the story's articles",
+    )
+    story_facts: list[StoryFacts] = Field(
+        default_factory=list, description="briefing: facts the summary of the story holding an article must state"
+    )
+    corpus: Literal["realtimeqa"] | None = Field(
+        default=None,
+        description="Articles this case needs beyond seeds/ and evals/corpus/: realtimeqa loads the case's day "
+        "from the bench data ($QA_BENCH_DIR, default ../shared/bench/realtimeqa) at run time; never copied here",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Case:
@@ -45,6 +63,10 @@ class Case(BaseModel):
         }[self.kind]
         if not need:
             raise ValueError(f"a {self.kind} case needs {'question' if self.kind in ('ask', 'abstain') else 'more'}")
+        if len(self.top) > 3:
+            raise ValueError("top names at most 3 stories (the first 3 sections)")
+        if self.corpus and not self.date:
+            raise ValueError("a case with a corpus needs the date it loads")
         return self
 
 

@@ -19,17 +19,24 @@ from qa.models import Article
 
 
 def load(path: Path) -> tuple[list[Article], list[dict[str, Any]]]:
-    corpus, questions_file = path / "corpus.jsonl.gz", path / "questions.jsonl"
-    if not corpus.is_file() or not questions_file.is_file():
+    questions_file = path / "questions.jsonl"
+    if not (path / "corpus.jsonl.gz").is_file() or not questions_file.is_file():
         raise InvalidInput(f"{path} needs corpus.jsonl.gz and questions.jsonl")
+    questions = [json.loads(line) for line in questions_file.read_text(encoding="utf-8").splitlines() if line]
+    return load_articles(path), questions
+
+
+def load_articles(path: Path) -> list[Article]:
+    corpus = path / "corpus.jsonl.gz"
+    if not corpus.is_file():
+        raise InvalidInput(f"{path} needs corpus.jsonl.gz")
     articles = []
     with gzip.open(corpus, "rt", encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             item = parse_article_obj(json.loads(line), f"corpus.jsonl.gz:{n}")
             if isinstance(item, Article):
                 articles.append(item)
-    questions = [json.loads(line) for line in questions_file.read_text(encoding="utf-8").splitlines() if line]
-    return articles, questions
+    return articles
 
 
 def score(questions: list[dict[str, Any]], answers: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,15 +1,18 @@
 """Run the eval cases against the service (in-process, or a running server) and compare baselines.
 
-In-process, the suite builds the real FastAPI app on a fresh store holding ``seeds/`` and
-``evals/corpus/``, so both modes exercise the same HTTP shapes as users see.
+In-process, the suite builds the real FastAPI app on a fresh store holding ``seeds/``,
+``evals/corpus/`` and, for cases that name it, the days of the RealTime QA bench set they are
+about (read from the bench data at run time, never copied into the project), so both modes
+exercise the same HTTP shapes as users see.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ import httpx
 
 from qa.evals import scorers as sc
 from qa.evals.cases import Case, Dataset
+from qa.models import Article
 from qa.prompts import load_prompt, prompt_hashes
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -142,17 +146,7 @@ def run_case(case: Case, target: Target) -> CaseResult:
             res.scores.append(sc.fact_recall(case.facts, out["summary"], name="summary_coverage"))
             res.scores.append(sc.every_sentence_cited(out["summary"]))
         else:
-            r = target.client.get("/briefing", params={"date": str(case.date)})
-            if r.status_code == 404 and "error" in r.json() and "briefing" not in r.text.lower():
-                res.skipped = "the service has no /briefing route"
-                return res
-            r.raise_for_status()
-            sections = [s.get("article_ids", []) for s in r.json()["sections"]]
-            resolve = lambda ref: sorted(target.resolve(ref))  # noqa: E731
-            together = [[i for ref in g for i in resolve(ref)] for g in case.together]
-            apart = [[resolve(ref)[0] if resolve(ref) else ref for ref in g] for g in case.apart]
-            res.output = json.dumps(sections)
-            res.scores.append(sc.briefing_grouping(sections, together, apart))
+            return _briefing_case(case, target, res)
     except httpx.HTTPStatusError as exc:
         res.error = f"HTTP {exc.response.status_code}: {exc.response.text[:200]}"
     except httpx.HTTPError as exc:
@@ -160,8 +154,65 @@ def run_case(case: Case, target: Target) -> CaseResult:
     return res
 
 
+def _briefing_case(case: Case, target: Target, res: CaseResult) -> CaseResult:
+    r = target.client.get("/briefing", params={"date": str(case.date)})
+    if r.status_code == 404 and "error" in r.json() and "briefing" not in r.text.lower():
+        res.skipped = "the service has no /briefing route"
+        return res
+    r.raise_for_status()
+    out = r.json()
+    if (problem := target.engine_problem(out, "briefing")) is not None:
+        res.error = problem
+        return res
+    raw = out["sections"]
+    if case.corpus and not raw:
+        res.skipped = f"no {case.corpus} articles of {case.date} are loaded"
+        return res
+    sections = [s.get("article_ids", []) for s in raw]
+
+    def ids(ref: str) -> list[str]:
+        return sorted(target.resolve(ref))
+
+    together = [[i for ref in g for i in ids(ref)] for g in case.together]
+    apart = [[ids(ref)[0] if ids(ref) else ref for ref in g] for g in case.apart]
+    res.output = "\n".join(f"{k}. {s['headline']}: {s['summary']}" for k, s in enumerate(raw, 1))
+    res.scores.append(sc.briefing_grouping(sections, together, apart))
+    if case.top:
+        top = [[i for ref in story for i in ids(ref)] for story in case.top]
+        res.scores.append(sc.briefing_top(sections, top, [" | ".join(story) for story in case.top]))
+    if case.story_facts:
+        checks = []
+        for sf in case.story_facts:
+            wanted = set(ids(sf.story))
+            home = next((s for s in raw if wanted & set(s.get("article_ids", []))), None)
+            checks.append((sf.story, home["summary"] if home else None, sf.facts))
+        res.scores.append(sc.briefing_facts(checks))
+    res.scores.append(sc.briefing_clean(raw, case.must_not))
+    validity = [sc.citation_validity(s, "summary", target.article_text) for s in raw if s["citations"]]
+    res.scores.append(next((v for v in validity if not v.passed), sc.Score("citation_validity", 1.0)))
+    return res
+
+
+def bench_dir() -> Path:
+    """Where the RealTime QA data is: $QA_BENCH_DIR, else ../shared/bench/realtimeqa beside the repo."""
+    return Path(os.environ.get("QA_BENCH_DIR") or REPO.parent / "shared" / "bench" / "realtimeqa")
+
+
+def corpus_articles(dataset: Dataset) -> tuple[list[Article], str | None]:
+    """The bench articles the dataset's cases name (their days only), or why there are none."""
+    days = {c.date for c in dataset.cases if c.corpus == "realtimeqa" and c.date}
+    if not days:
+        return [], None
+    from qa.evals import realtimeqa
+
+    path = bench_dir()
+    if not (path / "corpus.jsonl.gz").is_file():
+        return [], f"no RealTime QA data at {path} (set QA_BENCH_DIR)"
+    return [a for a in realtimeqa.load_articles(path) if a.published_date in days], None
+
+
 @contextmanager
-def in_process_target(engine: str, prompts_dir: Path | None = None) -> Iterator[Target]:
+def in_process_target(engine: str, prompts_dir: Path | None = None, extra: Sequence[Article] = ()) -> Iterator[Target]:
     from fastapi.testclient import TestClient
 
     from qa.api.app import create_app
@@ -176,7 +227,7 @@ def in_process_target(engine: str, prompts_dir: Path | None = None) -> Iterator[
         # Vectors are cached across runs (by content hash), so a re-run embeds nothing.
         embedder = CachedEmbedder(MiniLMEmbedder(), REPO / "evals" / ".cache" / "embeddings.sqlite")
         services = Services.from_settings(settings, embedder=embedder)
-        report = services.ingestor.ingest(read_paths([REPO / "seeds", REPO / "evals" / "corpus"]))
+        report = services.ingestor.ingest([*read_paths([REPO / "seeds", REPO / "evals" / "corpus"]), *extra])
         if report.errors:
             raise RuntimeError(f"the eval corpus did not load: {report.errors}")
         with TestClient(create_app(settings, services)) as client:
@@ -236,6 +287,9 @@ def metrics(results: list[CaseResult]) -> dict[str, float]:
         ),
         "summary_coverage": mean("summary_coverage"),
         "briefing_grouping": mean("briefing_grouping"),
+        "briefing_top": mean("briefing_top"),
+        "briefing_facts": mean("briefing_facts"),
+        "briefing_clean": mean("briefing_clean"),
         "errors": sum(r.error is not None for r in results),
         "skipped": sum(r.skipped is not None for r in results),
     }

@@ -131,3 +131,42 @@ def briefing_grouping(sections: list[list[str]], together: list[list[str]], apar
     checks = len(together) + len(apart)
     value = 1 - len(problems) / checks if checks else 1.0
     return Score("briefing_grouping", value, "; ".join(problems))
+
+
+def briefing_top(sections: list[list[str]], top: list[list[str]], labels: list[str]) -> Score:
+    """Each named story has an article among the first three sections."""
+    first = {aid for ids in sections[:3] for aid in ids}
+    missing = [label for ids, label in zip(top, labels, strict=True) if not first & set(ids)]
+    value = 1 - len(missing) / len(top) if top else 1.0
+    return Score("briefing_top", value, "not in the top 3: " + "; ".join(missing) if missing else "")
+
+
+def briefing_facts(checks: list[tuple[str, str | None, list[list[str]]]]) -> Score:
+    """``(story label, its section's summary or None, facts)``: every fact group stated."""
+    if not checks:
+        return Score("briefing_facts", 1.0)
+    problems, total = [], 0.0
+    for label, summary, facts in checks:
+        if summary is None:
+            problems.append(f"{label}: in no section")
+            continue
+        s = fact_recall(facts, summary)
+        total += s.value
+        if not s.passed:
+            problems.append(f"{label}: {s.reason}")
+    return Score("briefing_facts", total / len(checks), "; ".join(problems))
+
+
+_CUT_HEADLINE = re.compile(r"(\.\.\.|…)\s*$")
+
+
+def briefing_clean(sections: list[dict[str, Any]], must_not_say: list[str]) -> Score:
+    """No summary states what an editor would cut (the case's ``must_not``), and no headline was
+    left cut off ("…")."""
+    problems = [f"headline cut off: {s['headline'][:60]!r}" for s in sections if _CUT_HEADLINE.search(s["headline"])]
+    for s in sections:
+        said = [d for d in must_not_say if _matches(d, s["summary"])]
+        if said:
+            problems.append(f"{s['headline'][:40]!r} states {'; '.join(said)}")
+    checks = len(sections) * (1 + bool(must_not_say)) or 1
+    return Score("briefing_clean", max(0.0, 1 - len(problems) / checks), "; ".join(problems))

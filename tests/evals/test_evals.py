@@ -224,3 +224,38 @@ def test_heldout_report_only_exits_0_and_names_its_baseline() -> None:
     )
     assert r.returncode == 0, r.stderr[-500:]
     assert "no baseline for this engine" not in r.stdout  # compared with extractive@heldout
+
+
+def test_briefing_scores_top_stories_facts_and_housekeeping() -> None:
+    sections = [["crash"], ["buyouts", "buyouts-ny"], ["grammys"], ["starbucks"]]
+    assert sc.briefing_top(sections, [["crash"], ["grammys"]], ["crash", "grammys"]).passed
+    top = sc.briefing_top(sections, [["crash"], ["starbucks"]], ["crash", "starbucks"])
+    assert top.value == 0.5 and "starbucks" in top.reason
+    facts = sc.briefing_facts(
+        [
+            ("crash", "A jet with 64 aboard hit a helicopter over the Potomac. [1]", [["64"], ["Potomac"]]),
+            ("x", None, [["a"]]),
+        ]
+    )
+    assert facts.value == 0.5 and "x: in no section" in facts.reason
+    raw = [
+        {"headline": "Plane and helicopter collide", "summary": "A jet collided with a helicopter. [1]"},
+        {"headline": "Tariffs on Mexico, Canada are delayed but levies cause economic ...", "summary": "Ok. [1]"},
+        {"headline": "Crash", "summary": "Editor's note: This page reflects news of the crash. [1]"},
+    ]
+    clean = sc.briefing_clean(raw, ["re:editor.s note"])
+    assert not clean.passed and "headline cut off" in clean.reason and "states re:editor.s note" in clean.reason
+    assert sc.briefing_clean(raw[:1], ["re:editor.s note"]).passed
+
+
+def test_briefing_cases_over_the_bench_days_load_them_or_say_why_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = Dataset.load([REPO / "evals" / "briefings"])
+    days = {c.date for c in suite.cases if c.corpus == "realtimeqa"}
+    assert len(days) >= 8  # the minimum, plus the seed day in its own file
+    monkeypatch.setenv("QA_BENCH_DIR", str(tmp_path))
+    articles, why = runner.corpus_articles(suite)
+    assert articles == [] and why is not None and str(tmp_path) in why
+    with pytest.raises(ValueError, match="at most 3"):
+        Case(id="x", kind="briefing", date="2025-01-01", top=[["a"], ["b"], ["c"], ["d"]])
