@@ -56,6 +56,15 @@ def test_the_readme_has_examples() -> None:
     assert len(curl_examples()) >= 10
 
 
+def test_the_briefing_sample_is_what_the_server_says(server: QAServer) -> None:
+    """Before the curl examples run: one of them deletes an article of that day."""
+    shown = _blocks("markdown")[0]
+    r = subprocess.run(
+        ["curl", "-s", f"{server.url}/briefing?date=2025-07-01&format=md"], capture_output=True, text=True, timeout=120
+    )
+    assert r.stdout == shown
+
+
 def test_every_curl_example_works_as_written(server: QAServer) -> None:
     for command in curl_examples():
         out = run(command, server)
