@@ -246,3 +246,13 @@ def test_scene_setting_at_the_top_is_skipped_until_someone_acts() -> None:
     # Past the top of the article, a sentence without an actor is just a sentence.
     later = chunk.model_copy(update={"start": 900, "end": 900 + len(text)})
     assert news_spans(later, limit=None)[0].text.startswith("The baby wakes again")
+
+
+def test_the_blurb_of_a_link_is_not_a_fact_of_the_story() -> None:
+    text = (
+        "The committee concluded that the former president was responsible for the attack. "
+        "The full report was published December 22, 2021. Read here. "
+        "It recommends criminal charges."
+    )
+    chunk = Chunk(id="a:0", article_id="a", position=0, start=500, end=500 + len(text), text=text)
+    assert "published" not in " ".join(s.text for s in news_spans(chunk, limit=None))

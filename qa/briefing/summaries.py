@@ -37,6 +37,8 @@ _LEAD = re.compile(r"^.*?\[\d+\](?:\s*\[\d+\])*")
 # A dateline on a line of its own ("CNN —"): on a scraped page, what comes before it is furniture.
 _DATELINE_LINE = re.compile(r"^[ \t]*[A-Z][A-Za-z.'’ ,-]{1,40}[ \t]+[—–-]{1,2}[ \t]*$", re.M)
 _DATELINE_WITHIN = 600
+# "Read here." after a sentence makes that sentence the blurb of a link, not a fact of the story.
+_LINK_PROMPT = re.compile(r"^\W*(read|see|watch|listen)(\s+(it|more|the\s+\w+(\s+\w+)?))?\s+here\b", re.I)
 MAX_SCENE_SENTENCES = 3  # scene-setting sentences skipped at most at the top of an article
 
 
@@ -55,9 +57,12 @@ def news_spans(chunk: Chunk, limit: int | None) -> list[Chunk]:
             story_start = m.end()
         elif (cut := text.find("\n\n")) > 0 and teaser(text[:cut], text[cut:]):
             story_start = cut  # the lead would be told twice
-    for a, b in sentence_spans(text):
+    spans = sentence_spans(text)
+    for k, (a, b) in enumerate(spans):
         if b <= story_start:
             continue
+        # "The full report was published in 2021. Read here.": a link's blurb.
+        blurb = k + 1 < len(spans) and bool(_LINK_PROMPT.match(text[spans[k + 1][0] : spans[k + 1][1]]))
         a = max(a, story_start + len(text[story_start:b]) - len(text[story_start:b].lstrip()))
         sentence = text[a:b]
         # A sentence leaning on one before it ("It is also…") cannot open a lead either, nor one
@@ -65,7 +70,7 @@ def news_spans(chunk: Chunk, limit: int | None) -> list[Chunk]:
         if top and skipped_scenes < MAX_SCENE_SENTENCES and sets_a_scene(sentence, names_of([sentence])):
             skipped_scenes += 1
             continue
-        if not newsworthy(sentence) or (DANGLING.match(sentence) and open_run is None):
+        if blurb or not newsworthy(sentence) or (DANGLING.match(sentence) and open_run is None):
             if open_run is not None:
                 runs.append(open_run)
                 open_run = None
