@@ -12,6 +12,7 @@ from typing import Protocol
 from qa import logs
 from qa.citations import ABSTAIN_MESSAGE, VerifiedAnswer, verify
 from qa.engines.base import Draft, Engine, Source, Task, number_sources
+from qa.engines.fallback import FallbackEngine
 from qa.errors import EngineError, NotFound
 from qa.models import Hit, SearchFilters
 from qa.normalize import normalize_text
@@ -56,7 +57,8 @@ class _Clock:
 
 
 class AnswerService:
-    """Runs the configured engine; if it fails, the fallback engine answers and says so."""
+    """Retrieves, runs the engine (a :class:`~qa.engines.fallback.FallbackEngine` when the
+    configured one may fail), verifies, and decides on confidence."""
 
     def __init__(
         self,
@@ -73,8 +75,8 @@ class AnswerService:
     ) -> None:
         self.store = store
         self.retriever = retriever
-        self.engine = engine
-        self.fallback = fallback
+        # A fallback given apart (tests, embedding code) is wired the way Services wires it.
+        self.engine = FallbackEngine(engine, fallback) if fallback is not None else engine
         self.default_k = default_k
         self.min_support = min_support
         self.min_confidence = min_confidence
@@ -86,25 +88,9 @@ class AnswerService:
         return a.text if a else None
 
     def _run(self, task: Task, sources: Sequence[Source], call: str, arg: str | None) -> tuple[Draft, Engine]:
-        def draft_with(engine: Engine) -> Draft:
-            if call == "answer":
-                return engine.answer(arg or "", sources)
-            return engine.summarize(arg, sources)
-
-        try:
-            return draft_with(self.engine), self.engine
-        except EngineError as exc:
-            if self.fallback is None:
-                raise
-            log.warning(
-                "engine %s failed (%s); falling back to %s",
-                self.engine.name,
-                exc,
-                self.fallback.name,
-            )
-            draft = draft_with(self.fallback)
-            draft.notes.append(f"{self.engine.name} engine failed ({exc}); answered by {self.fallback.name}")
-            return draft, self.fallback
+        if call == "answer":
+            return self.engine.answer(arg or "", sources), self.engine
+        return self.engine.summarize(arg, sources), self.engine
 
     def _finish(
         self,
@@ -191,22 +177,14 @@ class AnswerService:
             yield self._finish(nothing, self.engine, "ask", sources, clock)
             return
         draft: Draft | None = None
-        engine = self.engine
-        try:
-            for piece in self.engine.stream_answer(question, sources):
-                if isinstance(piece, Draft):
-                    draft = piece
-                else:
-                    yield piece
-        except EngineError as exc:
-            if self.fallback is None:
-                raise
-            engine = self.fallback
-            draft = self.fallback.answer(question, sources)
-            draft.notes.append(f"{self.engine.name} engine failed ({exc}); answered by {engine.name}")
+        for piece in self.engine.stream_answer(question, sources):
+            if isinstance(piece, Draft):
+                draft = piece
+            else:
+                yield piece
         if draft is None:
             raise EngineError(f"{self.engine.name} engine ended its stream without an answer")
-        yield self._finish(draft, engine, "ask", sources, clock, question, min_confidence)
+        yield self._finish(draft, self.engine, "ask", sources, clock, question, min_confidence)
 
     def summarize_article(self, article_id: str) -> Result:
         clock = _Clock()

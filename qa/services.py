@@ -13,6 +13,8 @@ from qa.answering import AnswerService
 from qa.config import Settings
 from qa.embeddings import Embedder, get_embedder
 from qa.engines.base import Engine
+from qa.engines.fallback import FallbackEngine
+from qa.engines.registry import OFFLINE, create_engine
 from qa.ingest.pipeline import Ingestor
 from qa.models import IngestReport
 from qa.retrieval import Retriever
@@ -60,9 +62,7 @@ class Services:
 
     @cached_property
     def extractive(self) -> Engine:
-        from qa.engines.extractive import ExtractiveEngine
-
-        return ExtractiveEngine(self.embedder)
+        return create_engine(OFFLINE, self.settings, self.embedder)
 
     @property
     def min_confidence(self) -> float:
@@ -75,21 +75,17 @@ class Services:
 
     @cached_property
     def engine(self) -> Engine:
-        """The configured engine; the LLM one needs an endpoint and falls back to extractive."""
-        if self.settings.engine == "llm":
-            from qa.engines.llm import LLMEngine
-
-            return LLMEngine.from_settings(self.settings)
-        return self.extractive
+        """The configured engine; any but the offline one falls back to it when it fails."""
+        if self.settings.engine == OFFLINE:
+            return self.extractive
+        return FallbackEngine(create_engine(self.settings.engine, self.settings, self.embedder), self.extractive)
 
     @cached_property
     def answers(self) -> AnswerService:
-        fallback = self.extractive if self.engine is not self.extractive else None
         return AnswerService(
             self.store,
             self.retriever,
             self.engine,
-            fallback,
             default_k=self.settings.default_k,
             min_support=self.settings.min_support,
             min_confidence=self.min_confidence,

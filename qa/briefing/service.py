@@ -38,6 +38,7 @@ from qa.briefing.summaries import (
 from qa.citations import VerifiedAnswer, support
 from qa.embeddings import Embedder
 from qa.engines.base import Draft, Engine, Source
+from qa.engines.fallback import FallbackEngine
 from qa.errors import EngineError
 from qa.ingest.chunking import embedding_text
 from qa.models import ArticleMeta, SearchFilters
@@ -96,8 +97,11 @@ class BriefingService:
     def from_services(cls, services: Services) -> BriefingService:
         """Wired like ``Services.answers``: the configured engine, the extractive one as fallback,
         and a cache file in the data dir that every process on the host shares."""
-        engine = services.engine
-        fallback = services.extractive if engine is not services.extractive else None
+        configured = services.engine
+        engine: Engine = configured
+        fallback: Engine | None = None
+        if isinstance(configured, FallbackEngine):  # a briefing falls back per story, on more than errors
+            engine, fallback = configured.primary, configured.fallback
         settings = services.settings
         return cls(
             services.store,
