@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     default_k: int = Field(default=5, ge=1, le=50)
     rrf_k: int = Field(default=60, ge=1)
     candidates: int = Field(default=50, ge=5, le=1000, description="Per-retriever candidates fused by RRF.")
+    lexical_index: Literal["disk", "memory"] = Field(
+        default="disk",
+        description="disk: a tantivy index in the data dir, updated per article and shared by processes; "
+        "memory: bm25s in each process, rebuilt from the store after every write.",
+    )
     recency_weight: float = Field(
         default=0.5,  # chosen by bench/tools/tune_recency.py, cross-validated by day
         ge=0,

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Sequence
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
 
 from qa.embeddings import Embedder
-from qa.lexical import LexicalIndex, rrf
+from qa.lexical import LexicalIndex, rrf_ranks, shared_ranks
 from qa.models import ArticleMeta, Hit, SearchFilters
 from qa.normalize import normalize_text
 from qa.store.protocol import ChunkRecord, DocumentStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
+
+
+class LexicalSearch(Protocol):
+    """The lexical side: kept in step with the store, searched with filters."""
+
+    def sync(self, store: DocumentStore) -> None: ...
+
+    def search(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[ChunkRecord, float]]: ...
+
+
 # An undated article ranks, for recency, after every article of the last ~3 years.
 _UNDATED = 1000
 
@@ -26,28 +36,26 @@ class Retriever:
         candidates: int = 50,
         rrf_k: int = 60,
         recency_weight: float = 0.5,
+        lexical: LexicalSearch | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.recency_weight = recency_weight
-        self.lexical = LexicalIndex()
-        self._lock = threading.Lock()
-        self._metas: tuple[str, dict[str, ArticleMeta]] | None = None
+        self.lexical: LexicalSearch = lexical if lexical is not None else LexicalIndex()
 
-    def _current_metas(self) -> dict[str, ArticleMeta]:
-        """Every article's metadata, re-read only when the store's revision changed."""
-        rev = self.store.revision()
-        cached = self._metas
-        if cached is None or cached[0] != rev:
-            with self._lock:
-                metas = {m.id: m for m in self.store.list_articles(limit=10**9)}
-                cached = self._metas = (rev, metas)
-        return cached[1]
+    def sync(self) -> None:
+        """Bring the lexical index up to date with the store (searches do it too, when needed)."""
+        self.lexical.sync(self.store)
+
+    def _metas_of(self, article_ids: Sequence[str]) -> dict[str, ArticleMeta]:
+        """The named articles' metadata (the store caches it until its revision changes, so a
+        write costs the next search a read of its candidates' articles, not of every article)."""
+        return {aid: meta for aid, (meta, _) in self.store.article_metas(article_ids).items()}
 
     def article_meta(self, article_id: str) -> ArticleMeta | None:
-        return self._current_metas().get(article_id)
+        return self._metas_of([article_id]).get(article_id)
 
     @staticmethod
     def _days_from(meta: ArticleMeta | None, as_of: date) -> int:
@@ -85,17 +93,14 @@ class Retriever:
         records: dict[str, ChunkRecord] = {}
         for rec, _ in dense + lexical:
             records.setdefault(rec.chunk.id, rec)
-        dense_ids = [r.chunk.id for r, _ in dense]
-        lexical_ids = [r.chunk.id for r, _ in lexical]
-        fused = rrf([dense_ids, lexical_ids], self.rrf_k)
-        metas = self._current_metas()  # one revision check per search, not one per candidate
+        dense_rank, lexical_rank = shared_ranks(dense), shared_ranks(lexical)
+        fused = rrf_ranks([dense_rank, lexical_rank], self.rrf_k)
+        metas = self._metas_of([rec.chunk.article_id for rec in records.values()])
         if as_of is not None and self.recency_weight > 0:
             days = {cid: self._days_from(metas.get(records[cid].chunk.article_id), as_of) for cid in fused}
             by_recency = sorted(fused, key=lambda cid: (days[cid], cid))
             for rank, cid in enumerate(by_recency, start=1):
                 fused[cid] += self.recency_weight / (self.rrf_k + rank)
-        dense_rank = {cid: i for i, cid in enumerate(dense_ids, start=1)}
-        lexical_rank = {cid: i for i, cid in enumerate(lexical_ids, start=1)}
         # Ties (common with RRF) break by chunk id so results are deterministic.
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
 

@@ -16,8 +16,10 @@ from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, create_engine
 from qa.ingest.pipeline import Ingestor
+from qa.lexical import LexicalIndex
+from qa.lexical_disk import DiskIndex
 from qa.models import IngestReport
-from qa.retrieval import Retriever
+from qa.retrieval import LexicalSearch, Retriever
 from qa.store.chroma import open_store
 from qa.store.protocol import DocumentStore
 
@@ -40,12 +42,18 @@ class Services:
 
     @cached_property
     def retriever(self) -> Retriever:
+        lexical: LexicalSearch
+        if self.settings.lexical_index == "disk":
+            lexical = DiskIndex(self.settings.data_dir / "lexical")
+        else:
+            lexical = LexicalIndex()
         return Retriever(
             self.store,
             self.embedder,
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
             recency_weight=self.settings.recency_weight,
+            lexical=lexical,
         )
 
     @cached_property

@@ -18,6 +18,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
             "qa.answering",
             "qa.retrieval",
             "qa.lexical",
+            "qa.lexical_disk",
             "qa.citations",
             "qa.embeddings",
             "qa.engines",
@@ -29,7 +30,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
 ]
 # Within core: what engines and the store may not reach.
 FORBIDDEN = {
-    "qa.engines": ("qa.store", "qa.ingest", "qa.retrieval", "qa.answering", "qa.lexical"),
+    "qa.engines": ("qa.store", "qa.ingest", "qa.retrieval", "qa.answering", "qa.lexical", "qa.lexical_disk"),
     "qa.store": ("qa.engines", "qa.retrieval", "qa.answering", "qa.lexical"),
 }
 

@@ -383,7 +383,18 @@ def main() -> None:
     if services.store.count_articles() == 0:
         sys.exit(f"{args.store} holds no articles: run bench/run.py first (it ingests the corpus there)")
     key = hashlib.sha256(
-        json.dumps([CHEAP, services.store.revision(), services.retriever.recency_weight]).encode()
+        json.dumps(
+            [
+                CHEAP,
+                services.store.revision(),
+                services.retriever.recency_weight,
+                services.settings.lexical_index,
+                # The code that makes candidates and features: a change to it is a new cache.
+                hashlib.sha256(
+                    b"".join(p.read_bytes() for p in sorted((REPO / "qa").glob("**/*.py")) if "briefing" not in p.parts)
+                ).hexdigest(),
+            ]
+        ).encode()
     ).hexdigest()[:16]
     cache = REPO / "bench/.cache" / f"reader-features-{key}.pkl"
     if cache.exists():

@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             log.warning("removed %d chunks left by an interrupted ingest", repaired)
         if settings.seed_on_start:
             svc.seed_if_empty()
+        # Up to date before the first request (a new data dir builds its lexical index here, not
+        # in someone's first query); the server answers nothing, /readyz included, until then.
+        svc.retriever.sync()
         app.state.services = svc
         yield
 

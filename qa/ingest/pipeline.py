@@ -55,7 +55,8 @@ class Ingestor:
     def ingest(self, items: Iterable[Article | ArticleError], progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
         with self._write_lock:
-            versions = dict(self.store.article_versions())
+            # Stored versions are read per article as they come: a write costs what it writes.
+            versions: dict[str, str | None] = {}
             pending: list[_Pending] = []
             n_pending_chunks = 0
             for item in items:
@@ -73,7 +74,10 @@ class Ingestor:
                     if progress:
                         progress(1)
                     continue
-                old = versions.get(article.id)
+                if article.id not in versions:
+                    stored = self.store.article_metas([article.id]).get(article.id)
+                    versions[article.id] = stored[1] if stored else None
+                old = versions[article.id]
                 if old == article.version:
                     report.unchanged.append(article.id)
                     if progress:

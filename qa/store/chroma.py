@@ -54,11 +54,17 @@ def _published_iso(p: date | datetime | None) -> str | None:
     return p.isoformat() if p is not None else None
 
 
+def _seq() -> int:
+    """When a write happened, in microseconds: what :meth:`ChromaStore.changes_since` orders by."""
+    return time.time_ns() // 1000
+
+
 def _article_metadata(article: Article, n_chunks: int) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "title": article.title,
         "version": article.version,
         "n_chunks": n_chunks,
+        "seq": _seq(),
         "authors": json.dumps(article.authors, ensure_ascii=False),
     }
     optional = {
@@ -132,6 +138,7 @@ class ChromaStore:
         except Exception as exc:  # chromadb raises many kinds; the user needs one message
             raise StoreUnavailable(f"cannot open the Chroma store ({name}): {exc}") from exc
         self._versions: tuple[str, dict[str, str]] | None = None
+        self._metas: tuple[str, dict[str, tuple[ArticleMeta, str] | None]] | None = None
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -182,6 +189,13 @@ class ChromaStore:
             found = bool(self._articles.get(ids=[article_id], include=[])["ids"])
             if found:
                 self._articles.delete(ids=[article_id])  # commit point: its chunks are now invisible
+                # A tombstone, so readers keeping their own index learn of the delete.
+                self._meta.upsert(
+                    ids=[f"deleted:{article_id}"],
+                    embeddings=_PLACEHOLDER,
+                    documents=[article_id],
+                    metadatas=[{"seq": _seq(), "article_id": article_id}],
+                )
             self._chunks.delete(where={"article_id": article_id})
             self._bump()
             return found
@@ -210,6 +224,7 @@ class ChromaStore:
     def _bump(self) -> None:
         self._meta.upsert(ids=["revision"], embeddings=_PLACEHOLDER, documents=[uuid.uuid4().hex])
         self._versions = None
+        self._metas = None
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -233,6 +248,50 @@ class ChromaStore:
             offset += _PAGE
         self._versions = (rev, versions)
         return versions
+
+    def article_metas(self, article_ids: Sequence[str]) -> dict[str, tuple[ArticleMeta, str]]:
+        # Cached per revision, filled by id: after a write only the articles asked for are read.
+        rev = self.revision()
+        cached = self._metas
+        if cached is None or cached[0] != rev:
+            cached = self._metas = (rev, {})
+        known = cached[1]
+        wanted = [a for a in dict.fromkeys(article_ids) if a not in known]
+        for lo in range(0, len(wanted), _PAGE):
+            batch = wanted[lo : lo + _PAGE]
+            page = _read(partial(self._articles.get, ids=batch, include=["metadatas"]))
+            got = {aid: m for aid, m in zip(page["ids"], page["metadatas"] or [], strict=True) if m is not None}
+            for aid in batch:
+                m = got.get(aid)
+                known[aid] = (_meta_of(aid, dict(m)), str(m["version"])) if m is not None else None
+        return {a: v for a in dict.fromkeys(article_ids) if (v := known.get(a)) is not None}
+
+    def changes_since(self, seq: int) -> tuple[list[tuple[str, str | None]], int]:
+        """Articles written (with their committed version) or deleted (None) at ``seq`` or later,
+        oldest first, and the latest ``seq`` among them: what an index kept beside the store
+        needs to catch up, read in proportion to the changes. Articles stored before writes
+        carried a ``seq`` are not listed; a new index reads them all once (``article_versions``)."""
+        events: list[tuple[int, str, str | None]] = []
+        where: Any = {"seq": {"$gte": seq}}
+        for collection, deleted in ((self._articles, False), (self._meta, True)):
+            offset = 0
+            while True:
+                page = _read(partial(collection.get, where=where, include=["metadatas"], limit=_PAGE, offset=offset))
+                for key, m in zip(page["ids"], page["metadatas"] or [], strict=True):
+                    if m is None:
+                        continue
+                    at = int(str(m["seq"]))
+                    events.append((at, str(m["article_id"]), None) if deleted else (at, key, str(m["version"])))
+                if len(page["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
+        events.sort(key=lambda e: e[0])
+        latest = max((e[0] for e in events), default=seq)
+        # A tombstone older than the article's re-creation is history: the article stands.
+        final: dict[str, str | None] = {}
+        for _, article_id, version in events:
+            final[article_id] = version
+        return list(final.items()), latest
 
     def get_article(self, article_id: str) -> Article | None:
         got = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
@@ -277,7 +336,6 @@ class ChromaStore:
     ) -> list[tuple[ChunkRecord, float]]:
         if n <= 0 or self._chunks.count() == 0:
             return []
-        versions = self.article_versions()
         res = _read(
             lambda: self._chunks.query(
                 query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
@@ -286,18 +344,20 @@ class ChromaStore:
                 include=["documents", "metadatas", "distances"],
             )
         )
-        out: list[tuple[ChunkRecord, float]] = []
+        found: list[tuple[ChunkRecord, float]] = []
         ids = res["ids"][0]
         docs = (res["documents"] or [[]])[0]
         metas = (res["metadatas"] or [[]])[0]
         dists = (res["distances"] or [[]])[0]
         for cid, doc, m, dist in zip(ids, docs, metas, dists, strict=True):
-            if doc is None or m is None:  # deleted by another process while this query ran
-                continue
-            rec = _record(cid, str(doc), dict(m))
-            if versions.get(rec.chunk.article_id) == rec.version:
-                out.append((rec, 1.0 - float(dist)))
-        return out
+            if doc is not None and m is not None:  # None: deleted by another process while this query ran
+                found.append((_record(cid, str(doc), dict(m)), 1.0 - float(dist)))
+        # Only chunks of the committed version count: the candidates' articles are read by id,
+        # so a search after a write costs the same as any other.
+        committed = self.article_metas([rec.chunk.article_id for rec, _ in found])
+        return [
+            (rec, score) for rec, score in found if committed.get(rec.chunk.article_id, (None, ""))[1] == rec.version
+        ]
 
     def iter_chunks(self, ids: Sequence[str] | None = None) -> Iterator[ChunkRecord]:
         if ids is not None:
@@ -318,9 +378,10 @@ class ChromaStore:
             offset += _PAGE
 
     def article_chunks(self, article_id: str) -> list[ChunkRecord]:
-        version = self.article_versions().get(article_id)
-        if version is None:
+        committed = self.article_metas([article_id]).get(article_id)
+        if committed is None:
             return []
+        version = committed[1]
         where = {"$and": [{"article_id": article_id}, {"version": version}]}
         page = self._chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
         recs = [

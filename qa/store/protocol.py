@@ -40,6 +40,16 @@ class DocumentStore(Protocol):
 
     def article_versions(self) -> dict[str, str]: ...
 
+    def changes_since(self, seq: int) -> tuple[list[tuple[str, str | None]], int]:
+        """Articles written (their committed version) or deleted (None) at ``seq`` (µs) or later,
+        and the latest ``seq`` seen."""
+        ...
+
+    def article_metas(self, article_ids: Sequence[str]) -> dict[str, tuple[ArticleMeta, str]]:
+        """The metadata and committed version of the named articles that exist: a read in
+        proportion to the ids, not the store."""
+        ...
+
     def list_articles(
         self, filters: SearchFilters | None = None, limit: int = 100, offset: int = 0
     ) -> list[ArticleMeta]: ...

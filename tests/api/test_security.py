@@ -227,6 +227,9 @@ def test_unexpected_errors_are_500_with_a_request_id_and_a_logged_traceback(
     make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     class Broken:
+        def sync(self) -> None:
+            pass
+
         def search(self, *a: object, **k: object) -> None:
             raise RuntimeError("secret internal detail /etc/passwd")
 

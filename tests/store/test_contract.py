@@ -51,6 +51,16 @@ def test_roundtrip_keeps_every_field(store: DocumentStore, hashing_embedder: Emb
     assert store.get_article("missing") is None
     assert store.count_articles() == 2
     assert store.article_versions() == {"a1": a.version, "a2": b.version}
+    _, since = store.changes_since(0)
+    put(store, hashing_embedder, art(3))
+    store.delete_article("a2")
+    changes, latest = store.changes_since(since + 1)  # only what happened after: a write, a delete
+    assert changes == [("a3", store.article_versions()["a3"]), ("a2", None)] and latest > since
+    put(store, hashing_embedder, b)  # deleted, then written again: it stands
+    assert dict(store.changes_since(since + 1)[0])["a2"] == b.version
+    metas = store.article_metas(["a2", "missing", "a1", "a2"])  # by id: what exists, once each
+    assert {k: v for k, (_, v) in metas.items()} == {"a1": a.version, "a2": b.version}
+    assert metas["a1"][0].title == a.title and metas["a1"][0].published == a.published
 
 
 def test_update_replaces_chunks(store: DocumentStore, hashing_embedder: Embedder) -> None:
