@@ -173,7 +173,8 @@ class BriefingService:
         return sorted((m for m in metas if m.published_date == day), key=lambda m: m.id)
 
     def _fingerprint(self, metas: Sequence[ArticleMeta]) -> str:
-        versions = self.store.article_versions()
+        # The day's articles' versions, read by id: a write to another day costs no full scan.
+        versions = {aid: v for aid, (_, v) in self.store.article_metas([m.id for m in metas]).items()}
         h = hashlib.sha1()
         for m in metas:  # sorted by id
             fields = (m.id, versions.get(m.id, "?"), m.title, m.source or "", m.url or "", str(m.published))
