@@ -87,15 +87,13 @@ class AnswerService:
         a = self.store.get_article(article_id)
         return a.text if a else None
 
-    def _run(self, task: Task, sources: Sequence[Source], call: str, arg: str | None) -> tuple[Draft, Engine]:
-        if call == "answer":
-            return self.engine.answer(arg or "", sources), self.engine
-        return self.engine.summarize(arg, sources), self.engine
+    def _nothing(self) -> Draft:
+        """The draft for a question no passage matches: an abstention, confidence 0."""
+        return Draft(abstained=True, engine=self.engine.name, confidence=0.0)
 
     def _finish(
         self,
         draft: Draft,
-        engine: Engine,
         task: Task,
         sources: Sequence[Source],
         clock: _Clock,
@@ -125,8 +123,8 @@ class AnswerService:
                     related.append(s.hit)
         return Result(
             verified=verified,
-            engine=draft.engine or engine.name,
-            prompt_version=draft.prompt_version or engine.prompt_version(task),
+            engine=draft.engine or self.engine.name,
+            prompt_version=draft.prompt_version or self.engine.prompt_version(task),
             timings_ms=clock.done(),
             hits=[s.hit for s in sources],
             confidence=confidence if task == "ask" else None,
@@ -155,10 +153,9 @@ class AnswerService:
         clock = _Clock()
         question, sources = self._retrieve(question, k, filters, as_of, clock)
         if not sources:
-            draft = Draft(abstained=True, engine=self.engine.name, confidence=0.0)
-            return self._finish(draft, self.engine, "ask", sources, clock)
-        draft, engine = self._run("ask", sources, "answer", question)
-        return self._finish(draft, engine, "ask", sources, clock, question, min_confidence)
+            return self._finish(self._nothing(), "ask", sources, clock)
+        draft = self.engine.answer(question, sources)
+        return self._finish(draft, "ask", sources, clock, question, min_confidence)
 
     def stream_ask(
         self,
@@ -173,8 +170,7 @@ class AnswerService:
         clock = _Clock()
         question, sources = self._retrieve(question, k, filters, as_of, clock)
         if not sources:
-            nothing = Draft(abstained=True, engine=self.engine.name, confidence=0.0)
-            yield self._finish(nothing, self.engine, "ask", sources, clock)
+            yield self._finish(self._nothing(), "ask", sources, clock)
             return
         draft: Draft | None = None
         for piece in self.engine.stream_answer(question, sources):
@@ -184,7 +180,7 @@ class AnswerService:
                 yield piece
         if draft is None:
             raise EngineError(f"{self.engine.name} engine ended its stream without an answer")
-        yield self._finish(draft, self.engine, "ask", sources, clock, question, min_confidence)
+        yield self._finish(draft, "ask", sources, clock, question, min_confidence)
 
     def summarize_article(self, article_id: str) -> Result:
         clock = _Clock()
@@ -195,8 +191,7 @@ class AnswerService:
         hits = [Hit(chunk=r.chunk, article=meta, score=1.0) for r in records]
         clock.mark("retrieval")
         sources = number_sources(hits)
-        draft, engine = self._run("summarize", sources, "summarize", None)
-        return self._finish(draft, engine, "summarize", sources, clock)
+        return self._finish(self.engine.summarize(None, sources), "summarize", sources, clock)
 
     def summarize_query(self, query: str, filters: SearchFilters | None = None, k: int = 8) -> Result:
         clock = _Clock()
@@ -204,12 +199,5 @@ class AnswerService:
         clock.mark("retrieval")
         sources = number_sources(hits)
         if not sources:
-            return self._finish(
-                Draft(abstained=True, engine=self.engine.name),
-                self.engine,
-                "summarize",
-                sources,
-                clock,
-            )
-        draft, engine = self._run("summarize", sources, "summarize", query)
-        return self._finish(draft, engine, "summarize", sources, clock)
+            return self._finish(Draft(abstained=True, engine=self.engine.name), "summarize", sources, clock)
+        return self._finish(self.engine.summarize(query, sources), "summarize", sources, clock)
