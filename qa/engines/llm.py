@@ -27,6 +27,9 @@ from qa.prompts import Prompt, load_prompt
 
 log = logging.getLogger(__name__)
 
+ANSWER_SENTENCES = 3  # the ask prompt's "one to three sentences"
+BRIEFING_SENTENCES = 5
+
 
 class ReplySentence(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
@@ -38,6 +41,47 @@ class Reply(BaseModel):
     abstain: bool = False
     headline: str | None = None
     sentences: list[ReplySentence] = Field(default_factory=list, max_length=12)
+
+
+# The schema the model is held to (llama.cpp and vLLM turn it into a grammar). Unlike ``Reply``,
+# it bounds every string and list, so any reply the grammar allows fits in ``max_tokens``: a small
+# model that rambles inside a string is stopped by the grammar, not cut off mid-JSON.
+_CHARS_PER_TOKEN = 3  # conservative for English text in JSON, escapes included
+_OVERHEAD_CHARS = 60  # keys, quotes and brackets of one sentence object
+_MIN_FIELD_CHARS = 80
+
+
+def wire_schema(max_sentences: int, n_sources: int, max_tokens: int, headline: bool = False) -> dict[str, Any]:
+    """A JSON schema for a reply of at most ``max_sentences`` that cannot outgrow ``max_tokens``."""
+    budget = max_tokens * _CHARS_PER_TOKEN - (200 if headline else 40)
+    field_chars = max(_MIN_FIELD_CHARS, budget // max(1, max_sentences) // 2 - _OVERHEAD_CHARS)
+    sentence = {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": field_chars},
+            "sources": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": max(1, n_sources)},
+                "minItems": 1,
+                "maxItems": min(3, max(1, n_sources)),
+            },
+            "quote": {"type": "string", "maxLength": field_chars},
+        },
+        "required": ["text", "sources", "quote"],
+        "additionalProperties": False,
+    }
+    properties: dict[str, Any] = {
+        "abstain": {"type": "boolean"},
+        "sentences": {"type": "array", "items": sentence, "maxItems": max_sentences},
+    }
+    if headline:
+        properties["headline"] = {"type": "string", "maxLength": 120}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.M)
@@ -158,7 +202,7 @@ class LLMEngine:
         finally:
             self._slots.release()
 
-    def _create(self, messages: list[dict[str, str]], stream: bool = False) -> Any:
+    def _create(self, messages: list[dict[str, str]], schema: dict[str, Any], stream: bool = False) -> Any:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -170,7 +214,7 @@ class LLMEngine:
         if self.json_mode == "json_schema":
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": "reply", "schema": Reply.model_json_schema()},
+                "json_schema": {"name": "reply", "schema": schema},
             }
         elif self.json_mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
@@ -186,9 +230,9 @@ class LLMEngine:
         except openai.APIStatusError as exc:
             raise EngineError(f"the LLM endpoint answered {exc.status_code}: {exc.message}") from exc
 
-    def _reply(self, messages: list[dict[str, str]], first: str | None = None) -> Reply:
+    def _reply(self, messages: list[dict[str, str]], schema: dict[str, Any], first: str | None = None) -> Reply:
         """Parse the model's reply; on invalid output ask once more, showing what was wrong."""
-        raw = first if first is not None else self._content(self._create(messages))
+        raw = first if first is not None else self._content(self._create(messages, schema))
         try:
             return parse_reply(raw)
         except (ValueError, ValidationError) as exc:
@@ -202,7 +246,7 @@ class LLMEngine:
                     "Reply again with only the JSON object in the required form.",
                 },
             ]
-            raw2 = self._content(self._create(repair))
+            raw2 = self._content(self._create(repair, schema))
             try:
                 return parse_reply(raw2)
             except (ValueError, ValidationError) as exc2:
@@ -220,31 +264,37 @@ class LLMEngine:
     def _messages(self, task: Task, sources: Sequence[Source], **values: str) -> list[dict[str, str]]:
         return self.prompts[task].render(sources=render_sources(sources), **values)
 
+    def _schema(self, max_sentences: int, sources: Sequence[Source], headline: bool = False) -> dict[str, Any]:
+        return wire_schema(max_sentences, len(sources), self.max_tokens, headline)
+
     def answer(self, question: str, sources: Sequence[Source]) -> Draft:
-        reply = self._reply(self._messages("ask", sources, question=question))
+        schema = self._schema(ANSWER_SENTENCES, sources)
+        reply = self._reply(self._messages("ask", sources, question=question), schema)
         return to_draft(reply, self.name, self.prompts["ask"].version)
 
     def summarize(self, topic: str | None, sources: Sequence[Source], max_sentences: int = 5) -> Draft:
         heading = f"Topic: {topic}" if topic else "Summarize the article these passages come from."
-        reply = self._reply(self._messages("summarize", sources, topic=heading))
+        reply = self._reply(self._messages("summarize", sources, topic=heading), self._schema(max_sentences, sources))
         return to_draft(reply, self.name, self.prompts["summarize"].version)
 
     def briefing(self, day: str, sources: Sequence[Source]) -> tuple[str | None, Draft]:
-        reply = self._reply(self._messages("briefing", sources, date=day))
+        schema = self._schema(BRIEFING_SENTENCES, sources, headline=True)
+        reply = self._reply(self._messages("briefing", sources, date=day), schema)
         return reply.headline, to_draft(reply, self.name, self.prompts["briefing"].version)
 
     def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
         messages = self._messages("ask", sources, question=question)
+        schema = self._schema(ANSWER_SENTENCES, sources)
         with self._slot():  # held while the stream is read; released if the client goes away
-            raw = yield from self._stream_text(messages)
-        reply = self._reply(messages, first=raw)
+            raw = yield from self._stream_text(messages, schema)
+        reply = self._reply(messages, schema, first=raw)
         yield to_draft(reply, self.name, self.prompts["ask"].version)
 
-    def _stream_text(self, messages: list[dict[str, str]]) -> Generator[str, None, str]:
+    def _stream_text(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> Generator[str, None, str]:
         """Yield each sentence's text as soon as it is complete; return the whole raw reply."""
         buf, emitted = "", 0
         try:
-            for event in self._create(messages, stream=True):
+            for event in self._create(messages, schema, stream=True):
                 delta = event.choices[0].delta.content if event.choices else None
                 if not delta:
                     continue

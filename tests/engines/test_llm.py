@@ -12,7 +12,7 @@ from qa.answering import AnswerService
 from qa.citations import verify
 from qa.engines.base import Source
 from qa.engines.extractive import ExtractiveEngine
-from qa.engines.llm import LLMEngine, parse_reply, render_sources
+from qa.engines.llm import LLMEngine, parse_reply, render_sources, wire_schema
 from qa.errors import EngineError
 from qa.prompts import load_prompt
 from qa.testing.fake_llm import FakeOpenAI
@@ -195,3 +195,29 @@ def test_a_refused_call_is_not_answered_by_the_fallback(sources: list[Source], m
     svc = AnswerService(_Store(), _Retriever(sources), eng, ExtractiveEngine(minilm))  # type: ignore[arg-type]
     with pytest.raises(Overloaded):
         svc.ask("How many drones?")
+
+
+@pytest.mark.parametrize(
+    ("max_sentences", "n_sources", "max_tokens", "headline"), [(3, 5, 512, False), (5, 8, 512, True)]
+)
+def test_the_wire_schema_bounds_every_reply_to_fit_max_tokens(
+    max_sentences: int, n_sources: int, max_tokens: int, headline: bool
+) -> None:
+    """A grammar built from this schema cannot let a model ramble past max_tokens inside a string."""
+    schema = wire_schema(max_sentences, n_sources, max_tokens, headline)
+    sentence = schema["properties"]["sentences"]["items"]["properties"]
+    longest = {
+        "abstain": False,
+        "sentences": [
+            {
+                "text": "x" * sentence["text"]["maxLength"],
+                "sources": list(range(1, sentence["sources"]["maxItems"] + 1)),
+                "quote": "y" * sentence["quote"]["maxLength"],
+            }
+        ]
+        * schema["properties"]["sentences"]["maxItems"],
+        **({"headline": "h" * schema["properties"]["headline"]["maxLength"]} if headline else {}),
+    }
+    assert len(json.dumps(longest)) <= max_tokens * 3
+    assert sentence["sources"]["items"]["maximum"] == n_sources
+    parse_reply(json.dumps(longest))  # and whatever it allows, the engine accepts

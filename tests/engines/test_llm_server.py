@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -124,3 +125,23 @@ def test_injected_article_with_the_real_model(tmp_path: Path, llama: LlamaServer
             assert "attacker.test" not in c.quote
             stored = services.store.get_article(c.article_id)
             assert stored is not None and c.quote in " ".join(stored.text.split())
+
+
+def test_replies_end_as_valid_json_within_a_small_token_budget(llama: LlamaServer) -> None:
+    """The bounded wire schema: the tiny model, which used to ramble inside a string until
+    max_tokens cut its JSON, now ends every reply inside the budget (no repair, no fallback)."""
+    engine = LLMEngine.from_settings(llm_settings(Path("/nonexistent"), llama, llm_max_tokens=256))
+    calls = 0
+    create = engine._create
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return create(*args, **kw)
+
+    engine._create = counting  # type: ignore[method-assign]
+    sources = number_sources(hits_for(DRONES))
+    summary = engine.summarize(None, sources, max_sentences=5)
+    answer = engine.answer("Who is the head of the Udmurtia region?", sources)
+    assert summary.engine == answer.engine == "llm"
+    assert calls == 2  # one call each: no reply needed a repair
