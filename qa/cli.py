@@ -488,6 +488,10 @@ def eval_(
         err.print(f"baseline updated: {baseline_path}")
         return
     if report_only:
+        # Scores do not gate here, but an error means the engine under test did not answer at all.
+        if m.get("errors"):
+            err.print(f"[red]{int(m['errors'])} case(s) ended in an error[/] (report-only: only errors fail)")
+            raise typer.Exit(1)
         return
     if failures or cmp["newly_failing"] or m.get("errors"):
         raise typer.Exit(1)

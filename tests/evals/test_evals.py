@@ -259,3 +259,24 @@ def test_briefing_cases_over_the_bench_days_load_them_or_say_why_not(
     assert articles == [] and why is not None and str(tmp_path) in why
     with pytest.raises(ValueError, match="at most 3"):
         Case(id="x", kind="briefing", date="2025-01-01", top=[["a"], ["b"], ["c"], ["d"]])
+
+
+def test_report_only_still_fails_when_the_engine_under_test_did_not_answer() -> None:
+    """The LLM protocol check is report-only (a tiny model's scores do not gate), but a run whose
+    answers came from the fallback is not a report on the LLM: it exits 1."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1", "QA_LLM_MODEL": "x", "QA_LLM_MAX_RETRIES": "0"}
+    args = ["eval", "--engine", "llm", "--cases", str(REPO / "evals" / "protocol"), "--report-only", "--tag", "abstain"]
+    r = subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
+    assert r.returncode == 1, r.stdout[-800:] + r.stderr[-800:]
+    assert "ended in an error" in r.stderr and "only errors fail" in r.stderr
