@@ -1,0 +1,306 @@
+"""Background ingest jobs: a batch is acknowledged once it is on disk, then ingested in steps.
+
+A job's articles are written to a SQLite file in the data dir before ``submit`` returns, so an
+acknowledged job survives a crash or a restart. A worker thread in each serving process claims a
+job with a lease (so two workers never run the same job; a crashed worker's lease runs out and
+another takes over), ingests it a few articles at a time and records each article's outcome in
+the same transaction that moves the job's progress. Ingest is idempotent, so a step redone after
+a crash writes nothing twice: its articles come back ``unchanged``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from qa.ingest.pipeline import Ingestor
+from qa.models import Article, IngestReport
+
+log = logging.getLogger(__name__)
+
+JobState = Literal["queued", "running", "done", "failed"]
+ArticleStatus = Literal["pending", "added", "updated", "unchanged", "failed"]
+
+STEP_ARTICLES = 16  # articles per step: progress moves often, a crash redoes little
+LEASE_S = 120.0  # a step that takes longer than this renews nothing, so keep steps small
+RETRY_WAIT_S = 5.0  # after a step fails on the store, the job waits, then another try
+MAX_ATTEMPTS = 5  # failed steps in a row before the job gives up
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    busy_s REAL NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    owner TEXT,
+    lease_until REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS job_articles (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    idx INTEGER NOT NULL,
+    article_id TEXT,
+    body TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    PRIMARY KEY (job_id, idx)
+);
+CREATE INDEX IF NOT EXISTS job_articles_pending ON job_articles(job_id, status, idx);
+"""
+
+
+@dataclass
+class JobArticle:
+    index: int
+    article_id: str | None
+    status: ArticleStatus
+    reason: str | None = None
+
+
+@dataclass
+class Job:
+    id: str
+    state: JobState
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    total: int
+    done: int
+    chunks: int
+    busy_s: float
+    error: str | None
+    articles: list[JobArticle] = field(default_factory=list)
+
+    @property
+    def chunks_per_s(self) -> float | None:
+        return round(self.chunks / self.busy_s, 1) if self.busy_s > 0 else None
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.articles:
+            out[a.status] = out.get(a.status, 0) + 1
+        return out
+
+
+@dataclass
+class Rejected:
+    """An item of a batch that is not an article: recorded as failed, with why."""
+
+    index: int
+    article_id: str | None
+    reason: str
+
+
+class JobQueue:
+    def __init__(
+        self,
+        path: Path,
+        ingestor: Ingestor,
+        *,
+        step_articles: int = STEP_ARTICLES,
+        lease_s: float = LEASE_S,
+        retry_wait_s: float = RETRY_WAIT_S,
+    ) -> None:
+        self.path = path
+        self.ingestor = ingestor
+        self.step_articles = step_articles
+        self.lease_s = lease_s
+        self.retry_wait_s = retry_wait_s
+        self.owner = uuid.uuid4().hex  # this process's worker, for leases
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        # A connection per use: threads and processes share the file, not a connection.
+        with closing(sqlite3.connect(self.path, timeout=30.0, isolation_level=None)) as db:
+            db.execute("PRAGMA busy_timeout=30000")
+            yield db
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- the client side ------------------------------------------------------------------------
+
+    def submit(self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = ()) -> str:
+        """Persist a job and return its id; from here on nothing of it is lost."""
+        job_id = uuid.uuid4().hex[:16]
+        rows: list[tuple[str, int, str | None, str | None, str, str | None]]
+        rows = [(job_id, i, a.id, a.model_dump_json(), "pending", None) for i, a in articles]
+        rows += [(job_id, r.index, r.article_id, None, "failed", r.reason) for r in rejected]
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO jobs (id, state, created_at, total) VALUES (?, 'queued', ?, ?)",
+                (job_id, time.time(), len(rows)),
+            )
+            db.executemany("INSERT INTO job_articles VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self._wake.set()
+        return job_id
+
+    def get(self, job_id: str) -> Job | None:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT id, state, created_at, started_at, finished_at, total, chunks, busy_s, error "
+                "FROM jobs WHERE id = ?",
+                (job_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            arts = db.execute(
+                "SELECT idx, article_id, status, reason FROM job_articles WHERE job_id = ? ORDER BY idx", (job_id,)
+            ).fetchall()
+        articles = [JobArticle(i, aid, status, reason) for i, aid, status, reason in arts]
+        done = sum(a.status != "pending" for a in articles)
+        return Job(row[0], row[1], row[2], row[3], row[4], row[5], done, row[6], row[7], row[8], articles)
+
+    # -- the worker side ------------------------------------------------------------------------
+
+    def _claim(self) -> str | None:
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT id FROM jobs WHERE state IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < ?) "
+                "ORDER BY created_at LIMIT 1",
+                (now,),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?) "
+                "WHERE id = ?",
+                (self.owner, now + self.lease_s, now, row[0]),
+            )
+            return str(row[0])
+
+    def run_pending(self, max_steps: int | None = None) -> int:
+        """Run claimable jobs until none is left (or ``max_steps`` steps); the number of steps run."""
+        steps = 0
+        while not self._stop.is_set() and (max_steps is None or steps < max_steps):
+            job_id = self._claim()
+            if job_id is None:
+                break
+            while not self._stop.is_set() and (max_steps is None or steps < max_steps):
+                steps += 1
+                if not self._step(job_id):
+                    break
+        return steps
+
+    def _step(self, job_id: str) -> bool:
+        """Ingest the job's next few articles; False when the job is finished or must wait."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT idx, body FROM job_articles WHERE job_id = ? AND status = 'pending' ORDER BY idx LIMIT ?",
+                (job_id, self.step_articles),
+            ).fetchall()
+        if not rows:
+            with self._tx() as db:
+                db.execute(
+                    "UPDATE jobs SET state = 'done', finished_at = ?, owner = NULL, lease_until = NULL WHERE id = ?",
+                    (time.time(), job_id),
+                )
+            log.info("ingest job %s done", job_id)
+            return False
+        articles = [(idx, Article.model_validate_json(body)) for idx, body in rows]
+        t0 = time.perf_counter()
+        try:
+            report = self.ingestor.ingest([a for _, a in articles])
+        except Exception as exc:  # the store is down or broken: nothing of this step was acknowledged
+            log.warning("ingest job %s: a step failed (%s); it will be retried", job_id, exc)
+            self._failed_step(job_id, str(exc).splitlines()[0][:300])
+            return False
+        outcome = _outcomes(report)
+        busy = time.perf_counter() - t0
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE job_articles SET status = ?, reason = ?, body = NULL WHERE job_id = ? AND idx = ?",
+                [(*outcome.get(a.id, ("failed", "not reported by ingest")), job_id, idx) for idx, a in articles],
+            )
+            db.execute(
+                "UPDATE jobs SET chunks = chunks + ?, busy_s = busy_s + ?, attempts = 0, lease_until = ? WHERE id = ?",
+                (report.chunks, busy, time.time() + self.lease_s, job_id),
+            )
+        return True
+
+    def _failed_step(self, job_id: str, reason: str) -> None:
+        with self._tx() as db:
+            (attempts,) = db.execute(
+                "UPDATE jobs SET attempts = attempts + 1 WHERE id = ? RETURNING attempts", (job_id,)
+            ).fetchone()
+            if attempts >= MAX_ATTEMPTS:
+                db.execute(
+                    "UPDATE job_articles SET status = 'failed', reason = ?, body = NULL "
+                    "WHERE job_id = ? AND status = 'pending'",
+                    (f"not stored: {reason}", job_id),
+                )
+                db.execute(
+                    "UPDATE jobs SET state = 'failed', error = ?, finished_at = ?, owner = NULL, lease_until = NULL "
+                    "WHERE id = ?",
+                    (f"gave up after {attempts} failed attempts: {reason}", time.time(), job_id),
+                )
+            else:  # let the lease run out soon, so this or another worker tries again
+                db.execute(
+                    "UPDATE jobs SET error = ?, lease_until = ? WHERE id = ?",
+                    (reason, time.time() + self.retry_wait_s, job_id),
+                )
+
+    def start(self, poll_s: float = 1.0) -> None:
+        """Run jobs on a daemon thread: woken by a submit here, or polling for other processes' jobs."""
+        if self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    self.run_pending()
+                except Exception:  # a worker must outlive one bad job; the lease hands it on
+                    log.exception("ingest job worker")
+                self._wake.wait(poll_s)
+                self._wake.clear()
+
+        self._thread = threading.Thread(target=loop, name="ingest-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop after the step in progress; an unfinished job is resumed by the next worker."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+
+def _outcomes(report: IngestReport) -> dict[str, tuple[ArticleStatus, str | None]]:
+    out: dict[str, tuple[ArticleStatus, str | None]] = {}
+    for status, ids in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
+        for article_id in ids:
+            out[article_id] = (status, None)  # type: ignore[assignment]
+    for error in report.errors:  # "<id>: <why>"
+        article_id, _, why = error.partition(": ")
+        out[article_id] = ("failed", why or error)
+    return out

@@ -1,0 +1,122 @@
+"""Background ingest jobs on a real embedded store: acknowledged means on disk, a crashed worker's
+job is resumed by another, a broken store fails the job only after retries."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.errors import ArticleError
+from qa.ingest.jobs import JobQueue, Rejected
+from qa.ingest.pipeline import Ingestor
+from qa.models import Article, IngestReport
+from qa.store.chroma import open_store
+
+
+def articles(n: int, prefix: str = "job") -> list[tuple[int, Article]]:
+    return [
+        (
+            i,
+            Article(
+                id=f"{prefix}-{i}",
+                title=f"Harbour council story {i}",
+                text=f"The harbour council voted {i}-2 on Monday to fund ferry number {i}. "
+                "The mayor said the ferries would run from July.",
+                source="Test Wire",
+            ),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def ingestor(embedded_settings: Settings, hashing_embedder: Embedder) -> Ingestor:
+    return Ingestor(open_store(embedded_settings), hashing_embedder)
+
+
+def test_a_job_is_ingested_in_steps_and_reports_each_article(tmp_path: Path, ingestor: Ingestor) -> None:
+    queue = JobQueue(tmp_path / "jobs.sqlite", ingestor, step_articles=2)
+    job_id = queue.submit(articles(5), [Rejected(5, None, "articles[5].text: Field required")])
+    job = queue.get(job_id)
+    assert job is not None and job.state == "queued" and job.total == 6 and job.done == 1
+
+    assert queue.run_pending() == 4  # three steps of at most two articles, then the one that finds none
+    job = queue.get(job_id)
+    assert job is not None and job.state == "done" and job.done == job.total == 6
+    assert job.counts() == {"added": 5, "failed": 1}
+    assert job.chunks == 5 and job.chunks_per_s is not None and job.chunks_per_s > 0
+    assert job.articles[5].reason == "articles[5].text: Field required"
+    assert ingestor.store.count_articles() == 5
+
+    again = queue.submit(articles(5))
+    queue.run_pending()
+    job = queue.get(again)
+    assert job is not None and job.counts() == {"unchanged": 5}
+
+
+def test_a_job_survives_its_worker_and_is_resumed_by_another(tmp_path: Path, ingestor: Ingestor) -> None:
+    path = tmp_path / "jobs.sqlite"
+    crashed = JobQueue(path, ingestor, step_articles=2, lease_s=0.2)
+    job_id = crashed.submit(articles(5))
+    assert crashed.run_pending(max_steps=1) == 1  # then the worker "dies": no further step, lease held
+    job = crashed.get(job_id)
+    assert job is not None and job.state == "running" and job.counts() == {"added": 2, "pending": 3}
+
+    other = JobQueue(path, ingestor, step_articles=2)
+    assert other.run_pending() == 0  # the lease still holds: nobody else takes the job
+    time.sleep(0.3)
+    assert other.run_pending() > 0
+    job = other.get(job_id)
+    assert job is not None and job.state == "done" and job.counts() == {"added": 5}
+    assert ingestor.store.count_articles() == 5
+
+
+class BrokenStoreIngestor(Ingestor):
+    def __init__(self) -> None:  # no store at all: every write fails
+        self.calls = 0
+
+    def ingest(self, items: Iterable[Article | ArticleError], progress: object = None) -> IngestReport:
+        self.calls += 1
+        raise RuntimeError("the store is unavailable (connection refused)")
+
+
+def test_a_broken_store_fails_the_job_after_retries_and_says_why(tmp_path: Path) -> None:
+    broken = BrokenStoreIngestor()
+    queue = JobQueue(tmp_path / "jobs.sqlite", broken, retry_wait_s=0.0)
+    job_id = queue.submit(articles(3))
+    for _ in range(10):
+        queue.run_pending()
+        time.sleep(0.01)
+    job = queue.get(job_id)
+    assert job is not None and job.state == "failed" and broken.calls == 5
+    assert job.error is not None and "connection refused" in job.error
+    assert job.counts() == {"failed": 3}
+    assert all(a.reason and a.reason.startswith("not stored:") for a in job.articles)
+
+
+def test_the_worker_thread_runs_what_is_submitted(tmp_path: Path, ingestor: Ingestor) -> None:
+    queue = JobQueue(tmp_path / "jobs.sqlite", ingestor)
+    queue.start(poll_s=0.05)
+    try:
+        job_id = queue.submit(articles(3))
+        deadline = time.monotonic() + 60
+        while (job := queue.get(job_id)) is not None and job.state != "done" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert job is not None and job.state == "done" and job.counts() == {"added": 3}
+    finally:
+        queue.stop()
+
+
+def test_an_acknowledged_job_is_on_disk(tmp_path: Path, ingestor: Ingestor) -> None:
+    path = tmp_path / "jobs.sqlite"
+    job_id = JobQueue(path, ingestor).submit(articles(2))
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT state, total FROM jobs WHERE id = ?", (job_id,)).fetchone() == ("queued", 2)
+        assert db.execute("SELECT count(*) FROM job_articles WHERE body IS NOT NULL").fetchone() == (2,)
+    assert JobQueue(path, ingestor).get("nope") is None
