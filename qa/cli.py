@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -385,6 +386,46 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+
+
+@app.command()
+def reindex(
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Chunks embedded and written per step.")] = 64,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-embed every stored chunk with the configured embedder (QA_EMBEDDER), then switch to them.
+
+    Reads are served from the old vectors until the switch; an interrupted run resumes where it stopped.
+    """
+    import time
+
+    from qa.services import reindex_store
+
+    settings = get_settings()
+    last = 0.0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= 1.0 or done == total:  # a line a second at most, and the last one
+            last = now
+            print(f"reindex: {done}/{total} chunks", file=sys.stderr, flush=True)
+
+    report = reindex_store(settings, batch_size=batch, progress=progress)
+    if as_json:
+        _print_json(dataclasses.asdict(report))
+    elif not report.switched:
+        out.print(
+            f"nothing to re-embed: the store's vectors come from {report.identity}", highlight=False, soft_wrap=True
+        )
+    else:
+        resumed = f" ({report.resumed} done by an earlier run)" if report.resumed else ""
+        out.print(
+            f"re-embedded {report.embedded} chunks{resumed} with {report.identity} ({report.dim} dims) "
+            f"in {report.seconds:.1f} s; the store now uses it (was {report.previous})",
+            highlight=False,
+            soft_wrap=True,  # one line, whatever the terminal's width: scripts read it
+        )
 
 
 @app.command("eval")

@@ -16,6 +16,7 @@ from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, create_engine
 from qa.ingest.pipeline import Ingestor
+from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
 from qa.lexical import LexicalIndex
 from qa.lexical_disk import DiskIndex
 from qa.models import IngestReport
@@ -124,3 +125,22 @@ def check_store_embedder(settings: Settings) -> None:
     """Raise ``EmbedderMismatch`` (one line naming both and the fix) unless the store's vectors come
     from the configured embedder: ``qa serve`` checks this before it starts serving."""
     open_store(settings).bind_embedder(embedder_identity(settings))
+
+
+def reindex_store(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    after_batch: AfterBatch | None = None,
+) -> ReindexReport:
+    """Re-embed the store with the configured embedder (``qa reindex``). The store is opened without
+    binding it to that embedder: until the switch its vectors are the old one's, and reads use them."""
+    return reindex(
+        open_store(settings),
+        embedder or get_embedder(settings),
+        batch_size=batch_size,
+        progress=progress,
+        after_batch=after_batch,
+    )

@@ -12,6 +12,7 @@ after a ``qa reindex``). That one record is the reindex's commit point: readers 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -504,6 +505,138 @@ class ChromaStore:
         if stored is not None and stored.identity != identity:
             raise EmbedderMismatch(_mismatch(stored, identity))
         self._bound = identity
+
+    # -- re-embedding (qa reindex: qa/ingest/reindex.py) ----------------------------------------
+
+    def live_chunks(self) -> str:
+        """The name of the chunks collection reads are served from."""
+        self.revision()
+        return self._live.name
+
+    def begin_reindex(self, identity: str) -> str | None:
+        """The collection to re-embed into for ``identity``: the one an interrupted run for it left
+        (so it resumes), else a new one. None when there is nothing to do: the vectors already come
+        from it, or the store is empty (its first write will record the embedder)."""
+        with self._write_lock:
+            stored = self.embedder_record()
+            metas = self._meta.get(ids=[_REINDEX], include=["metadatas"])["metadatas"] or []
+            pending = metas[0] if metas else None
+            if pending is not None:
+                pending_chunks = str(pending["chunks"])
+                if pending_chunks == self._live.name:  # switched already: done but for its clean-up
+                    self.finish_reindex()
+                elif str(pending["identity"]) == identity and stored is not None and stored.identity != identity:
+                    self._chunk_collection(pending_chunks)
+                    return pending_chunks
+                else:
+                    self.drop_chunks(pending_chunks)  # another embedder's unfinished run
+                    self._meta.delete(ids=[_REINDEX])
+            if stored is None or stored.identity == identity:
+                return None
+            name = f"{self._prefix}_chunks_{uuid.uuid4().hex[:8]}"
+            # Recorded before it is made: a crash in between leaves nothing a later run would not find.
+            self._meta.upsert(
+                ids=[_REINDEX],
+                embeddings=_PLACEHOLDER,
+                documents=[identity],
+                metadatas=[{"identity": identity, "chunks": name}],
+            )
+            self._chunk_collection(name)
+            return name
+
+    def chunk_ids_in(self, collection: str) -> set[str]:
+        col = self._chunk_collection(collection)
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = col.get(include=[], limit=_PAGE, offset=offset)
+            ids.update(page["ids"])
+            if len(page["ids"]) < _PAGE:
+                return ids
+            offset += _PAGE
+
+    def chunks_in(self, collection: str, ids: Sequence[str]) -> list[ChunkRecord]:
+        """The named chunks of a collection that are still there, with their text."""
+        col = self._chunk_collection(collection)
+        recs: list[ChunkRecord] = []
+        for lo in range(0, len(ids), _PAGE):
+            page = _read(partial(col.get, ids=list(ids[lo : lo + _PAGE]), include=["documents", "metadatas"]))
+            for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
+                if doc is not None and m is not None:
+                    recs.append(_record(cid, str(doc), dict(m)))
+        return recs
+
+    def copy_chunks(self, source: str, target: str, vectors: Mapping[str, np.ndarray]) -> int:
+        """Copy chunks (text and metadata, as stored) from ``source`` into ``target`` with new
+        vectors; those gone from ``source`` meanwhile are skipped. Returns how many were copied."""
+        src, dst = self._chunk_collection(source), self._chunk_collection(target)
+        ids = list(vectors)
+        copied = 0
+        for lo in range(0, len(ids), _PAGE):
+            page = _read(partial(src.get, ids=ids[lo : lo + _PAGE], include=["documents", "metadatas"]))
+            rows = [
+                (cid, doc, m)
+                for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True)
+                if doc is not None and m is not None
+            ]
+            if rows:
+                dst.upsert(
+                    ids=[cid for cid, _, _ in rows],
+                    embeddings=np.stack([np.asarray(vectors[cid], dtype=np.float32) for cid, _, _ in rows]),
+                    documents=[str(doc) for _, doc, _ in rows],
+                    metadatas=[m for _, _, m in rows],
+                )
+                copied += len(rows)
+        return copied
+
+    def delete_chunks_in(self, collection: str, ids: Sequence[str]) -> None:
+        col = self._chunk_collection(collection)
+        for lo in range(0, len(ids), _PAGE):
+            col.delete(ids=list(ids[lo : lo + _PAGE]))
+
+    def switch_chunks(self, target: str, identity: str, dim: int) -> str:
+        """The reindex's commit point: one record now names ``target`` as the collection reads are
+        served from, and ``identity`` as its embedder. Returns the previous collection's name, which
+        stays (as :meth:`retired_chunks`) until :meth:`finish_reindex`, so that writes which raced the
+        switch can be copied from it, even by a later run if this one stops first."""
+        with self._write_lock:
+            previous = self.live_chunks()
+            self._write_record(EmbedderRecord(identity, dim), target)
+            self._meta.upsert(
+                ids=[_REINDEX],
+                embeddings=_PLACEHOLDER,
+                documents=[identity],
+                metadatas=[{"identity": identity, "chunks": target, "retired": previous}],
+            )
+            self._live = self._chunk_collection(target)
+            if self._bound is not None:
+                self._bound = identity
+            self._bump()  # other processes see a new revision, and with it the new record
+            return previous
+
+    def retired_chunks(self) -> str | None:
+        """The collection a switch retired and no run has dropped yet, if any."""
+        self.revision()
+        metas = self._meta.get(ids=[_REINDEX], include=["metadatas"])["metadatas"] or []
+        pending = metas[0] if metas else None
+        if pending is None or "retired" not in pending or str(pending["chunks"]) != self._live.name:
+            return None
+        return str(pending["retired"])
+
+    def finish_reindex(self) -> None:
+        """Drop the collection a switch retired, and the record of the reindex."""
+        with self._write_lock:
+            retired = self.retired_chunks()
+            if retired is not None:
+                self.drop_chunks(retired)
+            self._meta.delete(ids=[_REINDEX])
+
+    def drop_chunks(self, collection: str) -> None:
+        if collection == self._live.name:
+            raise ValueError(f"{collection} is the collection reads are served from")
+        # Already gone is fine: a run that stopped just after dropping it.
+        with contextlib.suppress(chromadb.errors.NotFoundError, ValueError):
+            self._client.delete_collection(collection)
 
 
 def _sort_key(p: date | datetime | None) -> str:
