@@ -390,7 +390,10 @@ def serve(
 
 @app.command()
 def reindex(
-    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Chunks embedded and written per step.")] = 64,
+    batch: Annotated[
+        int | None,
+        typer.Option(min=1, max=10_000, help="Chunks embedded and written per step (default: QA_EMBED_BATCH_SIZE)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-embed every stored chunk with the configured embedder (QA_EMBEDDER), then switch to them.
@@ -411,7 +414,9 @@ def reindex(
             last = now
             print(f"reindex: {done}/{total} chunks", file=sys.stderr, flush=True)
 
-    report = reindex_store(settings, batch_size=batch, progress=progress)
+    # One embedder request a step by default: progress shows at the endpoint's pace, and a stopped
+    # run loses at most one request's work.
+    report = reindex_store(settings, batch_size=batch or settings.embed_batch_size, progress=progress)
     if as_json:
         _print_json(dataclasses.asdict(report))
     elif not report.switched:

@@ -221,6 +221,7 @@ class OpenAIEmbedder:
         self.model = model
         self.model_id = openai_identity(model, base_url)
         self.batch_size = batch_size
+        self._limits = f"timeout {timeout_s:g} s, {max_retries} retries"  # named in errors: the knobs to turn
         if client is None:
             from openai import OpenAI
 
@@ -254,7 +255,7 @@ class OpenAIEmbedder:
             )
         except openai.OpenAIError as exc:
             raise EmbeddingEndpointError(
-                f"the embeddings endpoint {self.base_url} (model {self.model}) failed: {_one_line(exc)}"
+                f"the embeddings endpoint {self.base_url} (model {self.model}; {self._limits}) failed: {_one_line(exc)}"
             ) from exc
         data = sorted(resp.data, key=lambda d: d.index)
         vecs = np.asarray([d.embedding for d in data], dtype=np.float32)
