@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -361,6 +362,9 @@ def serve(
             param_hint="--workers",
         )
     settings.check_data_dir()  # before saying we serve: a read-only folder is a start-up error
+    from qa.services import check_store_embedder
+
+    check_store_embedder(settings)  # another embedder's vectors: one line here, not a traceback from the app
     err.print(f"qa: serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     logs.configure(settings.log_format, settings.log_level)
     from qa.api.server import GuardedH11Protocol
@@ -382,6 +386,51 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+
+
+@app.command()
+def reindex(
+    batch: Annotated[
+        int | None,
+        typer.Option(min=1, max=10_000, help="Chunks embedded and written per step (default: QA_EMBED_BATCH_SIZE)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-embed every stored chunk with the configured embedder (QA_EMBEDDER), then switch to them.
+
+    Reads are served from the old vectors until the switch; an interrupted run resumes where it stopped.
+    """
+    import time
+
+    from qa.services import reindex_store
+
+    settings = get_settings()
+    last = 0.0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= 1.0 or done == total:  # a line a second at most, and the last one
+            last = now
+            print(f"reindex: {done}/{total} chunks", file=sys.stderr, flush=True)
+
+    # One embedder request a step by default: progress shows at the endpoint's pace, and a stopped
+    # run loses at most one request's work.
+    report = reindex_store(settings, batch_size=batch or settings.embed_batch_size, progress=progress)
+    if as_json:
+        _print_json(dataclasses.asdict(report))
+    elif not report.switched:
+        out.print(
+            f"nothing to re-embed: the store's vectors come from {report.identity}", highlight=False, soft_wrap=True
+        )
+    else:
+        resumed = f" ({report.resumed} done by an earlier run)" if report.resumed else ""
+        out.print(
+            f"re-embedded {report.embedded} chunks{resumed} with {report.identity} ({report.dim} dims) "
+            f"in {report.seconds:.1f} s; the store now uses it (was {report.previous})",
+            highlight=False,
+            soft_wrap=True,  # one line, whatever the terminal's width: scripts read it
+        )
 
 
 @app.command("eval")

@@ -33,7 +33,19 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=150, ge=0, le=5_000)
 
     # Embeddings.
-    embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    embedder: Literal["minilm", "openai"] = Field(
+        default="minilm",
+        description="minilm: all-MiniLM-L6-v2 offline (int8 ONNX from a wheel); "
+        "openai: any OpenAI-compatible /v1/embeddings endpoint (QA_EMBED_BASE_URL, QA_EMBED_MODEL).",
+    )
+    embed_base_url: str | None = Field(default=None, description="e.g. http://host:8080/v1 (openai embedder)")
+    embed_model: str | None = Field(default=None, description="The model name the embeddings endpoint serves.")
+    embed_api_key: str | None = Field(default=None, description="Its key; else OPENAI_API_KEY; none for local servers.")
+    embed_timeout_s: float = Field(default=30.0, gt=0, le=600, description="Per request to the endpoint.")
+    embed_max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed request (with backoff).")
+    embed_batch_size: int = Field(
+        default=16, ge=1, le=1024, description="Texts per model run (minilm) or per request (openai)."
+    )
     embed_threads: int = Field(default=0, ge=0, description="onnxruntime intra-op threads; 0 = auto")
     embed_max_tokens: int = Field(default=256, ge=16, le=512)
 
@@ -172,6 +184,15 @@ class Settings(BaseSettings):
         # Checked at start, so a misconfigured server refuses to start instead of failing each request.
         if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
             raise ValueError(f"QA_LLM_BASE_URL {self.llm_base_url!r} is not an http(s) URL such as http://host:8080/v1")
+        if self.embed_base_url and not self.embed_base_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"QA_EMBED_BASE_URL {self.embed_base_url!r} is not an http(s) URL such as http://host:8080/v1"
+            )
+        if self.embedder == "openai" and not (self.embed_base_url and self.embed_model):
+            raise ValueError(
+                "QA_EMBEDDER=openai needs QA_EMBED_BASE_URL (an OpenAI-compatible endpoint, e.g. "
+                "https://api.openai.com/v1 or http://host:8080/v1) and QA_EMBED_MODEL (the model it serves)"
+            )
         if self.engine == "llm":
             if not self.llm_base_url and not os.environ.get("OPENAI_API_KEY"):
                 raise ValueError(

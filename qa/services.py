@@ -11,11 +11,12 @@ from functools import cached_property
 
 from qa.answering import AnswerService
 from qa.config import Settings
-from qa.embeddings import Embedder, get_embedder
+from qa.embeddings import DEFAULT_EMBEDDER, Embedder, embedder_identity, get_embedder
 from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, create_engine
 from qa.ingest.pipeline import Ingestor
+from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
 from qa.lexical import LexicalIndex
 from qa.lexical_disk import DiskIndex
 from qa.models import IngestReport
@@ -34,11 +35,20 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Services:
-        return cls(
-            settings=settings,
-            store=open_store(settings),
-            embedder=embedder or get_embedder(settings),
-        )
+        store = open_store(settings)
+        embedder = embedder or get_embedder(settings)
+        # Vectors of two embedders cannot be searched together: refuse now, in one line, not per query.
+        store.bind_embedder(embedder.model_id)
+        return cls(settings=settings, store=store, embedder=embedder)
+
+    @cached_property
+    def reader_embedder(self) -> Embedder:
+        """What the extractive reader and the briefing embed with: the offline MiniLM whatever the
+        store uses, since the reader's weights and the briefing's thresholds were fitted on its
+        similarities (and it needs no endpoint)."""
+        if self.settings.embedder == DEFAULT_EMBEDDER:
+            return self.embedder
+        return get_embedder(self.settings, DEFAULT_EMBEDDER)
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -70,7 +80,7 @@ class Services:
 
     @cached_property
     def extractive(self) -> Engine:
-        return create_engine(OFFLINE, self.settings, self.embedder)
+        return create_engine(OFFLINE, self.settings, self.reader_embedder)
 
     @property
     def min_confidence(self) -> float:
@@ -86,7 +96,7 @@ class Services:
         """The configured engine; any but the offline one falls back to it when it fails."""
         if self.settings.engine == OFFLINE:
             return self.extractive
-        return FallbackEngine(create_engine(self.settings.engine, self.settings, self.embedder), self.extractive)
+        return FallbackEngine(create_engine(self.settings.engine, self.settings, self.reader_embedder), self.extractive)
 
     @cached_property
     def answers(self) -> AnswerService:
@@ -109,3 +119,28 @@ class Services:
         report = self.ingestor.ingest(read_paths([self.settings.seed_dir]))
         log.info("seeded %d articles from %s", len(report.added), self.settings.seed_dir)
         return report
+
+
+def check_store_embedder(settings: Settings) -> None:
+    """Raise ``EmbedderMismatch`` (one line naming both and the fix) unless the store's vectors come
+    from the configured embedder: ``qa serve`` checks this before it starts serving."""
+    open_store(settings).bind_embedder(embedder_identity(settings))
+
+
+def reindex_store(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    after_batch: AfterBatch | None = None,
+) -> ReindexReport:
+    """Re-embed the store with the configured embedder (``qa reindex``). The store is opened without
+    binding it to that embedder: until the switch its vectors are the old one's, and reads use them."""
+    return reindex(
+        open_store(settings),
+        embedder or get_embedder(settings),
+        batch_size=batch_size,
+        progress=progress,
+        after_batch=after_batch,
+    )

@@ -57,3 +57,35 @@ def test_a_missing_file_is_an_error_and_no_progress_claims_it_was_done(data_dir:
 def test_help_is_plain(tmp_path: Path) -> None:
     r = qa("--help", data_dir=tmp_path)
     assert r.returncode == 0 and "Usage: " in r.stdout and "<bool>" not in r.stdout
+
+
+def test_a_store_of_another_embedder_is_one_line_until_qa_reindex(tmp_path: Path) -> None:
+    from qa.config import Settings
+    from qa.embeddings import HashingEmbedder
+    from qa.models import Article
+    from qa.services import Services
+    from qa.testing.process import free_port
+
+    articles = [
+        Article(id="drones", title="Record drone attacks", text="Russia launched 5,438 drones at Ukraine in June."),
+        Article(id="bread", title="Bakery wins award", text="A bakery in Vermont won an award for its sourdough."),
+    ]
+    settings = Settings(data_dir=tmp_path, seed_on_start=False)  # type: ignore[call-arg]
+    Services.from_settings(settings, embedder=HashingEmbedder(64)).ingestor.ingest(articles)
+
+    refused = "error: the store's vectors come from the embedder hashing-64 (64 dims), but this process embeds with "
+    r = qa("search", "drones", data_dir=tmp_path)
+    assert r.returncode == 2 and r.stderr.startswith(refused) and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "all-MiniLM-L6-v2-int8: run `qa reindex`" in r.stderr
+    r = qa("serve", "--no-seed", "--port", str(free_port()), data_dir=tmp_path)
+    assert r.returncode == 2 and r.stderr.startswith(refused) and len(r.stderr.splitlines()) == 1, r.stderr
+
+    r = qa("reindex", "--batch", "1", data_dir=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("re-embedded 2 chunks with all-MiniLM-L6-v2-int8 (384 dims) in ")
+    assert r.stdout.rstrip().endswith("; the store now uses it (was hashing-64)")
+    assert r.stderr.splitlines()[-1] == "reindex: 2/2 chunks"
+    hits = json.loads(qa("search", "drones", "--json", data_dir=tmp_path).stdout)["hits"]
+    assert hits[0]["article_id"] == "drones"
+    again = qa("reindex", data_dir=tmp_path)
+    assert again.stdout.strip() == "nothing to re-embed: the store's vectors come from all-MiniLM-L6-v2-int8"

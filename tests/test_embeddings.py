@@ -268,3 +268,107 @@ def test_worker_processes_can_open_a_new_cache_at_the_same_moment(tmp_path: Path
         for p in procs:
             p.join(30)
         assert [p.exitcode for p in procs] == [0] * 6
+
+
+# -- the registry and the OpenAI-compatible embedder (a scripted client here; a real server in
+# tests/test_embeddings_server.py) ---------------------------------------------------------------
+
+
+def test_every_configurable_embedder_is_registered_with_its_identity(tmp_path: Path) -> None:
+    from typing import get_args
+
+    names = set(get_args(Settings.model_fields["embedder"].annotation))
+    assert names == set(emb.EMBEDDERS)
+    s = Settings(data_dir=tmp_path, embed_base_url="http://127.0.0.1:9/v1/", embed_model="m")  # type: ignore[call-arg]
+    for name in names:
+        # What qa serve checks the store against, without a model load or a request, is what the built one says.
+        assert emb.create_embedder(s, name).model_id == emb.embedder_identity(s, name)
+    assert emb.embedder_identity(s, "openai") == "openai:m@http://127.0.0.1:9/v1"
+    assert emb.embedder_identity(s) == emb.LEGACY_IDENTITY == MiniLMEmbedder.model_id
+
+
+class _Item:
+    def __init__(self, index: int, embedding: list[float]) -> None:
+        self.index, self.embedding = index, embedding
+
+
+class _Reply:
+    def __init__(self, data: list[_Item]) -> None:
+        self.data = data
+
+
+class ScriptedEmbeddings:
+    """Stands in for ``OpenAI().embeddings``: answers with hash vectors, rows in reverse order
+    (the index field, not the order, says which is which), or raises what it is told to."""
+
+    def __init__(self, dim: int = 8, fail: Exception | None = None) -> None:
+        self.dim, self.fail = dim, fail
+        self.requests: list[dict[str, object]] = []
+
+    def create(self, **kw: object) -> _Reply:
+        self.requests.append(kw)
+        if self.fail is not None:
+            raise self.fail
+        texts = list(kw["input"])  # type: ignore[call-overload]
+        vecs = HashingEmbedder(self.dim).embed(texts) * 3.0  # not unit length: the embedder normalises
+        return _Reply([_Item(i, vecs[i].tolist()) for i in reversed(range(len(texts)))])
+
+
+class ScriptedClient:
+    def __init__(self, embeddings: ScriptedEmbeddings) -> None:
+        self.embeddings = embeddings
+
+
+def test_openai_embedder_batches_keeps_order_and_normalises() -> None:
+    fake = ScriptedEmbeddings(dim=8)
+    e = emb.OpenAIEmbedder("http://x.test/v1", "m", batch_size=2, client=ScriptedClient(fake))  # type: ignore[arg-type]
+    texts = ["alpha beta", "gamma", "", "delta epsilon", "zeta"]
+    out = e.embed(texts)
+    assert out.shape == (5, 8) and out.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(out, HashingEmbedder(8).embed([*texts[:2], " ", *texts[3:]]), rtol=1e-5)
+    assert [len(r["input"]) for r in fake.requests] == [2, 2, 1]  # type: ignore[arg-type]
+    assert fake.requests[1]["input"] == [" ", "delta epsilon"]  # never an empty input
+    assert {r["model"] for r in fake.requests} == {"m"} and fake.requests[0]["encoding_format"] == "float"
+    assert e.dim == 8 and len(fake.requests) == 3  # learnt from the replies: no extra request
+
+
+def test_openai_embedder_learns_its_dimension_with_one_request() -> None:
+    fake = ScriptedEmbeddings(dim=5)
+    e = emb.OpenAIEmbedder("http://x.test/v1", "m", client=ScriptedClient(fake))  # type: ignore[arg-type]
+    assert e.embed([]).shape == (0, 5) and e.dim == 5 and len(fake.requests) == 1
+
+
+def test_openai_endpoint_errors_are_one_line_naming_the_endpoint() -> None:
+    import httpx
+    import openai
+
+    from qa.errors import EmbeddingEndpointError
+
+    request = httpx.Request("POST", "http://x.test/v1/embeddings")
+    fake = ScriptedEmbeddings(fail=openai.APIConnectionError(message="Connection\nrefused", request=request))
+    e = emb.OpenAIEmbedder("http://x.test/v1", "m", client=ScriptedClient(fake))  # type: ignore[arg-type]
+    with pytest.raises(EmbeddingEndpointError) as info:
+        e.embed(["a"])
+    assert "http://x.test/v1" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_real_client_times_out_and_retries_as_configured() -> None:
+    """Through the real SDK, to a port nobody listens on: the settings reach it, and it gives up."""
+    from qa.errors import EmbeddingEndpointError
+    from qa.testing.process import free_port
+
+    e = emb.OpenAIEmbedder(f"http://127.0.0.1:{free_port()}/v1", "m", timeout_s=2.0, max_retries=1)
+    client = e._client
+    assert client.timeout == 2.0 and client.max_retries == 1
+    with pytest.raises(EmbeddingEndpointError, match="failed: Connection error"):
+        e.embed(["a"])
+
+
+def test_cache_asks_a_lazy_inner_embedder_for_its_dimension_only_when_needed(tmp_path: Path) -> None:
+    fake = ScriptedEmbeddings(dim=6)
+    inner = emb.OpenAIEmbedder("http://x.test/v1", "m", client=ScriptedClient(fake))  # type: ignore[arg-type]
+    cached = CachedEmbedder(inner, tmp_path / "c.sqlite")
+    assert fake.requests == []  # building the service makes no request
+    assert cached.embed(["a b"]).shape == (1, 6) and cached.dim == 6 and len(fake.requests) == 1
+    cached.close()

@@ -87,3 +87,26 @@ def test_the_abstention_example_abstains(server: QAServer) -> None:
     command = next(c for c in curl_examples() if "population of Izhevsk" in c)
     body = json.loads(run(command, server))
     assert body["abstained"] is True and body["citations"] == []
+
+
+def test_the_embedder_examples_are_what_the_code_prints() -> None:
+    """The Embedders section shows real runs against a slow CPU endpoint (timings vary), so they are
+    checked here, not re-run: the refusal is the store's own line, word for word, and the reindex
+    lines have the shape `qa reindex` prints (tests/test_embeddings_server.py runs it for real)."""
+    from qa.embeddings import LEGACY_DIM, LEGACY_IDENTITY, openai_identity
+    from qa.store.chroma import _mismatch
+    from qa.store.protocol import EmbedderRecord
+
+    lines = "\n".join(_blocks("console")).splitlines()
+    identity = openai_identity("SmolLM2-135M-Instruct.Q4_1", "http://127.0.0.1:8080/v1")
+    assert "error: " + _mismatch(EmbedderRecord(LEGACY_IDENTITY, LEGACY_DIM), identity) in lines
+    done = [line for line in lines if line.startswith("re-embedded ")]
+    assert done and all(
+        re.fullmatch(
+            r"re-embedded \d+ chunks( \(\d+ done by an earlier run\))? with \S+ \(\d+ dims\) in [\d.]+ s; "
+            r"the store now uses it \(was \S+\)",
+            line,
+        )
+        for line in done
+    )
+    assert all(re.fullmatch(r"reindex: \d+/\d+ chunks", line) for line in lines if line.startswith("reindex:"))

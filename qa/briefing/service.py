@@ -105,7 +105,7 @@ class BriefingService:
         settings = services.settings
         return cls(
             services.store,
-            services.embedder,
+            services.reader_embedder,
             engine,
             fallback,
             min_support=settings.min_support,

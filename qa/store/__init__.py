@@ -1,5 +1,5 @@
 """Document stores: the protocol every implementation follows, and the Chroma one."""
 
-from qa.store.protocol import ChunkRecord, DocumentStore
+from qa.store.protocol import ChunkRecord, DocumentStore, EmbedderRecord
 
-__all__ = ["ChunkRecord", "DocumentStore"]
+__all__ = ["ChunkRecord", "DocumentStore", "EmbedderRecord"]

@@ -4,18 +4,23 @@ Three collections hold everything, so several API processes sharing one Chroma s
 same state: ``<prefix>_chunks`` (chunk text, embedding, filter metadata), ``<prefix>_articles``
 (full text and metadata; a 1-d placeholder vector because Chroma wants one) and ``<prefix>_meta``
 (a revision token that changes on every write, so readers know when their caches are stale).
+
+``<prefix>_meta`` also holds the ``embedder`` record: which embedder made the vectors, their
+dimension, and which collection holds them (``<prefix>_chunks``, or ``<prefix>_chunks_<id>``
+after a ``qa reindex``). That one record is the reindex's commit point: readers follow it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
 import chromadb
@@ -25,12 +30,24 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
 from qa.config import Settings
-from qa.errors import StoreUnavailable
+from qa.embeddings import LEGACY_DIM, LEGACY_IDENTITY
+from qa.errors import EmbedderMismatch, StoreUnavailable
 from qa.models import Article, ArticleMeta, Chunk, SearchFilters
-from qa.store.protocol import ChunkRecord
+from qa.store.protocol import ChunkRecord, EmbedderRecord
 
 _PAGE = 5000
 _PLACEHOLDER = np.zeros((1, 1), dtype=np.float32)  # articles and meta need no real vectors
+_EMBEDDER = "embedder"  # meta record: the embedder of the vectors, their dimension, their collection
+_REINDEX = "reindex"  # meta record of a reindex under way: its embedder and target collection
+_CHUNKS_CONFIG: Any = {"hnsw": {"space": "cosine", "ef_search": 128}}
+
+
+def _mismatch(stored: EmbedderRecord, identity: str) -> str:
+    return (
+        f"the store's vectors come from the embedder {stored.identity} ({stored.dim} dims), but this process "
+        f"embeds with {identity}: run `qa reindex` to re-embed the store with it, or configure "
+        f"{stored.identity} again (QA_EMBEDDER)"
+    )
 
 
 def day_number(d: date | None) -> int | None:
@@ -122,19 +139,43 @@ def _record(chunk_id: str, text: str, m: dict[str, Any]) -> ChunkRecord:
     )
 
 
+class _Following:
+    """The chunks collection, as :class:`ChromaStore` uses it: a call that finds its collection
+    dropped (a reindex in another process switched to a new one) re-reads the store's embedder
+    record, which refuses if the vectors are now another embedder's, and is retried on the new one."""
+
+    def __init__(self, store: ChromaStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store._live, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except chromadb.errors.NotFoundError:
+                self._store.revision()
+                return getattr(self._store._live, name)(*args, **kwargs)
+
+        return call
+
+
 class ChromaStore:
     def __init__(self, client: ClientAPI, prefix: str = "qa", name: str = "chroma") -> None:
         self.name = name
         self._client = client
+        self._prefix = prefix
         self._write_lock = threading.RLock()
+        self._bound: str | None = None  # the identity of this process's embedder, once bound
+        self._embedder: EmbedderRecord | None = None  # as recorded in the store
         try:
-            self._chunks: Collection = client.get_or_create_collection(
-                f"{prefix}_chunks",
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine", "ef_search": 128}},
-            )
             self._articles: Collection = client.get_or_create_collection(f"{prefix}_articles", embedding_function=None)
             self._meta: Collection = client.get_or_create_collection(f"{prefix}_meta", embedding_function=None)
+            # The chunks live where the embedder record says (a reindex moves them), by default <prefix>_chunks.
+            self._live: Collection = self._chunk_collection(self._pointer() or f"{prefix}_chunks")
+            self._chunks: Collection = cast(Collection, _Following(self))
         except Exception as exc:  # chromadb raises many kinds; the user needs one message
             raise StoreUnavailable(f"cannot open the Chroma store ({name}): {exc}") from exc
         self._versions: tuple[str, dict[str, str]] | None = None
@@ -148,6 +189,7 @@ class ChromaStore:
         version = article.version
         published_day = day_number(article.published_date)
         with self._write_lock:
+            self._check_write(embeddings)
             # 1. the new version's chunks (invisible until step 2 commits the version)
             for lo in range(0, len(chunks), _PAGE):
                 batch = chunks[lo : lo + _PAGE]
@@ -186,6 +228,7 @@ class ChromaStore:
 
     def delete_article(self, article_id: str) -> bool:
         with self._write_lock:
+            self.revision()  # follows a reindex's switch made by another process
             found = bool(self._articles.get(ids=[article_id], include=[])["ids"])
             if found:
                 self._articles.delete(ids=[article_id])  # commit point: its chunks are now invisible
@@ -229,9 +272,15 @@ class ChromaStore:
     # -- reads --------------------------------------------------------------------------------
 
     def revision(self) -> str:
-        got = self._meta.get(ids=["revision"], include=["documents"])
-        docs = got["documents"] or []
-        return str(docs[0]) if docs else "empty"
+        # The embedder record comes in the same read, so a reindex's switch is followed at no cost.
+        got = self._meta.get(ids=["revision", _EMBEDDER], include=["documents", "metadatas"])
+        rev = "empty"
+        for key, doc, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+            if key == "revision":
+                rev = str(doc)
+            elif m is not None:
+                self._follow(m)
+        return rev
 
     def article_versions(self, fresh: bool = False) -> dict[str, str]:
         rev = self.revision()
@@ -399,6 +448,195 @@ class ChromaStore:
             if len(page["ids"]) < _PAGE:
                 return ids
             offset += _PAGE
+
+    # -- the embedder of the vectors ------------------------------------------------------------
+
+    def _chunk_collection(self, name: str) -> Collection:
+        return self._client.get_or_create_collection(name, embedding_function=None, configuration=_CHUNKS_CONFIG)
+
+    def _pointer(self) -> str | None:
+        """Read the embedder record; the name of the chunks collection it points at, if any."""
+        metas = self._meta.get(ids=[_EMBEDDER], include=["metadatas"])["metadatas"] or []
+        m = metas[0] if metas else None
+        if m is None:
+            return None
+        self._embedder = EmbedderRecord(str(m["identity"]), int(str(m["dim"])))
+        return str(m["chunks"])
+
+    def _follow(self, m: Mapping[str, Any]) -> None:
+        """Serve from the collection the embedder record names, unless its vectors are another embedder's."""
+        self._embedder = EmbedderRecord(str(m["identity"]), int(str(m["dim"])))
+        if self._bound is not None and self._embedder.identity != self._bound:
+            raise EmbedderMismatch(_mismatch(self._embedder, self._bound))
+        if str(m["chunks"]) != self._live.name:
+            self._live = self._chunk_collection(str(m["chunks"]))
+
+    def _write_record(self, record: EmbedderRecord, collection: str) -> None:
+        meta: dict[str, Any] = {"identity": record.identity, "dim": record.dim, "chunks": collection}
+        self._meta.upsert(ids=[_EMBEDDER], embeddings=_PLACEHOLDER, documents=[record.identity], metadatas=[meta])
+        self._embedder = record
+
+    def _check_write(self, embeddings: np.ndarray) -> None:
+        """Before a write: follow a switch made elsewhere, refuse vectors of another dimension, and
+        record the embedder at the store's first write."""
+        self.revision()
+        if not len(embeddings):
+            return
+        dim = int(np.asarray(embeddings).shape[1])
+        if self._embedder is not None:
+            if dim != self._embedder.dim:
+                raise EmbedderMismatch(
+                    f"vectors of {dim} dims cannot join the store's {self._embedder.dim}-dim vectors from "
+                    f"{self._embedder.identity}: run `qa reindex` with the embedder you mean to use"
+                )
+        elif self._bound is not None:
+            self._write_record(EmbedderRecord(self._bound, dim), self._live.name)
+
+    def embedder_record(self) -> EmbedderRecord | None:
+        self.revision()
+        if self._embedder is not None:
+            return self._embedder
+        if self._chunks.count() > 0:
+            return EmbedderRecord(LEGACY_IDENTITY, LEGACY_DIM)  # written before stores recorded it
+        return None
+
+    def bind_embedder(self, identity: str) -> None:
+        stored = self.embedder_record()
+        if stored is not None and stored.identity != identity:
+            raise EmbedderMismatch(_mismatch(stored, identity))
+        self._bound = identity
+
+    # -- re-embedding (qa reindex: qa/ingest/reindex.py) ----------------------------------------
+
+    def live_chunks(self) -> str:
+        """The name of the chunks collection reads are served from."""
+        self.revision()
+        return self._live.name
+
+    def begin_reindex(self, identity: str) -> str | None:
+        """The collection to re-embed into for ``identity``: the one an interrupted run for it left
+        (so it resumes), else a new one. None when there is nothing to do: the vectors already come
+        from it, or the store is empty (its first write will record the embedder)."""
+        with self._write_lock:
+            stored = self.embedder_record()
+            metas = self._meta.get(ids=[_REINDEX], include=["metadatas"])["metadatas"] or []
+            pending = metas[0] if metas else None
+            if pending is not None:
+                pending_chunks = str(pending["chunks"])
+                if pending_chunks == self._live.name:  # switched already: done but for its clean-up
+                    self.finish_reindex()
+                elif str(pending["identity"]) == identity and stored is not None and stored.identity != identity:
+                    self._chunk_collection(pending_chunks)
+                    return pending_chunks
+                else:
+                    self.drop_chunks(pending_chunks)  # another embedder's unfinished run
+                    self._meta.delete(ids=[_REINDEX])
+            if stored is None or stored.identity == identity:
+                return None
+            name = f"{self._prefix}_chunks_{uuid.uuid4().hex[:8]}"
+            # Recorded before it is made: a crash in between leaves nothing a later run would not find.
+            self._meta.upsert(
+                ids=[_REINDEX],
+                embeddings=_PLACEHOLDER,
+                documents=[identity],
+                metadatas=[{"identity": identity, "chunks": name}],
+            )
+            self._chunk_collection(name)
+            return name
+
+    def chunk_ids_in(self, collection: str) -> set[str]:
+        col = self._chunk_collection(collection)
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = col.get(include=[], limit=_PAGE, offset=offset)
+            ids.update(page["ids"])
+            if len(page["ids"]) < _PAGE:
+                return ids
+            offset += _PAGE
+
+    def chunks_in(self, collection: str, ids: Sequence[str]) -> list[ChunkRecord]:
+        """The named chunks of a collection that are still there, with their text."""
+        col = self._chunk_collection(collection)
+        recs: list[ChunkRecord] = []
+        for lo in range(0, len(ids), _PAGE):
+            page = _read(partial(col.get, ids=list(ids[lo : lo + _PAGE]), include=["documents", "metadatas"]))
+            for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
+                if doc is not None and m is not None:
+                    recs.append(_record(cid, str(doc), dict(m)))
+        return recs
+
+    def copy_chunks(self, source: str, target: str, vectors: Mapping[str, np.ndarray]) -> int:
+        """Copy chunks (text and metadata, as stored) from ``source`` into ``target`` with new
+        vectors; those gone from ``source`` meanwhile are skipped. Returns how many were copied."""
+        src, dst = self._chunk_collection(source), self._chunk_collection(target)
+        ids = list(vectors)
+        copied = 0
+        for lo in range(0, len(ids), _PAGE):
+            page = _read(partial(src.get, ids=ids[lo : lo + _PAGE], include=["documents", "metadatas"]))
+            rows = [
+                (cid, doc, m)
+                for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True)
+                if doc is not None and m is not None
+            ]
+            if rows:
+                dst.upsert(
+                    ids=[cid for cid, _, _ in rows],
+                    embeddings=np.stack([np.asarray(vectors[cid], dtype=np.float32) for cid, _, _ in rows]),
+                    documents=[str(doc) for _, doc, _ in rows],
+                    metadatas=[m for _, _, m in rows],
+                )
+                copied += len(rows)
+        return copied
+
+    def delete_chunks_in(self, collection: str, ids: Sequence[str]) -> None:
+        col = self._chunk_collection(collection)
+        for lo in range(0, len(ids), _PAGE):
+            col.delete(ids=list(ids[lo : lo + _PAGE]))
+
+    def switch_chunks(self, target: str, identity: str, dim: int) -> str:
+        """The reindex's commit point: one record now names ``target`` as the collection reads are
+        served from, and ``identity`` as its embedder. Returns the previous collection's name, which
+        stays (as :meth:`retired_chunks`) until :meth:`finish_reindex`, so that writes which raced the
+        switch can be copied from it, even by a later run if this one stops first."""
+        with self._write_lock:
+            previous = self.live_chunks()
+            self._write_record(EmbedderRecord(identity, dim), target)
+            self._meta.upsert(
+                ids=[_REINDEX],
+                embeddings=_PLACEHOLDER,
+                documents=[identity],
+                metadatas=[{"identity": identity, "chunks": target, "retired": previous}],
+            )
+            self._live = self._chunk_collection(target)
+            if self._bound is not None:
+                self._bound = identity
+            self._bump()  # other processes see a new revision, and with it the new record
+            return previous
+
+    def retired_chunks(self) -> str | None:
+        """The collection a switch retired and no run has dropped yet, if any."""
+        self.revision()
+        metas = self._meta.get(ids=[_REINDEX], include=["metadatas"])["metadatas"] or []
+        pending = metas[0] if metas else None
+        if pending is None or "retired" not in pending or str(pending["chunks"]) != self._live.name:
+            return None
+        return str(pending["retired"])
+
+    def finish_reindex(self) -> None:
+        """Drop the collection a switch retired, and the record of the reindex."""
+        with self._write_lock:
+            retired = self.retired_chunks()
+            if retired is not None:
+                self.drop_chunks(retired)
+            self._meta.delete(ids=[_REINDEX])
+
+    def drop_chunks(self, collection: str) -> None:
+        if collection == self._live.name:
+            raise ValueError(f"{collection} is the collection reads are served from")
+        # Already gone is fine: a run that stopped just after dropping it.
+        with contextlib.suppress(chromadb.errors.NotFoundError, ValueError):
+            self._client.delete_collection(collection)
 
 
 def _sort_key(p: date | datetime | None) -> str:

@@ -22,6 +22,14 @@ class ChunkRecord:
     published_day: int | None  # YYYYMMDD
 
 
+@dataclass(frozen=True, slots=True)
+class EmbedderRecord:
+    """What made a store's vectors: an embedder's identity (its ``model_id``) and their dimension."""
+
+    identity: str
+    dim: int
+
+
 @runtime_checkable
 class DocumentStore(Protocol):
     """Articles with their chunks and chunk embeddings.
@@ -71,5 +79,15 @@ class DocumentStore(Protocol):
         ...
 
     def revision(self) -> str: ...
+
+    def embedder_record(self) -> EmbedderRecord | None:
+        """What made the stored vectors (recorded at the first write; a store from before the record
+        existed counts as the default MiniLM's), or None for an empty store that records none."""
+        ...
+
+    def bind_embedder(self, identity: str) -> None:
+        """Refuse (``EmbedderMismatch``) if the stored vectors came from another embedder; else remember
+        ``identity``, so the first write records it and a later switch to another one is refused."""
+        ...
 
     def repair(self) -> int: ...

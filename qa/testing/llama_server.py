@@ -77,8 +77,14 @@ def start_llama_server(
     threads: int = 2,
     threads_batch: int = 2,
     timeout_s: float = 120.0,
+    embeddings: bool = False,
+    pooling: str = "mean",
 ) -> LlamaServer:
     """Start the server on 127.0.0.1 and wait until ``/health`` answers 200.
+
+    ``embeddings``: serve ``/v1/embeddings`` instead of completions (llama.cpp's ``--embeddings``),
+    pooling each input's token states with ``pooling`` (mean, cls, last; a chat model has no
+    pooling of its own, so one must be chosen).
 
     Raises RuntimeError with the tail of the server's log if it exits or is not healthy in time.
     """
@@ -90,12 +96,22 @@ def start_llama_server(
     argv = [sys.executable, "-m", "qa.testing.llama_server", "--model", str(model_path), "--port", str(port)]
     argv += ["--ctx", str(ctx), "--threads", str(threads), "--threads-batch", str(threads_batch)]
     argv += ["--parent-pid", str(os.getpid())]
+    if embeddings:
+        argv += ["--embeddings", "--pooling", pooling]
     process = ServerProcess(argv, Path(log))
     process.wait_healthy(f"http://127.0.0.1:{port}/health", timeout_s, "llama.cpp server")
     return LlamaServer(f"http://127.0.0.1:{port}/v1", process.pid, model_path.stem, Path(log), process)
 
 
-def _serve(model: Path, port: int, ctx: int, threads: int, threads_batch: int, parent_pid: int | None) -> None:
+def _serve(
+    model: Path,
+    port: int,
+    ctx: int,
+    threads: int,
+    threads_batch: int,
+    parent_pid: int | None,
+    pooling: str | None = None,
+) -> None:
     # OpenMP's default spin-wait makes 2 threads on a busy 2-core machine ~8x slower; read at import.
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     import xllamacpp
@@ -109,6 +125,12 @@ def _serve(model: Path, port: int, ctx: int, threads: int, threads_batch: int, p
     params.n_parallel = 1
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads_batch
+    if pooling is not None:
+        params.embedding = True
+        params.pooling_type = getattr(xllamacpp.llama_pooling_type, f"LLAMA_POOLING_TYPE_{pooling.upper()}")
+        # A pooled input must fit one micro-batch (512 tokens by default): make it the context, so no
+        # input the context holds is refused.
+        params.n_ubatch = params.n_batch = ctx
     # Fields of newer builds (set only where present): no model-hub access, no web UI, and a small
     # prompt cache (8 GiB by default).
     for name, value in {"offline": True, "ui": False, "cache_ram_mib": 256}.items():
@@ -134,5 +156,7 @@ if __name__ == "__main__":
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--threads-batch", type=int, default=2)
     ap.add_argument("--parent-pid", type=int, default=None)
+    ap.add_argument("--embeddings", action="store_true", help="Serve /v1/embeddings instead of completions.")
+    ap.add_argument("--pooling", choices=["mean", "cls", "last"], default="mean")
     a = ap.parse_args()
-    _serve(a.model, a.port, a.ctx, a.threads, a.threads_batch, a.parent_pid)
+    _serve(a.model, a.port, a.ctx, a.threads, a.threads_batch, a.parent_pid, a.pooling if a.embeddings else None)
