@@ -22,20 +22,7 @@ __all__ = ["LexicalIndex", "rrf", "rrf_ranks", "shared_ranks", "tokenize"]
 
 
 def day_of(filters: SearchFilters, rec: ChunkRecord) -> bool:
-    if filters.source and (rec.source or "") not in filters.source:
-        return False
-    if filters.since or filters.until:
-        if rec.published_day is None:
-            return False
-        if filters.since and rec.published_day < _num(filters.since):
-            return False
-        if filters.until and rec.published_day > _num(filters.until):
-            return False
-    return True
-
-
-def _num(d: object) -> int:
-    return int(str(d).replace("-", ""))
+    return filters.admits_day(rec.source, rec.published_day)
 
 
 class LexicalIndex:

@@ -57,10 +57,6 @@ def _schema() -> tantivy.Schema:
     return sb.build()
 
 
-def _num(d: object) -> int:
-    return int(str(d).replace("-", ""))
-
-
 class DiskIndex:
     """The lexical side of hybrid retrieval, as :class:`qa.lexical.LexicalIndex` offers it."""
 
@@ -182,8 +178,8 @@ class DiskIndex:
         if filters is not None and filters.source:
             clauses.append((Occur.Must, Q.term_set_query(self.schema, "source", list(filters.source))))
         if filters is not None and (filters.since or filters.until):
-            lower = _num(filters.since) if filters.since else 1  # 0 is "undated": never in a date range
-            upper = _num(filters.until) if filters.until else None
+            since, upper = filters.day_range()
+            lower = since or 1  # 0 is "undated": never in a date range
             clauses.append((Occur.Must, Q.range_query(self.schema, "day", tantivy.FieldType.Integer, lower, upper)))
         searcher = self.index.searcher()
         out = []

@@ -165,6 +165,11 @@ class Chunk(BaseModel):
 MAX_FILTER_SOURCES = 100
 
 
+def day_number(d: date | None) -> int | None:
+    """A day as the integer YYYYMMDD: how stores and indexes keep ``published_day`` and compare days."""
+    return d.year * 10000 + d.month * 100 + d.day if d else None
+
+
 class SearchFilters(BaseModel):
     source: list[str] | None = Field(default=None, max_length=MAX_FILTER_SOURCES)
     since: date | None = None
@@ -186,18 +191,26 @@ class SearchFilters(BaseModel):
     def is_empty(self) -> bool:
         return not (self.source or self.since or self.until)
 
-    def admits(self, meta: ArticleMeta) -> bool:
-        if self.source and (meta.source or "") not in self.source:
+    def day_range(self) -> tuple[int | None, int | None]:
+        """``since`` and ``until`` as :func:`day_number`\ s (None: open on that side)."""
+        return day_number(self.since), day_number(self.until)
+
+    def admits_day(self, source: str | None, day: int | None) -> bool:
+        """The filter rules, on an outlet and a ``published_day``: undated is in no date range."""
+        if self.source and (source or "") not in self.source:
             return False
         if self.since or self.until:
-            day = meta.published_date
             if day is None:
                 return False
-            if self.since and day < self.since:
+            since, until = self.day_range()
+            if since is not None and day < since:
                 return False
-            if self.until and day > self.until:
+            if until is not None and day > until:
                 return False
         return True
+
+    def admits(self, meta: ArticleMeta) -> bool:
+        return self.admits_day(meta.source, day_number(meta.published_date))
 
 
 class Hit(BaseModel):

@@ -28,11 +28,13 @@ import chromadb.errors
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import GetResult
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_incrementing
 
 from qa.config import Settings
 from qa.embeddings import LEGACY_DIM, LEGACY_IDENTITY
 from qa.errors import EmbedderMismatch, StoreUnavailable
-from qa.models import Article, ArticleMeta, Chunk, SearchFilters
+from qa.models import Article, ArticleMeta, Chunk, SearchFilters, day_number
 from qa.store.protocol import ChunkRecord, EmbedderRecord
 
 _PAGE = 5000
@@ -50,20 +52,26 @@ def _mismatch(stored: EmbedderRecord, identity: str) -> str:
     )
 
 
-def day_number(d: date | None) -> int | None:
-    return d.year * 10000 + d.month * 100 + d.day if d else None
+S = TypeVar("S")
+
+
+def _batches(items: Sequence[S]) -> Iterator[Sequence[S]]:
+    """``items`` in slices of at most a page: what one Chroma call reads or writes."""
+    for lo in range(0, len(items), _PAGE):
+        yield items[lo : lo + _PAGE]
 
 
 def _where(filters: SearchFilters | None) -> dict[str, Any] | None:
     if filters is None or filters.is_empty():
         return None
+    since, until = filters.day_range()
     clauses: list[dict[str, Any]] = []
     if filters.source:
         clauses.append({"source": {"$in": list(filters.source)}})
-    if filters.since:
-        clauses.append({"published_day": {"$gte": day_number(filters.since)}})
-    if filters.until:
-        clauses.append({"published_day": {"$lte": day_number(filters.until)}})
+    if since is not None:
+        clauses.append({"published_day": {"$gte": since}})
+    if until is not None:
+        clauses.append({"published_day": {"$lte": until}})
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
@@ -108,18 +116,48 @@ def _meta_of(article_id: str, m: dict[str, Any]) -> ArticleMeta:
 T = TypeVar("T")
 
 
+def _lost_race(exc: BaseException) -> bool:
+    return isinstance(exc, chromadb.errors.InternalError) and "Error finding id" in str(exc)
+
+
 def _read(call: Callable[[], T], attempts: int = 4) -> T:
     """A read racing a delete made by another process can fail on a Chroma server with "Error finding
     id" (its vector index still lists an id whose record is gone); a moment later the same read works.
+    Only that error is retried, ``attempts`` times in all, waiting 50 ms, 100 ms, ... in between.
     """
-    for attempt in range(attempts):
-        try:
-            return call()
-        except chromadb.errors.InternalError as exc:
-            if "Error finding id" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    retrying = Retrying(
+        retry=retry_if_exception(_lost_race),
+        stop=stop_after_attempt(attempts),
+        wait=wait_incrementing(start=0.05, increment=0.05),
+        reraise=True,
+    )
+    return retrying(call)
+
+
+def _pages(get: Callable[..., GetResult], **query: Any) -> Iterator[GetResult]:
+    """Every row of a Chroma ``get`` (``where``, ``include``, ...), a page at a time."""
+    offset = 0
+    while True:
+        page = _read(partial(get, limit=_PAGE, offset=offset, **query))
+        yield page
+        if len(page["ids"]) < _PAGE:
+            return
+        offset += _PAGE
+
+
+def _rows(page: GetResult, *fields: str) -> Iterator[tuple[Any, ...]]:
+    """``(id, <field>...)`` per row of a page, e.g. ``_rows(page, "metadatas")``."""
+    columns: list[Any] = [page[f] or [] for f in fields]  # type: ignore[literal-required]
+    return zip(page["ids"], *columns, strict=True)
+
+
+def _records_by_id(collection: Collection, ids: Sequence[str]) -> Iterator[ChunkRecord]:
+    """The named chunks still in ``collection``, a page at a time (a row of None: deleted meanwhile)."""
+    for batch in _batches(ids):
+        page = _read(partial(collection.get, ids=list(batch), include=["documents", "metadatas"]))
+        for cid, doc, m in _rows(page, "documents", "metadatas"):
+            if doc is not None and m is not None:
+                yield _record(cid, str(doc), dict(m))
 
 
 def _record(chunk_id: str, text: str, m: dict[str, Any]) -> ChunkRecord:
@@ -247,19 +285,14 @@ class ChromaStore:
         """Delete chunks no committed article version owns (left by a crash mid-write)."""
         with self._write_lock:
             versions = self.article_versions(fresh=True)
-            orphans: list[str] = []
-            offset = 0
-            while True:
-                page = self._chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
-                ids, metas = page["ids"], page["metadatas"] or []
-                for cid, m in zip(ids, metas, strict=True):
-                    if versions.get(str(m["article_id"])) != m["version"]:
-                        orphans.append(cid)
-                if len(ids) < _PAGE:
-                    break
-                offset += _PAGE
-            for lo in range(0, len(orphans), _PAGE):
-                self._chunks.delete(ids=orphans[lo : lo + _PAGE])
+            orphans = [
+                cid
+                for page in _pages(self._chunks.get, include=["metadatas"])
+                for cid, m in _rows(page, "metadatas")
+                if versions.get(str(m["article_id"])) != m["version"]
+            ]
+            for batch in _batches(orphans):
+                self._chunks.delete(ids=list(batch))
             if orphans:
                 self._bump()
             return len(orphans)
@@ -286,15 +319,11 @@ class ChromaStore:
         rev = self.revision()
         if not fresh and self._versions is not None and self._versions[0] == rev:
             return self._versions[1]
-        versions: dict[str, str] = {}
-        offset = 0
-        while True:
-            page = self._articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for aid, m in zip(page["ids"], page["metadatas"] or [], strict=True):
-                versions[aid] = str(m["version"])
-            if len(page["ids"]) < _PAGE:
-                break
-            offset += _PAGE
+        versions = {
+            aid: str(m["version"])
+            for page in _pages(self._articles.get, include=["metadatas"])
+            for aid, m in _rows(page, "metadatas")
+        }
         self._versions = (rev, versions)
         return versions
 
@@ -306,10 +335,9 @@ class ChromaStore:
             cached = self._metas = (rev, {})
         known = cached[1]
         wanted = [a for a in dict.fromkeys(article_ids) if a not in known]
-        for lo in range(0, len(wanted), _PAGE):
-            batch = wanted[lo : lo + _PAGE]
-            page = _read(partial(self._articles.get, ids=batch, include=["metadatas"]))
-            got = {aid: m for aid, m in zip(page["ids"], page["metadatas"] or [], strict=True) if m is not None}
+        for batch in _batches(wanted):
+            page = _read(partial(self._articles.get, ids=list(batch), include=["metadatas"]))
+            got = {aid: m for aid, m in _rows(page, "metadatas") if m is not None}
             for aid in batch:
                 m = got.get(aid)
                 known[aid] = (_meta_of(aid, dict(m)), str(m["version"])) if m is not None else None
@@ -323,17 +351,12 @@ class ChromaStore:
         events: list[tuple[int, str, str | None]] = []
         where: Any = {"seq": {"$gte": seq}}
         for collection, deleted in ((self._articles, False), (self._meta, True)):
-            offset = 0
-            while True:
-                page = _read(partial(collection.get, where=where, include=["metadatas"], limit=_PAGE, offset=offset))
-                for key, m in zip(page["ids"], page["metadatas"] or [], strict=True):
+            for page in _pages(collection.get, where=where, include=["metadatas"]):
+                for key, m in _rows(page, "metadatas"):
                     if m is None:
                         continue
                     at = int(str(m["seq"]))
                     events.append((at, str(m["article_id"]), None) if deleted else (at, key, str(m["version"])))
-                if len(page["ids"]) < _PAGE:
-                    break
-                offset += _PAGE
         events.sort(key=lambda e: e[0])
         latest = max((e[0] for e in events), default=seq)
         # A tombstone older than the article's re-creation is history: the article stands.
@@ -361,14 +384,11 @@ class ChromaStore:
     def list_articles(
         self, filters: SearchFilters | None = None, limit: int = 100, offset: int = 0
     ) -> list[ArticleMeta]:
-        metas: list[ArticleMeta] = []
-        page_offset = 0
-        while True:
-            page = self._articles.get(where=_where(filters), include=["metadatas"], limit=_PAGE, offset=page_offset)
-            metas += [_meta_of(aid, dict(m)) for aid, m in zip(page["ids"], page["metadatas"] or [], strict=True)]
-            if len(page["ids"]) < _PAGE:
-                break
-            page_offset += _PAGE
+        metas = [
+            _meta_of(aid, dict(m))
+            for page in _pages(self._articles.get, where=_where(filters), include=["metadatas"])
+            for aid, m in _rows(page, "metadatas")
+        ]
         # Newest first; undated last; then by title for a stable order.
         metas.sort(key=lambda a: a.title)
         metas.sort(key=lambda a: _sort_key(a.published), reverse=True)
@@ -410,21 +430,11 @@ class ChromaStore:
 
     def iter_chunks(self, ids: Sequence[str] | None = None) -> Iterator[ChunkRecord]:
         if ids is not None:
-            for lo in range(0, len(ids), _PAGE):
-                batch = list(ids[lo : lo + _PAGE])
-                page = _read(partial(self._chunks.get, ids=batch, include=["documents", "metadatas"]))
-                for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
-                    if doc is not None and m is not None:  # None: deleted meanwhile
-                        yield _record(cid, str(doc), dict(m))
+            yield from _records_by_id(self._chunks, ids)
             return
-        offset = 0
-        while True:
-            page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
+        for page in _pages(self._chunks.get, include=["documents", "metadatas"]):
+            for cid, doc, m in _rows(page, "documents", "metadatas"):
                 yield _record(cid, str(doc), dict(m))
-            if len(page["ids"]) < _PAGE:
-                return
-            offset += _PAGE
 
     def article_chunks(self, article_id: str) -> list[ChunkRecord]:
         committed = self.article_metas([article_id]).get(article_id)
@@ -433,21 +443,11 @@ class ChromaStore:
         version = committed[1]
         where = {"$and": [{"article_id": article_id}, {"version": version}]}
         page = self._chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
-        recs = [
-            _record(cid, str(doc), dict(m))
-            for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True)
-        ]
+        recs = [_record(cid, str(doc), dict(m)) for cid, doc, m in _rows(page, "documents", "metadatas")]
         return sorted(recs, key=lambda r: r.chunk.position)
 
     def chunk_ids(self) -> list[str]:
-        ids: list[str] = []
-        offset = 0
-        while True:
-            page = self._chunks.get(include=[], limit=_PAGE, offset=offset)
-            ids += page["ids"]
-            if len(page["ids"]) < _PAGE:
-                return ids
-            offset += _PAGE
+        return [cid for page in _pages(self._chunks.get, include=[]) for cid in page["ids"]]
 
     # -- the embedder of the vectors ------------------------------------------------------------
 
@@ -546,25 +546,11 @@ class ChromaStore:
 
     def chunk_ids_in(self, collection: str) -> set[str]:
         col = self._chunk_collection(collection)
-        ids: set[str] = set()
-        offset = 0
-        while True:
-            page = col.get(include=[], limit=_PAGE, offset=offset)
-            ids.update(page["ids"])
-            if len(page["ids"]) < _PAGE:
-                return ids
-            offset += _PAGE
+        return {cid for page in _pages(col.get, include=[]) for cid in page["ids"]}
 
     def chunks_in(self, collection: str, ids: Sequence[str]) -> list[ChunkRecord]:
         """The named chunks of a collection that are still there, with their text."""
-        col = self._chunk_collection(collection)
-        recs: list[ChunkRecord] = []
-        for lo in range(0, len(ids), _PAGE):
-            page = _read(partial(col.get, ids=list(ids[lo : lo + _PAGE]), include=["documents", "metadatas"]))
-            for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
-                if doc is not None and m is not None:
-                    recs.append(_record(cid, str(doc), dict(m)))
-        return recs
+        return list(_records_by_id(self._chunk_collection(collection), ids))
 
     def copy_chunks(self, source: str, target: str, vectors: Mapping[str, np.ndarray]) -> int:
         """Copy chunks (text and metadata, as stored) from ``source`` into ``target`` with new
@@ -572,11 +558,11 @@ class ChromaStore:
         src, dst = self._chunk_collection(source), self._chunk_collection(target)
         ids = list(vectors)
         copied = 0
-        for lo in range(0, len(ids), _PAGE):
-            page = _read(partial(src.get, ids=ids[lo : lo + _PAGE], include=["documents", "metadatas"]))
+        for batch in _batches(ids):
+            page = _read(partial(src.get, ids=list(batch), include=["documents", "metadatas"]))
             rows = [
                 (cid, doc, m)
-                for cid, doc, m in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True)
+                for cid, doc, m in _rows(page, "documents", "metadatas")
                 if doc is not None and m is not None
             ]
             if rows:
@@ -591,8 +577,8 @@ class ChromaStore:
 
     def delete_chunks_in(self, collection: str, ids: Sequence[str]) -> None:
         col = self._chunk_collection(collection)
-        for lo in range(0, len(ids), _PAGE):
-            col.delete(ids=list(ids[lo : lo + _PAGE]))
+        for batch in _batches(ids):
+            col.delete(ids=list(batch))
 
     def switch_chunks(self, target: str, identity: str, dim: int) -> str:
         """The reindex's commit point: one record now names ``target`` as the collection reads are
