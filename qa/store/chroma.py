@@ -216,6 +216,7 @@ class ChromaStore:
             self._chunks: Collection = cast(Collection, _Following(self))
         except Exception as exc:  # chromadb raises many kinds; the user needs one message
             raise StoreUnavailable(f"cannot open the Chroma store ({name}): {exc}") from exc
+        self.before_commit: Callable[[Article], None] | None = None
         self._versions: tuple[str, dict[str, str]] | None = None
         self._metas: tuple[str, dict[str, tuple[ArticleMeta, str] | None]] | None = None
 
@@ -252,6 +253,8 @@ class ChromaStore:
                     documents=[c.text for c in batch],
                     metadatas=metas,  # type: ignore[arg-type]
                 )
+            if self.before_commit is not None:
+                self.before_commit(article)
             # 2. commit point: the article record names the version readers may see
             self._articles.upsert(
                 ids=[article.id],
@@ -382,7 +385,7 @@ class ChromaStore:
         )
 
     def list_articles(
-        self, filters: SearchFilters | None = None, limit: int = 100, offset: int = 0
+        self, filters: SearchFilters | None = None, limit: int | None = 100, offset: int = 0
     ) -> list[ArticleMeta]:
         metas = [
             _meta_of(aid, dict(m))
@@ -392,10 +395,13 @@ class ChromaStore:
         # Newest first; undated last; then by title for a stable order.
         metas.sort(key=lambda a: a.title)
         metas.sort(key=lambda a: _sort_key(a.published), reverse=True)
-        return metas[offset : offset + limit]
+        return metas[offset:] if limit is None else metas[offset : offset + limit]
 
-    def count_articles(self) -> int:
-        return int(self._articles.count())
+    def count_articles(self, filters: SearchFilters | None = None) -> int:
+        where = _where(filters)
+        if where is None:
+            return int(self._articles.count())
+        return sum(len(page["ids"]) for page in _pages(self._articles.get, where=where, include=[]))
 
     def count_chunks(self) -> int:
         return int(self._chunks.count())

@@ -1,8 +1,9 @@
-"""The document store interface. Every implementation passes ``tests/store/test_contract.py``."""
+"""The document store interface. Every implementation passes ``tests/store/test_contract.py``
+(a subclass of its ``DocumentStoreContract``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -39,6 +40,10 @@ class DocumentStore(Protocol):
     """
 
     name: str
+    # Test hook: called during ``upsert_article`` after the new chunks are written and before the
+    # article record commits them. Raising there is a writer dying mid-write (the contract suite
+    # checks that readers never see such a write and that ``repair`` removes what it left).
+    before_commit: Callable[[Article], None] | None
 
     def upsert_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None: ...
 
@@ -59,10 +64,15 @@ class DocumentStore(Protocol):
         ...
 
     def list_articles(
-        self, filters: SearchFilters | None = None, limit: int = 100, offset: int = 0
-    ) -> list[ArticleMeta]: ...
+        self, filters: SearchFilters | None = None, limit: int | None = 100, offset: int = 0
+    ) -> list[ArticleMeta]:
+        """The articles ``filters`` admit, newest first (undated last, then by title), from
+        ``offset``, at most ``limit`` of them (None: all)."""
+        ...
 
-    def count_articles(self) -> int: ...
+    def count_articles(self, filters: SearchFilters | None = None) -> int:
+        """How many articles ``filters`` admit (all without filters): the total of ``list_articles``."""
+        ...
 
     def count_chunks(self) -> int: ...
 

@@ -1,8 +1,16 @@
-"""The contract every DocumentStore passes, run against embedded Chroma and a real Chroma server."""
+"""The contract every DocumentStore passes: :class:`DocumentStoreContract`.
+
+A store reuses the suite by subclassing it with two fixtures, ``store`` (a fresh, empty store)
+and ``reopen`` (another handle on the same data, as a second process would open it). It is run
+here against embedded Chroma and a real Chroma server.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +21,7 @@ from qa.ingest.chunking import chunk_article, embedding_text
 from qa.models import Article, SearchFilters
 from qa.store.chroma import open_store
 from qa.store.protocol import DocumentStore
+from qa.testing.chroma_server import ChromaServer
 
 EDT = timezone(timedelta(hours=-4))
 
@@ -36,175 +45,205 @@ def put(store: DocumentStore, emb: Embedder, a: Article, size: int = 1000) -> li
     return [c.id for c in chunks]
 
 
-@pytest.fixture
-def store(settings: Settings) -> DocumentStore:
-    return open_store(settings)
+class DocumentStoreContract:
+    """What every DocumentStore does. Not collected itself (no ``Test`` prefix): subclass it."""
+
+    @pytest.fixture
+    def store(self) -> DocumentStore:
+        """A fresh, empty store."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def reopen(self) -> Callable[[], DocumentStore]:
+        """Opens another handle on the data of ``store``, as another process would."""
+        raise NotImplementedError
+
+    def test_roundtrip_keeps_every_field(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        a = art(1, published=datetime(2025, 7, 1, 16, 30, tzinfo=EDT), url="https://x.test/1")
+        b = art(2, published=None, source=None, authors=[])
+        put(store, hashing_embedder, a)
+        put(store, hashing_embedder, b)
+        assert store.get_article("a1") == a
+        assert store.get_article("a2") == b
+        assert store.get_article("missing") is None
+        assert store.count_articles() == 2
+        assert store.article_versions() == {"a1": a.version, "a2": b.version}
+        _, since = store.changes_since(0)
+        put(store, hashing_embedder, art(3))
+        store.delete_article("a2")
+        changes, latest = store.changes_since(since + 1)  # only what happened after: a write, a delete
+        assert changes == [("a3", store.article_versions()["a3"]), ("a2", None)] and latest > since
+        put(store, hashing_embedder, b)  # deleted, then written again: it stands
+        assert dict(store.changes_since(since + 1)[0])["a2"] == b.version
+        metas = store.article_metas(["a2", "missing", "a1", "a2"])  # by id: what exists, once each
+        assert {k: v for k, (_, v) in metas.items()} == {"a1": a.version, "a2": b.version}
+        assert metas["a1"][0].title == a.title and metas["a1"][0].published == a.published
+
+    def test_update_replaces_chunks(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        long_text = " ".join(f"Sentence {n} of the first version." for n in range(60))
+        old_ids = put(store, hashing_embedder, art(1, text=long_text), size=200)
+        assert store.count_chunks() == len(old_ids) > 3
+        new = art(1, text="Only one short sentence now.")
+        new_ids = put(store, hashing_embedder, new, size=200)
+        assert store.get_article("a1") == new
+        assert set(store.chunk_ids()) == set(new_ids)
+        assert not set(old_ids) & set(new_ids)
+
+    def test_delete_removes_article_and_chunks(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        put(store, hashing_embedder, art(1))
+        put(store, hashing_embedder, art(2))
+        assert store.delete_article("a1") is True
+        assert store.delete_article("a1") is False
+        assert store.get_article("a1") is None
+        assert all(r.chunk.article_id == "a2" for r in store.iter_chunks())
+        hits = store.dense_search(hashing_embedder.embed(["topic1"])[0], 10)
+        assert {r.chunk.article_id for r, _ in hits} == {"a2"}
+
+    def test_dense_search_ranks_and_filters(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        for i in range(1, 7):
+            put(store, hashing_embedder, art(i))
+        put(store, hashing_embedder, art(7, published=None))
+        q = hashing_embedder.embed(["story 3 about topic3"])[0]
+        hits = store.dense_search(q, 3)
+        assert hits[0][0].chunk.article_id == "a3"
+        assert hits[0][1] >= hits[-1][1]
+
+        only_a = store.dense_search(q, 10, SearchFilters(source="Outlet A"))
+        assert {r.source for r, _ in only_a} == {"Outlet A"}
+        window = store.dense_search(q, 10, SearchFilters(since=date(2025, 7, 2), until=date(2025, 7, 4)))
+        assert {r.chunk.article_id for r, _ in window} == {"a2", "a3", "a4"}  # undated a7 is out
+
+    def test_list_articles_filters_sorts_pages(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        for i in (3, 1, 2):
+            put(store, hashing_embedder, art(i))
+        put(store, hashing_embedder, art(4, published=None))
+        ids = [m.id for m in store.list_articles()]
+        assert ids == ["a3", "a2", "a1", "a4"]  # newest first, undated last
+        assert [m.id for m in store.list_articles(limit=2, offset=1)] == ["a2", "a1"]
+        assert [m.id for m in store.list_articles(SearchFilters(source=["Outlet A"]))] == ["a3", "a1"]
+        since = SearchFilters(since=date(2025, 7, 2))
+        assert [m.id for m in store.list_articles(since)] == ["a3", "a2"]
+        assert [m.id for m in store.list_articles(limit=None, offset=2)] == ["a1", "a4"]  # None: all
+        assert store.count_articles() == 4
+        assert store.count_articles(since) == 2 and store.count_articles(SearchFilters(source="Outlet B")) == 2
+        assert store.count_articles(SearchFilters(until=date(2025, 6, 30))) == 0
+
+    def test_revision_changes_on_every_write(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        r0 = store.revision()
+        put(store, hashing_embedder, art(1))
+        r1 = store.revision()
+        store.delete_article("a1")
+        assert len({r0, r1, store.revision()}) == 3
+
+    def test_chunk_reads(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        ids = put(store, hashing_embedder, art(1))
+        recs = list(store.iter_chunks(ids))
+        assert [r.chunk.id for r in recs] == ids
+        a = store.get_article("a1")
+        assert a is not None
+        for r in recs:
+            assert a.text[r.chunk.start : r.chunk.end] == r.chunk.text
+            assert (r.title, r.source, r.published_day) == (a.title, a.source, 20250701)
+        assert sorted(store.chunk_ids()) == sorted(ids)
+
+    def test_interrupted_write_is_invisible_and_repaired(
+        self, store: DocumentStore, hashing_embedder: Embedder
+    ) -> None:
+        """A write that dies after the chunks but before the commit leaves the old article intact."""
+        put(store, hashing_embedder, art(1))
+        before = store.get_article("a1")
+        changed = art(1, text="A different text mentioning zebras only.")
+        chunks = chunk_article(changed)
+        vecs = hashing_embedder.embed([c.text for c in chunks])
+
+        def crash(article: Article) -> None:
+            raise RuntimeError("killed")
+
+        store.before_commit = crash  # the store's test hook: between the chunks and the commit
+        with pytest.raises(RuntimeError):
+            store.upsert_article(changed, chunks, vecs)
+        store.before_commit = None
+
+        assert store.get_article("a1") == before
+        hits = store.dense_search(hashing_embedder.embed(["zebras"])[0], 10)
+        assert all(r.version == before.version for r, _ in hits)  # type: ignore[union-attr]
+        assert store.repair() == len(chunks)
+        assert store.repair() == 0
+        assert all(r.version == before.version for r in store.iter_chunks())  # type: ignore[union-attr]
+
+    def test_mismatched_embeddings_write_nothing(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        a = art(1)
+        with pytest.raises(ValueError):
+            store.upsert_article(a, chunk_article(a), np.zeros((0, 64), dtype=np.float32))
+        assert store.count_articles() == 0 and store.count_chunks() == 0
+
+    def test_reads_racing_another_process_rewriting_are_never_errors(
+        self, reopen: Callable[[], DocumentStore], hashing_embedder: Embedder
+    ) -> None:
+        """A second store handle (as another API process has) keeps replacing versions of articles, so
+        their old chunks are deleted while queries run; queries may miss those chunks, never fail."""
+        import threading
+        import time
+
+        writer, reader = reopen(), reopen()
+        for i in range(1, 4):
+            put(writer, hashing_embedder, art(i, text=("A sentence about the harbor. " * 80)), size=200)
+        stop = threading.Event()
+        failures: list[BaseException] = []
+
+        def rewrite() -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                i = n % 3 + 1
+                text = f"Version {n} of story {i}. " + "A sentence about the harbor. " * 80
+                put(writer, hashing_embedder, art(i, text=text), size=200)
+
+        thread = threading.Thread(target=rewrite)
+        thread.start()
+        query = hashing_embedder.embed(["the harbor"])[0]
+        deadline = time.monotonic() + 4
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    for rec, _ in reader.dense_search(query, 30):
+                        assert rec.chunk.text
+                    list(reader.iter_chunks(reader.chunk_ids()[:50]))
+                except BaseException as exc:  # collected, so the writer is stopped before failing
+                    failures.append(exc)
+                    break
+        finally:
+            stop.set()
+            thread.join(30)
+        assert not failures, repr(failures[0])
 
 
-def test_roundtrip_keeps_every_field(store: DocumentStore, hashing_embedder: Embedder) -> None:
-    a = art(1, published=datetime(2025, 7, 1, 16, 30, tzinfo=EDT), url="https://x.test/1")
-    b = art(2, published=None, source=None, authors=[])
-    put(store, hashing_embedder, a)
-    put(store, hashing_embedder, b)
-    assert store.get_article("a1") == a
-    assert store.get_article("a2") == b
-    assert store.get_article("missing") is None
-    assert store.count_articles() == 2
-    assert store.article_versions() == {"a1": a.version, "a2": b.version}
-    _, since = store.changes_since(0)
-    put(store, hashing_embedder, art(3))
-    store.delete_article("a2")
-    changes, latest = store.changes_since(since + 1)  # only what happened after: a write, a delete
-    assert changes == [("a3", store.article_versions()["a3"]), ("a2", None)] and latest > since
-    put(store, hashing_embedder, b)  # deleted, then written again: it stands
-    assert dict(store.changes_since(since + 1)[0])["a2"] == b.version
-    metas = store.article_metas(["a2", "missing", "a1", "a2"])  # by id: what exists, once each
-    assert {k: v for k, (_, v) in metas.items()} == {"a1": a.version, "a2": b.version}
-    assert metas["a1"][0].title == a.title and metas["a1"][0].published == a.published
+def _settings(tmp_path: Path, chroma_url: str | None = None) -> Settings:
+    # A fresh prefix isolates tests sharing the session's Chroma server.
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    return Settings(data_dir=tmp_path / "data", collection_prefix=prefix, chroma_url=chroma_url)
 
 
-def test_update_replaces_chunks(store: DocumentStore, hashing_embedder: Embedder) -> None:
-    long_text = " ".join(f"Sentence {n} of the first version." for n in range(60))
-    old_ids = put(store, hashing_embedder, art(1, text=long_text), size=200)
-    assert store.count_chunks() == len(old_ids) > 3
-    new = art(1, text="Only one short sentence now.")
-    new_ids = put(store, hashing_embedder, new, size=200)
-    assert store.get_article("a1") == new
-    assert set(store.chunk_ids()) == set(new_ids)
-    assert not set(old_ids) & set(new_ids)
+class ChromaContract(DocumentStoreContract):
+    """The contract on :func:`open_store` with the ``chroma_settings`` a subclass gives."""
+
+    @pytest.fixture
+    def store(self, chroma_settings: Settings) -> DocumentStore:
+        return open_store(chroma_settings)
+
+    @pytest.fixture
+    def reopen(self, chroma_settings: Settings) -> Callable[[], DocumentStore]:
+        return lambda: open_store(chroma_settings)
 
 
-def test_delete_removes_article_and_chunks(store: DocumentStore, hashing_embedder: Embedder) -> None:
-    put(store, hashing_embedder, art(1))
-    put(store, hashing_embedder, art(2))
-    assert store.delete_article("a1") is True
-    assert store.delete_article("a1") is False
-    assert store.get_article("a1") is None
-    assert all(r.chunk.article_id == "a2" for r in store.iter_chunks())
-    hits = store.dense_search(hashing_embedder.embed(["topic1"])[0], 10)
-    assert {r.chunk.article_id for r, _ in hits} == {"a2"}
+class TestEmbeddedChroma(ChromaContract):
+    @pytest.fixture
+    def chroma_settings(self, tmp_path: Path) -> Settings:
+        return _settings(tmp_path)
 
 
-def test_dense_search_ranks_and_filters(store: DocumentStore, hashing_embedder: Embedder) -> None:
-    for i in range(1, 7):
-        put(store, hashing_embedder, art(i))
-    put(store, hashing_embedder, art(7, published=None))
-    q = hashing_embedder.embed(["story 3 about topic3"])[0]
-    hits = store.dense_search(q, 3)
-    assert hits[0][0].chunk.article_id == "a3"
-    assert hits[0][1] >= hits[-1][1]
-
-    only_a = store.dense_search(q, 10, SearchFilters(source="Outlet A"))
-    assert {r.source for r, _ in only_a} == {"Outlet A"}
-    window = store.dense_search(q, 10, SearchFilters(since=date(2025, 7, 2), until=date(2025, 7, 4)))
-    assert {r.chunk.article_id for r, _ in window} == {"a2", "a3", "a4"}  # undated a7 is out
-
-
-def test_list_articles_filters_sorts_pages(store: DocumentStore, hashing_embedder: Embedder) -> None:
-    for i in (3, 1, 2):
-        put(store, hashing_embedder, art(i))
-    put(store, hashing_embedder, art(4, published=None))
-    ids = [m.id for m in store.list_articles()]
-    assert ids == ["a3", "a2", "a1", "a4"]  # newest first, undated last
-    assert [m.id for m in store.list_articles(limit=2, offset=1)] == ["a2", "a1"]
-    assert [m.id for m in store.list_articles(SearchFilters(source=["Outlet A"]))] == ["a3", "a1"]
-    assert [m.id for m in store.list_articles(SearchFilters(since=date(2025, 7, 2)))] == [
-        "a3",
-        "a2",
-    ]
-
-
-def test_revision_changes_on_every_write(store: DocumentStore, hashing_embedder: Embedder) -> None:
-    r0 = store.revision()
-    put(store, hashing_embedder, art(1))
-    r1 = store.revision()
-    store.delete_article("a1")
-    assert len({r0, r1, store.revision()}) == 3
-
-
-def test_chunk_reads(store: DocumentStore, hashing_embedder: Embedder) -> None:
-    ids = put(store, hashing_embedder, art(1))
-    recs = list(store.iter_chunks(ids))
-    assert [r.chunk.id for r in recs] == ids
-    a = store.get_article("a1")
-    assert a is not None
-    for r in recs:
-        assert a.text[r.chunk.start : r.chunk.end] == r.chunk.text
-        assert (r.title, r.source, r.published_day) == (a.title, a.source, 20250701)
-    assert sorted(store.chunk_ids()) == sorted(ids)
-
-
-def test_interrupted_write_is_invisible_and_repaired(
-    store: DocumentStore, hashing_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A write that dies after the chunks but before the commit leaves the old article intact."""
-    put(store, hashing_embedder, art(1))
-    before = store.get_article("a1")
-    changed = art(1, text="A different text mentioning zebras only.")
-    chunks = chunk_article(changed)
-    vecs = hashing_embedder.embed([c.text for c in chunks])
-
-    articles = store._articles  # type: ignore[attr-defined]
-
-    def crash(*a: object, **k: object) -> None:
-        raise RuntimeError("killed")
-
-    monkeypatch.setattr(articles, "upsert", crash)
-    with pytest.raises(RuntimeError):
-        store.upsert_article(changed, chunks, vecs)
-    monkeypatch.undo()
-
-    assert store.get_article("a1") == before
-    hits = store.dense_search(hashing_embedder.embed(["zebras"])[0], 10)
-    assert all(r.version == before.version for r, _ in hits)  # type: ignore[union-attr]
-    assert store.repair() == len(chunks)
-    assert store.repair() == 0
-    assert all(r.version == before.version for r in store.iter_chunks())  # type: ignore[union-attr]
-
-
-def test_mismatched_embeddings_write_nothing(store: DocumentStore, hashing_embedder: Embedder) -> None:
-    a = art(1)
-    with pytest.raises(ValueError):
-        store.upsert_article(a, chunk_article(a), np.zeros((0, 64), dtype=np.float32))
-    assert store.count_articles() == 0 and store.count_chunks() == 0
-
-
-def test_reads_racing_another_process_rewriting_are_never_errors(
-    settings: Settings, hashing_embedder: Embedder
-) -> None:
-    """A second store handle (as another API process has) keeps replacing versions of articles, so
-    their old chunks are deleted while queries run; queries may miss those chunks, never fail."""
-    import threading
-    import time
-
-    writer, reader = open_store(settings), open_store(settings)
-    for i in range(1, 4):
-        put(writer, hashing_embedder, art(i, text=("A sentence about the harbor. " * 80)), size=200)
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def rewrite() -> None:
-        n = 0
-        while not stop.is_set():
-            n += 1
-            i = n % 3 + 1
-            text = f"Version {n} of story {i}. " + "A sentence about the harbor. " * 80
-            put(writer, hashing_embedder, art(i, text=text), size=200)
-
-    thread = threading.Thread(target=rewrite)
-    thread.start()
-    query = hashing_embedder.embed(["the harbor"])[0]
-    deadline = time.monotonic() + 4
-    try:
-        while time.monotonic() < deadline:
-            try:
-                for rec, _ in reader.dense_search(query, 30):
-                    assert rec.chunk.text
-                list(reader.iter_chunks(reader.chunk_ids()[:50]))
-            except BaseException as exc:  # collected, so the writer is stopped before failing
-                failures.append(exc)
-                break
-    finally:
-        stop.set()
-        thread.join(30)
-    assert not failures, repr(failures[0])
+@pytest.mark.chroma_server
+class TestChromaServer(ChromaContract):
+    @pytest.fixture
+    def chroma_settings(self, tmp_path: Path, chroma_server: ChromaServer) -> Settings:
+        return _settings(tmp_path, chroma_server.url)
