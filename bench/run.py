@@ -128,7 +128,7 @@ def briefing_figures(services: Services) -> dict[str, Any]:
 
     from qa.briefing import BriefingService
 
-    days = Counter(m.published_date for m in services.store.list_articles(limit=10**9) if m.published_date)
+    days = Counter(m.published_date for m in services.store.list_articles(limit=None) if m.published_date)
     if not days:
         return {}
     day, n = max(days.items(), key=lambda kv: (kv[1], kv[0]))

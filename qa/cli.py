@@ -18,8 +18,8 @@ from rich.table import Table
 
 from qa import logs
 from qa.config import get_settings
-from qa.errors import ArticleError, NotFound, QAError
-from qa.models import IngestReport, SearchFilters
+from qa.errors import ArticleError, InvalidInput, QAError
+from qa.models import IngestReport, SearchFilters, parse_day
 
 # Plain click help: typer's rich panels print flags as "--help <bool>".
 app = typer.Typer(
@@ -48,19 +48,20 @@ def _services() -> Any:
 
 
 def _date(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
+    """A day option, read by the API's rule (:func:`qa.models.parse_day`)."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=flag) from None
+        return parse_day(value) if value is not None else None
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.reason, param_hint=flag) from None
 
 
 def _filters(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
+    from qa.services import search_filters
+
     try:
-        return SearchFilters(source=source or None, since=_date(since, "--since"), until=_date(until, "--until"))
-    except ValidationError as exc:
-        raise typer.BadParameter(exc.errors()[0]["msg"]) from None
+        return search_filters(source, since, until)
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.reason, param_hint=f"--{exc.field}" if exc.field else None) from None
 
 
 def _print_json(obj: BaseModel | dict[str, Any] | list[Any]) -> None:
@@ -174,9 +175,8 @@ def articles_list(
     from qa.schemas import ArticleList, ArticleOut
 
     filters = _filters(source, since, until)
-    metas = _services().store.list_articles(filters, limit=10**9)
-    page = metas[offset : offset + limit]
-    result = ArticleList(articles=[ArticleOut.of(m) for m in page], total=len(metas), limit=limit, offset=offset)
+    page, total = _services().list_articles(filters, limit, offset)
+    result = ArticleList(articles=[ArticleOut.of(m) for m in page], total=total, limit=limit, offset=offset)
     if as_json:
         _print_json(result)
         return
@@ -192,10 +192,7 @@ def articles_show(article_id: str, as_json: JsonOpt = False) -> None:
     """One article with its text."""
     from qa.schemas import ArticleDetail
 
-    article = _services().store.get_article(article_id)
-    if article is None:
-        raise NotFound(f"no article with id {article_id!r}")
-    detail = ArticleDetail.of_article(article)
+    detail = ArticleDetail.of_article(_services().get_article(article_id))
     if as_json:
         _print_json(detail)
         return
@@ -215,9 +212,7 @@ def articles_show(article_id: str, as_json: JsonOpt = False) -> None:
 @articles_app.command("delete")
 def articles_delete(article_id: str, as_json: JsonOpt = False) -> None:
     """Remove an article and its chunks from the store."""
-    services = _services()
-    if not services.ingestor.delete(article_id):
-        raise NotFound(f"no article with id {article_id!r}")
+    _services().delete_article(article_id)
     if as_json:
         _print_json({"deleted": article_id})
     else:
@@ -272,12 +267,9 @@ def ask(
     from qa.schemas import AnswerOut
 
     question = " ".join(words)
-    filters = _filters(source, since, until)
-    result = AnswerOut.of(
-        _services().answers.ask(
-            question, k=k, filters=filters, min_confidence=min_confidence, as_of=_date(as_of, "--as-of")
-        )
-    )
+    filters, asked_on = _filters(source, since, until), _date(as_of, "--as-of")
+    answer = _services().answers.ask(question, k=k, filters=filters, min_confidence=min_confidence, as_of=asked_on)
+    result = AnswerOut.of(answer)
     if as_json:
         _print_json(result)
     else:
@@ -319,12 +311,12 @@ def briefing(
     max_sections: Annotated[int, typer.Option("--max-sections", min=1, max=50, help="At most this many stories.")] = 10,
 ) -> None:
     """The day's stories, most newsworthy first, each with one cited summary."""
-    from qa.briefing import BriefingService
     from qa.briefing.render import render_html
 
     if fmt not in ("md", "json", "html"):
         raise typer.BadParameter("md, json or html", param_hint="--format")
-    result = BriefingService.from_services(_services()).build(_date(day, "--date"), source or None, max_sections)
+    when = _date(day, "--date")
+    result = _services().briefings.build(when, source or None, max_sections)
     text = {
         "md": lambda: result.markdown,
         "json": lambda: result.model_dump_json(indent=2) + "\n",

@@ -14,9 +14,18 @@ class QAError(Exception):
 
 
 class InvalidInput(QAError):
-    """The input is malformed or breaks a limit (HTTP 422/400)."""
+    """The input is malformed or breaks a limit (HTTP 422/400).
+
+    ``field``, when given, names the input at fault (e.g. ``since``); ``reason`` is the message
+    without it, for a caller that names the input its own way (the CLI's ``--since``).
+    """
 
     status_code = 422
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        self.reason = message
+        super().__init__(f"{field}: {message}" if field else message)
 
 
 class ArticleError(InvalidInput):
@@ -26,9 +35,9 @@ class ArticleError(InvalidInput):
     """
 
     def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(f"{where}: {message}" if where else message)
         self.where = where
         self.reason = message
-        super().__init__(f"{where}: {message}" if where else message)
 
 
 class NotFound(QAError):

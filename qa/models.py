@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from qa.errors import InvalidInput
 from qa.normalize import normalize_text
 
 
@@ -163,6 +165,23 @@ class Chunk(BaseModel):
 
 # Outlets one filter may name: each becomes a query variable, and SQLite allows a few thousand.
 MAX_FILTER_SOURCES = 100
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(value: str, field: str | None = None) -> date:
+    """A day as the API and the CLI take it: strictly YYYY-MM-DD (spaces around it aside), so no
+    ``20250701``, no timestamp, no other separator. Else :class:`InvalidInput` saying what a day
+    looks like (and what is wrong with this one, e.g. "month must be in 1..12")."""
+    text = value.strip()
+    reason = ""
+    if _DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            reason = f" ({exc})"
+    raise InvalidInput(f"{text[:40]!r} is not a date{reason}: give a day as YYYY-MM-DD, e.g. 2025-03-10", field)
 
 
 def day_number(d: date | None) -> int | None:

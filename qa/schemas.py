@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, model_validator
 
 from qa.answering import Result
-from qa.models import MAX_FILTER_SOURCES, Article, ArticleMeta, Hit, IngestReport, SearchFilters
+from qa.errors import InvalidInput
+from qa.models import MAX_FILTER_SOURCES, Article, ArticleMeta, Hit, IngestReport, SearchFilters, parse_day
 
 
 class IngestResult(BaseModel):
@@ -111,8 +112,20 @@ def _not_a_number(v: object) -> object:
     return v
 
 
-# A calendar day in requests (body or query): YYYY-MM-DD, never a number.
-Day = Annotated[date, BeforeValidator(_not_a_number)]
+def _day(v: object) -> object:
+    """Text is read by :func:`qa.models.parse_day`, the one day rule of the API and the CLI."""
+    if isinstance(v, str):
+        try:
+            return parse_day(v)
+        except InvalidInput as exc:
+            raise ValueError(exc.reason) from None
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        raise ValueError("give a day as YYYY-MM-DD, e.g. 2025-03-10, not a number")
+    return v
+
+
+# A calendar day in requests (body or query): YYYY-MM-DD, never a number or a timestamp.
+Day = Annotated[date, BeforeValidator(_day)]
 
 
 class Filters(BaseModel):

@@ -1,13 +1,21 @@
-"""The one place that wires settings to store, embedder, retriever and ingestor.
+"""The application layer: the one place that wires settings to store, embedder, retriever,
+ingestor, answers and briefings, and the operations the API and the CLI share.
 
-The API and the CLI are thin layers over this; nothing here knows about HTTP.
+The API and the CLI are thin layers over this (parse, call, render); nothing here knows about
+HTTP or the terminal. Errors are :mod:`qa.errors` kinds, which each interface maps its own way.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from qa.answering import AnswerService
 from qa.config import Settings
@@ -15,16 +23,38 @@ from qa.embeddings import DEFAULT_EMBEDDER, Embedder, embedder_identity, get_emb
 from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, create_engine
+from qa.errors import InvalidInput, NotFound, StoreUnavailable
 from qa.ingest.pipeline import Ingestor
 from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
 from qa.lexical import LexicalIndex
 from qa.lexical_disk import DiskIndex
-from qa.models import IngestReport
+from qa.models import Article, ArticleMeta, IngestReport, SearchFilters, parse_day
 from qa.retrieval import LexicalSearch, Retriever
 from qa.store.chroma import open_store
 from qa.store.protocol import DocumentStore
 
+if TYPE_CHECKING:
+    from qa.briefing import BriefingService
+    from qa.schemas import ArticleIn
+
 log = logging.getLogger(__name__)
+
+MAX_BATCH_PROBLEMS = 10  # a refused batch names at most this many of its bad articles
+
+
+def search_filters(
+    source: str | Sequence[str] | None = None,
+    since: date | str | None = None,
+    until: date | str | None = None,
+) -> SearchFilters:
+    """The filters of a search, a question or a listing. A day given as text is read by
+    :func:`qa.models.parse_day`; what is wrong (a bad day, ``since`` after ``until``, too many
+    outlets) is an :class:`InvalidInput` saying so."""
+    days = [parse_day(d, name) if isinstance(d, str) else d for d, name in ((since, "since"), (until, "until"))]
+    try:
+        return SearchFilters(source=source or None, since=days[0], until=days[1])
+    except ValidationError as exc:
+        raise InvalidInput(exc.errors()[0]["msg"]) from None
 
 
 @dataclass
@@ -32,6 +62,8 @@ class Services:
     settings: Settings
     store: DocumentStore
     embedder: Embedder
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _briefings: BriefingService | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Services:
@@ -109,6 +141,75 @@ class Services:
             min_confidence=self.min_confidence,
             judge=self.extractive,  # type: ignore[arg-type]
         )
+
+    @property
+    def briefings(self) -> BriefingService:
+        """The one briefing service (it holds the briefing cache), made on first use by whichever
+        thread asks first."""
+        with self._lock:
+            if self._briefings is None:
+                from qa.briefing import BriefingService
+
+                self._briefings = BriefingService.from_services(self)
+            return self._briefings
+
+    # -- articles ----------------------------------------------------------------------------------
+
+    def list_articles(
+        self, filters: SearchFilters | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[ArticleMeta], int]:
+        """One page of the articles ``filters`` admit, newest first, and how many they admit."""
+        return self.store.list_articles(filters, limit=limit, offset=offset), self.store.count_articles(filters)
+
+    def get_article(self, article_id: str) -> Article:
+        article = self.store.get_article(article_id)
+        if article is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        return article
+
+    def delete_article(self, article_id: str) -> None:
+        """Remove the article and its chunks (they leave search at once)."""
+        if not self.ingestor.delete(article_id):
+            raise NotFound(f"no article with id {article_id!r}")
+
+    def check_batch(self, items: Sequence[ArticleIn]) -> list[Article]:
+        """The articles of a batch, if every one of them can be stored: at most
+        ``QA_MAX_BATCH_ARTICLES`` of them, each valid, within ``QA_MAX_ARTICLE_CHARS`` and one
+        ingest would take. Else an :class:`InvalidInput` naming each bad item (``articles[i]``)."""
+        limit, max_chars = self.settings.max_batch_articles, self.settings.max_article_chars
+        if len(items) > limit:
+            raise InvalidInput(f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_BATCH_ARTICLES)")
+        articles, problems = [], []
+        for i, item in enumerate(items):
+            try:
+                articles.append(Article(**item.model_dump(exclude_none=True)))
+            except ValidationError as exc:
+                e = exc.errors()[0]
+                where = ".".join(str(p) for p in e.get("loc", ())) or "article"
+                problems.append(f"articles[{i}].{where}: {e['msg']}")
+                continue
+            if len(item.text) > max_chars:
+                problems.append(
+                    f"articles[{i}].text: {len(item.text):,} characters, over the limit of {max_chars:,} "
+                    "(QA_MAX_ARTICLE_CHARS)"
+                )
+            elif problem := self.ingestor.problem(articles[-1]):
+                problems.append(f"articles[{i}] ({articles[-1].id}): {problem}")
+        if problems:
+            raise InvalidInput("nothing was stored: " + "; ".join(problems[:MAX_BATCH_PROBLEMS]))
+        return articles
+
+    def add_articles(self, items: Sequence[ArticleIn]) -> IngestReport:
+        """Store a batch all or nothing as far as its input goes (:meth:`check_batch`): a client
+        retries one request, not half of one. A storage failure of some articles, after the
+        rest were stored, is a :class:`StoreUnavailable` that counts both."""
+        report = self.ingestor.ingest(self.check_batch(items))
+        if report.errors:  # input was checked above, so these are storage failures; the rest were stored
+            stored = len(report.added) + len(report.updated) + len(report.unchanged)
+            raise StoreUnavailable(
+                f"{len(report.errors)} article(s) could not be stored ({stored} were): " + "; ".join(report.errors[:5])
+            )
+        return report
 
     def seed_if_empty(self) -> IngestReport | None:
         """Load the bundled sample articles into an empty store (first start)."""

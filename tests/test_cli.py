@@ -13,8 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def qa(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_SEED_DIR": str(REPO / "seeds")}
+def qa(*args: str, data_dir: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_SEED_DIR": str(REPO / "seeds"), **settings}
     return subprocess.run(
         [sys.executable, "-m", "qa.cli", *args], env=env, capture_output=True, text=True, timeout=300, cwd=data_dir
     )
@@ -52,6 +52,24 @@ def test_a_missing_file_is_an_error_and_no_progress_claims_it_was_done(data_dir:
     r = qa("ingest", str(data_dir / "missing.jsonl"), data_dir=data_dir)
     assert r.returncode == 1
     assert "no such file" in r.stderr and "done" not in r.stderr
+
+
+def test_ingest_holds_each_article_to_the_limits_the_api_does(tmp_path: Path) -> None:
+    """QA_MAX_ARTICLE_CHARS (and what ingest refuses) apply per article, as over HTTP; unlike a
+    request, an ingest stores the rest and is not capped at QA_MAX_BATCH_ARTICLES: it is how a
+    corpus of thousands of articles (the RealTime QA set) is loaded."""
+    feed = tmp_path / "feed.jsonl"
+    items = [
+        {"id": "ok", "title": "Harbor news", "text": "The harbor bridge reopened on Friday after two years."},
+        {"id": "long", "title": "Long", "text": "Words about the harbor. " * 60},
+        {"id": "ok2", "title": "More harbor news", "text": "The harbor ferry resumed service on Saturday."},
+    ]
+    feed.write_text("\n".join(json.dumps(i) for i in items), encoding="utf-8")
+    r = qa("ingest", str(feed), "--json", data_dir=tmp_path, QA_MAX_ARTICLE_CHARS="1000", QA_MAX_BATCH_ARTICLES="1")
+    assert r.returncode == 1, r.stderr
+    body = json.loads(r.stdout)
+    assert body["added"] == ["ok", "ok2"]
+    assert body["errors"] == ["long: text has 1,440 characters, over the limit of 1,000 (QA_MAX_ARTICLE_CHARS)"]
 
 
 def test_help_is_plain(tmp_path: Path) -> None:

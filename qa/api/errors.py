@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from qa.errors import NotFound, Overloaded, QAError
+from qa.errors import InvalidInput, NotFound, Overloaded, QAError
 from qa.schemas import ErrorBody, ErrorOut
 
 log = logging.getLogger("qa.api")
@@ -115,6 +115,9 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError) -> JSONResponse:
+        if isinstance(exc, InvalidInput) and exc.field:  # one input at fault: said like a schema error
+            details = [{"field": exc.field, "message": exc.reason}]
+            return error_response(request, exc.status_code, f"invalid request: {exc.field}: {exc.reason}", details)
         headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Overloaded) else None
         if not isinstance(exc, NotFound):
             log.info("request failed: %s", exc)

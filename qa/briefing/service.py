@@ -169,7 +169,7 @@ class BriefingService:
     # -- store reads -----------------------------------------------------------------------------
 
     def _day_articles(self, day: dt.date) -> list[ArticleMeta]:
-        metas = self.store.list_articles(SearchFilters(since=day, until=day), limit=10**9)
+        metas = self.store.list_articles(SearchFilters(since=day, until=day), limit=None)
         return sorted((m for m in metas if m.published_date == day), key=lambda m: m.id)
 
     def _fingerprint(self, metas: Sequence[ArticleMeta]) -> str:
@@ -187,8 +187,9 @@ class BriefingService:
             if self._latest is not None and self._latest[0] == revision and wanted in self._latest[1]:
                 return self._latest[1][wanted]
         filters = SearchFilters(source=list(wanted)) if wanted else None
-        days = [m.published_date for m in self.store.list_articles(filters, limit=10**9)]
-        latest = max((d for d in days if d is not None), default=None)
+        # Newest first, undated last: the first article listed is of the latest day, if any is dated.
+        newest = self.store.list_articles(filters, limit=1)
+        latest = newest[0].published_date if newest else None
         with self._lock:
             if self._latest is None or self._latest[0] != revision:
                 self._latest = (revision, {})

@@ -98,7 +98,7 @@ def test_bad_input_is_422_with_a_clear_message(client: TestClient, query: str, w
 def test_cache_across_requests_and_writes(client: TestClient) -> None:
     first = client.get("/briefing", params={"date": "2025-04-14"}).json()
     assert client.get("/briefing", params={"date": "2025-04-14"}).json() == first
-    service = client.app.state.briefings  # type: ignore[attr-defined]
+    service = client.app.state.services.briefings  # type: ignore[attr-defined]
     assert (service.hits, service.misses) == (1, 1)
 
     # Another day's article changes: still cached.

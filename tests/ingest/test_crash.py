@@ -54,7 +54,7 @@ def run_ingest(env: dict[str, str], path: Path) -> subprocess.CompletedProcess[s
 def committed_state(settings: Settings) -> tuple[dict[str, int], int]:
     """(chunks per committed article, all chunk rows) as a fresh process would see them."""
     store = open_store(settings)
-    per_article = {m.id: len(store.article_chunks(m.id)) for m in store.list_articles(None, limit=10**6)}
+    per_article = {m.id: len(store.article_chunks(m.id)) for m in store.list_articles(None, limit=None)}
     return per_article, store.count_chunks()
 
 

@@ -1,59 +1,17 @@
 from __future__ import annotations
 
-import datetime as dt
-import re
-import threading
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from qa.api.deps import ServicesDep
-from qa.briefing import DEFAULT_MAX_SECTIONS, Briefing, BriefingService
+from qa.briefing import DEFAULT_MAX_SECTIONS, Briefing
 from qa.briefing.render import render_html
+from qa.models import parse_day
 from qa.schemas import ErrorOut
 
 router = APIRouter(tags=["briefings"])
-
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_lock = threading.Lock()
-
-
-def briefings(request: Request, services: ServicesDep) -> BriefingService:
-    """One BriefingService per app (it holds the briefing cache), made on first use."""
-    state = request.app.state
-    service: BriefingService | None = getattr(state, "briefings", None)
-    if service is None or service.store is not services.store:
-        with _lock:
-            service = getattr(state, "briefings", None)
-            if service is None or service.store is not services.store:
-                service = BriefingService.from_services(services)
-                state.briefings = service
-    return service
-
-
-def parse_day(value: str | None) -> dt.date | None:
-    """A strict YYYY-MM-DD (no timestamps, no other separators), else a 422 that says so."""
-    if value is None:
-        return None
-    value = value.strip()
-    reason = ""
-    if _DAY.match(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError as exc:
-            reason = f" ({exc})"  # e.g. "month must be in 1..12"
-    raise RequestValidationError(
-        [
-            {
-                "type": "date_parsing",
-                "loc": ("query", "date"),
-                "msg": f"{value[:40]!r} is not a date{reason}: give a day as YYYY-MM-DD, e.g. 2025-03-10",
-                "input": value[:40],
-            }
-        ]
-    )
 
 
 @router.get(
@@ -71,7 +29,6 @@ def parse_day(value: str | None) -> dt.date | None:
     },
 )
 def briefing(
-    request: Request,
     services: ServicesDep,
     day: Annotated[
         str | None,
@@ -87,8 +44,8 @@ def briefing(
     max_sections: Annotated[int, Query(ge=1, le=50, description="At most this many stories.")] = DEFAULT_MAX_SECTIONS,
     fmt: Annotated[Literal["json", "md", "html"], Query(alias="format", description="json, md or html.")] = "json",
 ) -> Briefing | Response:
-    service = briefings(request, services)
-    result = service.build(parse_day(day), source or None, max_sections)
+    when = parse_day(day, field="query.date") if day is not None else None
+    result = services.briefings.build(when, source or None, max_sections)
     if fmt == "md":
         return Response(result.markdown, media_type="text/markdown; charset=utf-8")
     if fmt == "html":

@@ -3,12 +3,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import ValidationError
 
 from qa.api.deps import ServicesDep
-from qa.errors import InvalidInput
-from qa.models import SearchFilters
 from qa.schemas import Day, SearchHitOut, SearchResult
+from qa.services import search_filters
 
 router = APIRouter(tags=["search"])
 
@@ -22,9 +20,5 @@ def search(
     since: Day | None = None,
     until: Day | None = None,
 ) -> SearchResult:
-    try:
-        filters = SearchFilters(source=source, since=since, until=until)
-    except ValidationError as exc:
-        raise InvalidInput(exc.errors()[0]["msg"]) from None
-    hits = services.retriever.search(q, k=k, filters=filters)
+    hits = services.retriever.search(q, k=k, filters=search_filters(source, since, until))
     return SearchResult(query=q, hits=[SearchHitOut.of(h) for h in hits])
