@@ -451,12 +451,18 @@ def eval_(
 ) -> None:
     """Run the eval suite; compare with the baseline; fail on a threshold or a regression."""
     from qa.evals import report as rep
-    from qa.evals import runner
-    from qa.evals.cases import Dataset
+    from qa.evals import runner, suite
 
     settings = get_settings()
     if dataset is not None:
-        _eval_dataset(dataset, engine, limit, as_json)
+        name, path = dataset
+        if name not in suite.DATASETS:
+            raise typer.BadParameter(f"unknown dataset {name!r} (known: realtimeqa)", param_hint="--dataset")
+        figures = suite.run_dataset(name, path, engine, limit, settings, say=lambda m: err.print(m))
+        if as_json:
+            _print_json(figures)
+        else:
+            out.print("  ".join(f"{k}={v}" for k, v in figures.items()))
         return
     baseline_path = baseline or runner.REPO / "evals" / "baseline.json"
     if check:
@@ -473,94 +479,46 @@ def eval_(
         return
     if engine not in ("extractive", "llm"):
         raise typer.BadParameter("extractive or llm", param_hint="--engine")
-    suite = Dataset.load(cases or [runner.REPO / "evals" / "cases"], tag)
     if prompts is not None and not prompts.is_dir():
         raise typer.BadParameter(f"{prompts} is not a folder", param_hint="--prompts")
-    extra, missing = runner.corpus_articles(suite) if not url else ([], None)
-    if missing:
-        err.print(f"[yellow]warning:[/] {missing}: the cases about its days are skipped", highlight=False)
-    target_cm = runner.remote_target(url) if url else runner.in_process_target(engine, prompts, extra)
-    with target_cm as target:
-        workers = parallel if (url or engine == "llm") else 1  # extractive in-process: deterministic order
-        results = runner.run(suite, target, workers)
-    m = runner.metrics(results)
-    # A folder of cases other than evals/cases (the held-out ones) is a suite with its own baseline.
-    suite_name = "+".join(sorted(p.resolve().name for p in cases)) if cases else runner.MAIN_SUITE
-    key = runner.baseline_key(engine, suite_name)
-    cmp = runner.compare(runner.load_baseline(baseline_path), key, results, m)
-    failures = runner.threshold_failures(m)
+    run = suite.run_suite(
+        engine,
+        baseline_path,
+        cases,
+        tag,
+        url,
+        parallel,
+        prompts,
+        warn=lambda m: err.print(f"[yellow]warning:[/] {m}", highlight=False),
+    )
     if as_json:
-        _print_json(
-            {
-                "engine": engine,
-                "metrics": m,
-                "comparison": cmp,
-                "threshold_failures": failures,
-                "cases": [
-                    {
-                        "id": r.case.id,
-                        "kind": r.case.kind,
-                        "passed": r.passed,
-                        "detail": r.detail(),
-                        "scores": {s.name: s.value for s in r.scores},
-                        "output": r.output,
-                        "confidence": r.confidence,
-                    }
-                    for r in results
-                ],
-            }
-        )
+        _print_json(run.to_json())
     else:
-        rep.print_console(out, results, m, cmp, failures)
+        rep.print_console(out, run.results, run.metrics, run.comparison, run.threshold_failures)
     if report:
-        render = rep.html_page if report.suffix == ".html" else rep.markdown
-        text = render(results, m, cmp, engine)
-        report.write_text(text, encoding="utf-8")
+        run.write_report(report)
     if update_baseline:
-        refusal = runner.refuse_update(results, m, subset=bool(tag))
-        if refusal and report_only and "thresholds failed" in refusal:
-            refusal = None  # a report-only suite records what it scores; its thresholds do not gate
-        if prompts is not None and refusal is None:
-            refusal = "an A/B run (--prompts) is for comparing; copy the prompts into prompts/ to record them"
+        refusal = suite.record_baseline(
+            run,
+            baseline_path,
+            settings.prompts_dir,
+            subset=bool(tag),
+            report_only=report_only,
+            ab_prompts=prompts is not None,
+        )
         if refusal:
             err.print(f"[red]baseline not updated:[/] {refusal}", highlight=False)
             raise typer.Exit(2)
-        runner.update_baseline(baseline_path, engine, results, m, settings.prompts_dir, suite_name)
         err.print(f"baseline updated: {baseline_path}")
         return
     if report_only:
         # Scores do not gate here, but an error means the engine under test did not answer at all.
-        if m.get("errors"):
-            err.print(f"[red]{int(m['errors'])} case(s) ended in an error[/] (report-only: only errors fail)")
+        if errors := run.metrics.get("errors"):
+            err.print(f"[red]{int(errors)} case(s) ended in an error[/] (report-only: only errors fail)")
             raise typer.Exit(1)
         return
-    if failures or cmp["newly_failing"] or m.get("errors"):
+    if run.failed:
         raise typer.Exit(1)
-
-
-def _eval_dataset(dataset: tuple[str, Path], engine: str, limit: int | None, as_json: bool) -> None:
-    """Answer accuracy and evidence recall on an external dataset, over the configured store."""
-    from qa.evals import realtimeqa
-    from qa.schemas import AnswerOut
-    from qa.services import Services
-
-    name, path = dataset
-    if name != "realtimeqa":
-        raise typer.BadParameter(f"unknown dataset {name!r} (known: realtimeqa)", param_hint="--dataset")
-    articles, questions = realtimeqa.load(path)
-    questions = questions[:limit] if limit else questions
-    settings = get_settings().model_copy(update={"engine": engine, "seed_on_start": False})
-    services = Services.from_settings(settings)
-    err.print(f"ingesting {len(articles)} articles into {settings.data_dir} (cached after the first run)")
-    services.ingestor.ingest(articles)
-    answers = []
-    for q in questions:
-        answers.append(AnswerOut.of(services.answers.ask(q["question"])).model_dump(mode="json"))
-    figures = realtimeqa.score(questions, answers)
-    if as_json:
-        _print_json(figures)
-    else:
-        out.print("  ".join(f"{k}={v}" for k, v in figures.items()))
 
 
 def main() -> None:

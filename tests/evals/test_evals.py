@@ -209,6 +209,40 @@ def test_another_suite_has_a_baseline_of_its_own(tmp_path: Path) -> None:
     assert runner.baseline_key("extractive", runner.MAIN_SUITE) == "extractive"
 
 
+def test_a_suite_run_says_whether_it_failed_prints_as_json_and_records_only_when_it_may(tmp_path: Path) -> None:
+    from qa.evals.suite import SuiteRun, record_baseline
+
+    ok = runner.CaseResult(Case(id="a", kind="abstain", question="q"), [sc.Score("abstention", 1.0)], output="-")
+    bad = runner.CaseResult(Case(id="b", kind="abstain", question="q"), [sc.Score("abstention", 0.0)])
+
+    def run_of(results: list[runner.CaseResult]) -> SuiteRun:
+        m = runner.metrics(results)
+        cmp = runner.compare({}, "extractive", results, m)
+        return SuiteRun("extractive", runner.MAIN_SUITE, results, m, cmp, runner.threshold_failures(m))
+
+    good, failing = run_of([ok]), run_of([ok, bad])
+    assert not good.failed and failing.failed
+    assert good.to_json()["cases"] == [
+        {
+            "id": "a",
+            "kind": "abstain",
+            "passed": True,
+            "detail": "",
+            "scores": {"abstention": 1.0},
+            "output": "-",
+            "confidence": None,
+        }
+    ]
+    assert set(good.to_json()) == {"engine", "metrics", "comparison", "threshold_failures", "cases"}
+    baseline = tmp_path / "baseline.json"
+    assert "thresholds failed" in (record_baseline(failing, baseline, REPO / "prompts", subset=False) or "")
+    assert not baseline.exists()
+    assert record_baseline(failing, baseline, REPO / "prompts", subset=False, report_only=True) is None
+    assert "A/B" in (record_baseline(good, baseline, REPO / "prompts", subset=False, ab_prompts=True) or "")
+    assert record_baseline(good, baseline, REPO / "prompts", subset=False) is None
+    assert set(runner.load_baseline(baseline)["engines"]["extractive"]["cases"]) == {"a"}
+
+
 def test_heldout_report_only_exits_0_and_names_its_baseline() -> None:
     import os
     import subprocess
