@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ from rich.table import Table
 from qa import logs
 from qa.config import get_settings
 from qa.errors import ArticleError, InvalidInput, QAError
-from qa.models import IngestReport, SearchFilters, parse_day
+from qa.models import Article, IngestReport, SearchFilters, parse_day
 
 # Plain click help: typer's rich panels print flags as "--help <bool>".
 app = typer.Typer(
@@ -94,17 +95,27 @@ def ingest(
     progress_every: Annotated[
         float, typer.Option(min=0, help="Without a terminal: seconds between progress lines (0: every article).")
     ] = 5.0,
+    server: Annotated[
+        str | None,
+        typer.Option(help="Send them to a running server as a background job (POST /ingest) and follow it."),
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="QA_SERVER_API_KEY", help="With --server: its API key, if it needs one.")
+    ] = None,
 ) -> None:
     """Read articles and add them to the store. Bad files or lines are reported; the rest go in."""
     from qa.ingest.readers import read_paths
     from qa.schemas import IngestResult
 
-    services = _services()
-    repaired = services.store.repair()
     read = list(read_paths(paths))
     # What could not be read is reported as such; progress counts only articles being stored.
     items = [i for i in read if not isinstance(i, ArticleError)]
     unreadable = [str(i) for i in read if isinstance(i, ArticleError)]
+    if server:
+        _ingest_remote(server, api_key, items, unreadable, as_json, progress_every)
+        return
+    services = _services()
+    repaired = services.store.repair()
     if not items:
         report = IngestReport()
     elif as_json or not sys.stderr.isatty():
@@ -131,6 +142,58 @@ def ingest(
         )
     if result.errors:
         raise typer.Exit(1)
+
+
+def _ingest_remote(
+    server: str, api_key: str | None, items: list[Article], unreadable: list[str], as_json: bool, every_s: float
+) -> None:
+    """POST the articles as one job, then follow it until it ends; the exit code says how it went."""
+    import httpx
+
+    from qa.schemas import IngestJobOut
+
+    headers = {"X-API-Key": api_key} if api_key else {}
+    body = {"articles": [a.model_dump(mode="json", exclude_none=True) for a in items]}
+    with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=120.0) as http:
+        try:
+            r = http.post("/ingest", json=body)
+        except httpx.HTTPError as exc:
+            raise InvalidInput(f"cannot reach {server}: {exc}") from None
+        if r.status_code != 202:
+            raise InvalidInput(f"{server} refused the job ({r.status_code}): {_server_message(r)}")
+        accepted = r.json()
+        err.print(f"job {accepted['job_id']} queued: {accepted['total']} articles ({accepted['url']})")
+        last = 0.0
+        while True:
+            job = IngestJobOut.model_validate(http.get(accepted["url"]).raise_for_status().json())
+            if job.state in ("done", "failed"):
+                break
+            if time.monotonic() - last >= every_s:
+                rate = f", {job.chunks_per_s} chunks/s" if job.chunks_per_s else ""
+                err.print(f"{job.state}: {job.done}/{job.total} articles{rate}")
+                last = time.monotonic()
+            time.sleep(0.5)
+    failed = [a for a in job.articles if a.status == "failed"]
+    if as_json:
+        _print_json(job)
+    else:
+        for e in unreadable + [a.reason or "" for a in failed]:
+            err.print(f"[red]error[/] {e}", highlight=False)
+        counts = job.counts
+        out.print(
+            f"job {job.job_id} {job.state}: added {counts.get('added', 0)}, updated {counts.get('updated', 0)}, "
+            f"unchanged {counts.get('unchanged', 0)}, chunks {job.chunks}"
+            + (f", [red]failed {len(failed) + len(unreadable)}[/]" if failed or unreadable else "")
+        )
+    if failed or unreadable or job.state == "failed":
+        raise typer.Exit(1)
+
+
+def _server_message(r: Any) -> str:
+    try:
+        return str(r.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return r.text[:200]
 
 
 @app.command()

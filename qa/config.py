@@ -139,6 +139,9 @@ class Settings(BaseSettings):
         default=500, ge=1, description="Articles that would make more distinct chunks are refused."
     )
     max_batch_articles: int = Field(default=1_000, ge=1)
+    max_job_articles: int = Field(
+        default=100_000, ge=1, description="Articles in one POST /ingest job (the body size limit applies too)."
+    )
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

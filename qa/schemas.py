@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, model_validator
 
 from qa.answering import Result
 from qa.errors import InvalidInput
+from qa.ingest.jobs import Job
 from qa.models import MAX_FILTER_SOURCES, Article, ArticleMeta, Hit, IngestReport, SearchFilters, parse_day
 
 
@@ -32,6 +33,58 @@ class IngestResult(BaseModel):
             unchanged=r.unchanged,
             chunks=r.chunks,
             errors=r.errors,
+        )
+
+
+class IngestJobAccepted(BaseModel):
+    job_id: str
+    state: str = Field(description="queued: it runs in the background; follow it at `url`.")
+    total: int = Field(description="Items in the batch.")
+    rejected: int = Field(description="Items that are not storable articles; the job reports each as failed.")
+    url: str = Field(description="GET it for the job's progress.")
+
+
+class IngestJobArticle(BaseModel):
+    index: int = Field(description="Position in the submitted batch.")
+    id: str | None = Field(description="The article's id (None for an item that was not an article).")
+    status: Literal["pending", "added", "updated", "unchanged", "failed"]
+    reason: str | None = Field(default=None, description="Why it failed.")
+
+
+class IngestJobOut(BaseModel):
+    job_id: str
+    state: Literal["queued", "running", "done", "failed"]
+    total: int
+    done: int = Field(description="Articles finished (stored, unchanged or failed).")
+    counts: dict[str, int] = Field(description="Articles per status.")
+    chunks: int = Field(description="Chunks written so far.")
+    chunks_per_s: float | None = Field(description="Chunks written per second of ingest work.")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = Field(default=None, description="Why the job failed, or its last failed step's reason.")
+    articles: list[IngestJobArticle]
+
+    @classmethod
+    def of(cls, job: Job) -> IngestJobOut:
+        def when(t: float | None) -> datetime | None:
+            return datetime.fromtimestamp(t, UTC) if t is not None else None
+
+        return cls(
+            job_id=job.id,
+            state=job.state,
+            total=job.total,
+            done=job.done,
+            counts=job.counts(),
+            chunks=job.chunks,
+            chunks_per_s=job.chunks_per_s,
+            created_at=datetime.fromtimestamp(job.created_at, UTC),
+            started_at=when(job.started_at),
+            finished_at=when(job.finished_at),
+            error=job.error,
+            articles=[
+                IngestJobArticle(index=a.index, id=a.article_id, status=a.status, reason=a.reason) for a in job.articles
+            ],
         )
 
 

@@ -24,6 +24,7 @@ from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, create_engine
 from qa.errors import InvalidInput, NotFound, StoreUnavailable
+from qa.ingest.jobs import Job, JobQueue, Rejected
 from qa.ingest.pipeline import Ingestor
 from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
 from qa.lexical import LexicalIndex
@@ -172,32 +173,64 @@ class Services:
         if not self.ingestor.delete(article_id):
             raise NotFound(f"no article with id {article_id!r}")
 
-    def check_batch(self, items: Sequence[ArticleIn]) -> list[Article]:
-        """The articles of a batch, if every one of them can be stored: at most
-        ``QA_MAX_BATCH_ARTICLES`` of them, each valid, within ``QA_MAX_ARTICLE_CHARS`` and one
-        ingest would take. Else an :class:`InvalidInput` naming each bad item (``articles[i]``)."""
-        limit, max_chars = self.settings.max_batch_articles, self.settings.max_article_chars
-        if len(items) > limit:
-            raise InvalidInput(f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_BATCH_ARTICLES)")
-        articles, problems = [], []
+    def _check_items(self, items: Sequence[ArticleIn]) -> tuple[list[tuple[int, Article]], list[Rejected]]:
+        """Each item of a batch as an article, or why it cannot be stored (``articles[i]...``):
+        invalid, over ``QA_MAX_ARTICLE_CHARS``, or refused by what one ingest would take."""
+        max_chars = self.settings.max_article_chars
+        articles: list[tuple[int, Article]] = []
+        rejected: list[Rejected] = []
         for i, item in enumerate(items):
             try:
-                articles.append(Article(**item.model_dump(exclude_none=True)))
+                article = Article(**item.model_dump(exclude_none=True))
             except ValidationError as exc:
                 e = exc.errors()[0]
                 where = ".".join(str(p) for p in e.get("loc", ())) or "article"
-                problems.append(f"articles[{i}].{where}: {e['msg']}")
+                rejected.append(Rejected(i, item.id, f"articles[{i}].{where}: {e['msg']}"))
                 continue
             if len(item.text) > max_chars:
-                problems.append(
-                    f"articles[{i}].text: {len(item.text):,} characters, over the limit of {max_chars:,} "
-                    "(QA_MAX_ARTICLE_CHARS)"
-                )
-            elif problem := self.ingestor.problem(articles[-1]):
-                problems.append(f"articles[{i}] ({articles[-1].id}): {problem}")
-        if problems:
-            raise InvalidInput("nothing was stored: " + "; ".join(problems[:MAX_BATCH_PROBLEMS]))
-        return articles
+                why = f"articles[{i}].text: {len(item.text):,} characters, over the limit of {max_chars:,} "
+                rejected.append(Rejected(i, article.id, why + "(QA_MAX_ARTICLE_CHARS)"))
+            elif problem := self.ingestor.problem(article):
+                rejected.append(Rejected(i, article.id, f"articles[{i}] ({article.id}): {problem}"))
+            else:
+                articles.append((i, article))
+        return articles, rejected
+
+    def check_batch(self, items: Sequence[ArticleIn]) -> list[Article]:
+        """The articles of a batch, if every one of them can be stored (at most
+        ``QA_MAX_BATCH_ARTICLES``); else an :class:`InvalidInput` naming each bad item."""
+        limit = self.settings.max_batch_articles
+        if len(items) > limit:
+            raise InvalidInput(
+                f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_BATCH_ARTICLES); "
+                "POST /ingest (or qa ingest --server) takes larger batches as a background job"
+            )
+        articles, rejected = self._check_items(items)
+        if rejected:
+            raise InvalidInput("nothing was stored: " + "; ".join(r.reason for r in rejected[:MAX_BATCH_PROBLEMS]))
+        return [a for _, a in articles]
+
+    @cached_property
+    def ingest_jobs(self) -> JobQueue:
+        """Background ingest jobs, kept in the data dir (every process on the host shares them)."""
+        return JobQueue(self.settings.data_dir / "ingest_jobs.sqlite", self.ingestor)
+
+    def submit_ingest(self, items: Sequence[ArticleIn]) -> Job:
+        """Queue a batch as a background job; it is on disk when this returns. Unlike
+        :meth:`add_articles`, a bad item does not refuse the batch: the job reports it as failed."""
+        limit = self.settings.max_job_articles
+        if len(items) > limit:
+            raise InvalidInput(f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_JOB_ARTICLES)")
+        if not items:
+            raise InvalidInput("the batch has no articles")
+        articles, rejected = self._check_items(items)
+        return self.ingest_job(self.ingest_jobs.submit(articles, rejected))
+
+    def ingest_job(self, job_id: str) -> Job:
+        job = self.ingest_jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no ingest job with id {job_id!r}")
+        return job
 
     def add_articles(self, items: Sequence[ArticleIn]) -> IngestReport:
         """Store a batch all or nothing as far as its input goes (:meth:`check_batch`): a client

@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 
 from qa import __version__
 from qa.api import errors, middleware
-from qa.api.routes import articles, ask, briefing, health, search, summarize
+from qa.api.routes import articles, ask, briefing, health, ingest, search, summarize
 from qa.config import Settings, get_settings
 from qa.schemas import ErrorOut
 from qa.services import Services
@@ -106,8 +106,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Up to date before the first request (a new data dir builds its lexical index here, not
         # in someone's first query); the server answers nothing, /readyz included, until then.
         svc.retriever.sync()
+        # Jobs a stopped server left unfinished resume here; new ones run as they are submitted.
+        svc.ingest_jobs.start()
         app.state.services = svc
-        yield
+        try:
+            yield
+        finally:
+            svc.ingest_jobs.stop()
 
     app = FastAPI(
         title="qa — cited answers over the news",
@@ -134,6 +139,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
         )
 
-    for module in (health, articles, search, ask, summarize, briefing):
+    for module in (health, articles, ingest, search, ask, summarize, briefing):
         app.include_router(module.router)
     return app

@@ -2,24 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from qa.api.deps import ServicesDep
-from qa.schemas import ArticleBatch, ArticleDetail, ArticleIn, ArticleList, ArticleOut, Day, ErrorOut, IngestResult
+from qa.api.deps import ArticlesBody, ServicesDep
+from qa.schemas import ArticleDetail, ArticleList, ArticleOut, Day, ErrorOut, IngestResult
 from qa.services import search_filters
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
 
 @router.post("", response_model=IngestResult, summary="Add or update articles")
-def add_articles(
-    services: ServicesDep,
-    body: Annotated[
-        ArticleIn | list[ArticleIn] | ArticleBatch,
-        Body(description="One article, a list, or {articles: [...]}"),
-    ],
-) -> IngestResult:
-    items = body.articles if isinstance(body, ArticleBatch) else body if isinstance(body, list) else [body]
+def add_articles(services: ServicesDep, items: ArticlesBody) -> IngestResult:
     return IngestResult.of(services.add_articles(items))
 
 

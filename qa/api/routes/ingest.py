@@ -1,0 +1,41 @@
+"""Background ingest: submit a batch of any size, get a job id at once, follow its progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from qa.api.deps import ArticlesBody, ServicesDep
+from qa.schemas import ErrorOut, IngestJobAccepted, IngestJobOut
+
+router = APIRouter(prefix="/ingest", tags=["ingest"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=IngestJobAccepted,
+    summary="Queue articles for ingest; the job is on disk before this answers",
+)
+def submit(services: ServicesDep, items: ArticlesBody, request: Request, response: Response) -> IngestJobAccepted:
+    job = services.submit_ingest(items)
+    url = str(request.url_for("ingest_job", job_id=job.id).path)
+    response.headers["Location"] = url
+    return IngestJobAccepted(
+        job_id=job.id, state=job.state, total=job.total, rejected=job.counts().get("failed", 0), url=url
+    )
+
+
+_NO_SUCH_JOB: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No job has this id."}}
+
+
+@router.get(
+    "/{job_id}",
+    response_model=IngestJobOut,
+    summary="A job's state, progress and per-article outcome",
+    name="ingest_job",
+    responses=_NO_SUCH_JOB,
+)
+def ingest_job(services: ServicesDep, job_id: str) -> IngestJobOut:
+    return IngestJobOut.of(services.ingest_job(job_id))

@@ -1,0 +1,109 @@
+"""POST /ingest and GET /ingest/{id} on the real app: 202 at once, progress, per-article outcomes,
+and a job a stopped server left unfinished resumed by the next one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from qa.api.app import create_app
+from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.services import Services
+from qa.testing.api_server import start_qa_server
+
+
+def items(n: int, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"bulk-{i}",
+            "title": f"Ferry line {i} opens",
+            "text": f"Ferry line {i} opened on Monday between the harbour and the islands, the port authority said.",
+            "source": "Test Wire",
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def wait_done(client: TestClient, url: str, timeout_s: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(url).json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job not finished in {timeout_s} s: {job}")
+
+
+def test_a_job_is_accepted_at_once_and_reports_each_article(client: TestClient) -> None:
+    # A malformed item is a 422 for the whole request (as on POST /articles); an article that
+    # cannot be stored is reported by the job.
+    assert client.post("/ingest", json=[*items(1), {"title": "No text"}]).status_code == 422
+    spam = {**items(1, 9)[0], "text": "buy now " * 1_000}
+    batch = [*items(3), spam, {**items(1, 8)[0], "text": "x" * 2_000_000}]
+    r = client.post("/ingest", json={"articles": batch})
+    assert r.status_code == 202, r.text
+    accepted = r.json()
+    assert accepted["total"] == 5 and accepted["rejected"] == 2 and r.headers["location"] == accepted["url"]
+
+    job = wait_done(client, accepted["url"])
+    assert job["state"] == "done" and job["done"] == job["total"] == 5
+    assert job["counts"] == {"added": 3, "failed": 2} and job["chunks"] == 3
+    failed = {a["index"]: a["reason"] for a in job["articles"] if a["status"] == "failed"}
+    assert "articles[3] (bulk-9): low-information text" in failed[3]
+    assert "articles[4].text: 2,000,000 characters" in failed[4]
+    assert client.get("/articles/bulk-1").status_code == 200
+    hits = client.get("/search", params={"q": "ferry line 2 harbour islands", "k": 3}).json()
+    assert any(h["article_id"] == "bulk-2" for h in hits["hits"])
+
+    again = wait_done(client, client.post("/ingest", json=items(3)).json()["url"])
+    assert again["counts"] == {"unchanged": 3}
+
+
+def test_bad_requests_say_what_is_wrong(client: TestClient) -> None:
+    assert client.get("/ingest/nope").status_code == 404
+    assert "no ingest job" in client.get("/ingest/nope").json()["error"]["message"]
+    r = client.post("/ingest", json=[])
+    assert r.status_code == 422 and "no articles" in r.json()["error"]["message"]
+    assert client.post("/ingest", json={"articles": "x"}).status_code == 422
+
+
+def test_a_job_left_unfinished_is_resumed_by_the_next_server(embedded_settings: Settings, minilm: Embedder) -> None:
+    # A server that acknowledged a job and stopped before running it (its worker never started).
+    first = Services.from_settings(embedded_settings, embedder=minilm)
+    from qa.schemas import ArticleIn
+
+    job = first.submit_ingest([ArticleIn(**a) for a in items(4)])
+    assert job.state == "queued"
+
+    services = Services.from_settings(embedded_settings, embedder=minilm)
+    with TestClient(create_app(embedded_settings, services)) as client:
+        done = wait_done(client, f"/ingest/{job.id}")
+        assert done["counts"] == {"added": 4}
+        assert client.get("/articles/bulk-3").status_code == 200
+
+
+def test_the_cli_sends_a_job_to_a_running_server_and_follows_it(tmp_path: Path) -> None:
+    """`qa ingest --server URL` against a real `qa serve`: one line per state, a summary, exit 0;
+    an article the server cannot store makes it exit 1 and say why."""
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(json.dumps(a) for a in items(3)) + "\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({**items(1, 7)[0], "text": "buy now " * 1_000}) + "\n")
+    with start_qa_server(tmp_path / "data", env={"QA_SEED_ON_START": "false"}) as server:
+        qa = [sys.executable, "-m", "qa.cli", "ingest", "--server", server.url]
+        r = subprocess.run([*qa, str(good)], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert "queued: 3 articles" in r.stderr and "done: added 3, updated 0, unchanged 0, chunks 3" in r.stdout
+        r = subprocess.run([*qa, str(bad), "--json"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 1
+        job = json.loads(r.stdout)
+        assert job["state"] == "done" and "low-information text" in job["articles"][0]["reason"]
+        r = subprocess.run([*qa[:-1], "http://127.0.0.1:9", str(good)], capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and "cannot reach http://127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr
