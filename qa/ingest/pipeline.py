@@ -114,20 +114,32 @@ class Ingestor:
         t0 = time.perf_counter()
         vectors = self.embedder.embed(texts)
         t1 = time.perf_counter()
-        offset = 0
+        items, offset = [], 0
         for p in pending:
-            n = len(p.chunks)
-            try:
-                self.store.upsert_article(p.article, p.chunks, vectors[offset : offset + n])
-            except QAError:
-                raise
-            except Exception as exc:  # the article stays as it was; the batch goes on
-                log.exception("writing article %s failed", p.article.id)
-                report.errors.append(f"{p.article.id}: could not be stored: {exc}")
+            items.append((p.article, p.chunks, vectors[offset : offset + len(p.chunks)]))
+            offset += len(p.chunks)
+        try:
+            self.store.upsert_articles(items)  # a few store calls for the whole batch
+            failed: dict[str, str] = {}
+        except QAError:
+            raise
+        except Exception:  # write them one by one, so one bad article does not fail the rest
+            log.warning("a batch write failed; writing its %d articles one by one", len(items))
+            failed = {}
+            for article, chunks, vecs in items:
+                try:
+                    self.store.upsert_article(article, chunks, vecs)
+                except QAError:
+                    raise
+                except Exception as exc:  # the article stays as it was; the batch goes on
+                    log.exception("writing article %s failed", article.id)
+                    failed[article.id] = str(exc)
+        for p in pending:
+            if p.article.id in failed:
+                report.errors.append(f"{p.article.id}: could not be stored: {failed[p.article.id]}")
             else:
                 (report.updated if p.is_update else report.added).append(p.article.id)
-                report.chunks += n
-            offset += n
+                report.chunks += len(p.chunks)
             if progress:
                 progress(1)
         report.timings_ms["embed"] = report.timings_ms.get("embed", 0.0) + round((t1 - t0) * 1000, 2)

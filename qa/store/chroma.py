@@ -223,48 +223,67 @@ class ChromaStore:
     # -- writes -------------------------------------------------------------------------------
 
     def upsert_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
-        if len(chunks) != len(embeddings):
-            raise ValueError("one embedding per chunk is required")
-        version = article.version
-        published_day = day_number(article.published_date)
+        self.upsert_articles([(article, chunks, embeddings)])
+
+    def upsert_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Write several articles with one call per step instead of per article (a Chroma write
+        costs tens of ms whatever its size). All their chunks go in first, then one upsert of
+        their records is the commit point for all of them, so readers still never see a
+        half-written article; a crash before it leaves only chunks that ``repair`` removes."""
+        # The same article twice (two versions in one batch): the later one wins, as it would
+        # written one by one, and one upsert may not name an id twice.
+        items = list({a.id: (a, c, e) for a, c, e in items}.values())
+        if not items:
+            return
+        for article, chunks, embeddings in items:
+            if len(chunks) != len(embeddings):
+                raise ValueError(f"{article.id}: one embedding per chunk is required")
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for article, chunks, _ in items:
+            day, version = day_number(article.published_date), article.version  # a hash: once per article
+            for c in chunks:
+                m: dict[str, Any] = {
+                    "article_id": article.id,
+                    "version": version,
+                    "position": c.position,
+                    "start": c.start,
+                    "end": c.end,
+                    "title": article.title,
+                }
+                if article.source is not None:
+                    m["source"] = article.source
+                if day is not None:
+                    m["published_day"] = day
+                ids.append(c.id)
+                docs.append(c.text)
+                metas.append(m)
+        vectors = np.concatenate([np.asarray(e, dtype=np.float32) for _, _, e in items])
         with self._write_lock:
-            self._check_write(embeddings)
-            # 1. the new version's chunks (invisible until step 2 commits the version)
-            for lo in range(0, len(chunks), _PAGE):
-                batch = chunks[lo : lo + _PAGE]
-                metas: list[dict[str, Any]] = []
-                for c in batch:
-                    m: dict[str, Any] = {
-                        "article_id": article.id,
-                        "version": version,
-                        "position": c.position,
-                        "start": c.start,
-                        "end": c.end,
-                        "title": article.title,
-                    }
-                    if article.source is not None:
-                        m["source"] = article.source
-                    if published_day is not None:
-                        m["published_day"] = published_day
-                    metas.append(m)
+            self._check_write(vectors)
+            # 1. the new versions' chunks (invisible until step 2 commits the versions)
+            for lo in range(0, len(ids), _PAGE):
                 self._chunks.upsert(
-                    ids=[c.id for c in batch],
-                    embeddings=np.asarray(embeddings[lo : lo + _PAGE], dtype=np.float32),
-                    documents=[c.text for c in batch],
-                    metadatas=metas,  # type: ignore[arg-type]
+                    ids=ids[lo : lo + _PAGE],
+                    embeddings=vectors[lo : lo + _PAGE],
+                    documents=docs[lo : lo + _PAGE],
+                    metadatas=metas[lo : lo + _PAGE],  # type: ignore[arg-type]
                 )
             if self.before_commit is not None:
-                self.before_commit(article)
-            # 2. commit point: the article record names the version readers may see
+                for article, _, _ in items:
+                    self.before_commit(article)
+            # 2. commit point: the article records name the versions readers may see
             self._articles.upsert(
-                ids=[article.id],
-                embeddings=_PLACEHOLDER,
-                documents=[article.text],
-                metadatas=[_article_metadata(article, len(chunks))],
+                ids=[a.id for a, _, _ in items],
+                embeddings=np.repeat(_PLACEHOLDER, len(items), axis=0),
+                documents=[a.text for a, _, _ in items],
+                metadatas=[_article_metadata(a, len(c)) for a, c, _ in items],
             )
-            # 3. the previous version's chunks are garbage now
-            stale: Any = {"$and": [{"article_id": article.id}, {"version": {"$ne": version}}]}
-            self._chunks.delete(where=stale)
+            # 3. the previous versions' chunks are garbage now
+            stale = [{"$and": [{"article_id": a.id}, {"version": {"$ne": a.version}}]} for a, _, _ in items]
+            where: Any = stale[0] if len(stale) == 1 else {"$or": stale}
+            self._chunks.delete(where=where)
             self._bump()
 
     def delete_article(self, article_id: str) -> bool:

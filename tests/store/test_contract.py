@@ -18,7 +18,7 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.ingest.chunking import chunk_article, embedding_text
-from qa.models import Article, SearchFilters
+from qa.models import Article, Chunk, SearchFilters
 from qa.store.chroma import open_store
 from qa.store.protocol import DocumentStore
 from qa.testing.chroma_server import ChromaServer
@@ -170,6 +170,38 @@ class DocumentStoreContract:
         assert store.repair() == len(chunks)
         assert store.repair() == 0
         assert all(r.version == before.version for r in store.iter_chunks())  # type: ignore[union-attr]
+
+    def test_many_articles_in_one_write_each_commit_whole(
+        self, store: DocumentStore, hashing_embedder: Embedder
+    ) -> None:
+        """upsert_articles: one call for a batch; a new version replaces its old chunks, the last
+        of one id in a batch wins, and a crash before the commit shows none of them."""
+
+        def item(a: Article) -> tuple[Article, list[Chunk], np.ndarray]:
+            chunks = chunk_article(a, size=200, overlap=0)
+            return a, chunks, hashing_embedder.embed([embedding_text(a.title, c.text) for c in chunks])
+
+        put(store, hashing_embedder, art(1))
+        old = store.get_article("a1")
+        newer = art(1, text="Rewritten: the story now mentions walruses. " * 8)
+        store.upsert_articles([item(newer), item(art(2)), item(art(3, text="Draft. " * 30)), item(art(3))])
+        assert store.count_articles() == 3
+        assert store.get_article("a1") == newer and old != newer
+        assert store.get_article("a3") == art(3)
+        assert {r.version for r in store.article_chunks("a1")} == {newer.version}
+        assert {r.version for r in store.article_chunks("a3")} == {art(3).version}
+
+        def crash(article: Article) -> None:
+            raise RuntimeError("killed")
+
+        store.before_commit = crash
+        with pytest.raises(RuntimeError):
+            store.upsert_articles([item(art(4)), item(art(5))])
+        store.before_commit = None
+        assert store.count_articles() == 3 and store.get_article("a4") is None
+        assert {r.chunk.article_id for r in store.iter_chunks()} >= {"a4", "a5"}  # written, not committed
+        assert store.repair() > 0
+        assert {r.chunk.article_id for r in store.iter_chunks()} == {"a1", "a2", "a3"}
 
     def test_mismatched_embeddings_write_nothing(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
         a = art(1)
