@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO))
 from qa.config import Settings  # noqa: E402
 from qa.embeddings import MiniLMEmbedder  # noqa: E402
 from qa.evals.realtimeqa import load  # noqa: E402
-from qa.ingest.chunking import chunk_article, embedding_text  # noqa: E402
-from qa.models import Article  # noqa: E402
+from qa.ingest.chunking import chunk_article  # noqa: E402
+from qa.models import Article, embedding_text  # noqa: E402
 from qa.services import Services  # noqa: E402
 from qa.testing.chroma_server import free_port  # noqa: E402
 

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 import bm25s
 import numpy as np
 
-from qa.ingest.chunking import embedding_text
-from qa.models import SearchFilters
+from qa.models import SearchFilters, embedding_text
 from qa.store.protocol import ChunkRecord, DocumentStore
 from qa.tokens import tokenize
 

@@ -32,8 +32,7 @@ from pathlib import Path
 
 import tantivy
 
-from qa.ingest.chunking import embedding_text
-from qa.models import Chunk, SearchFilters
+from qa.models import Chunk, SearchFilters, embedding_text
 from qa.store.protocol import ChunkRecord, DocumentStore
 from qa.tokens import tokenize
 

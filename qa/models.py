@@ -258,3 +258,9 @@ class IngestReport(BaseModel):
         self.unchanged += other.unchanged
         self.chunks += other.chunks
         self.errors += other.errors
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What the embedder and the lexical index see: the title gives every chunk its topic, and the
+    text is normalised (the stored text, which citations quote, is not)."""
+    return normalize_text(f"{title}\n{chunk_text}")

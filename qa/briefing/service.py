@@ -40,8 +40,7 @@ from qa.embeddings import Embedder
 from qa.engines.base import Draft, Engine, Source
 from qa.engines.fallback import FallbackEngine
 from qa.errors import EngineError
-from qa.ingest.chunking import embedding_text
-from qa.models import ArticleMeta, SearchFilters
+from qa.models import ArticleMeta, SearchFilters, embedding_text
 from qa.schemas import Briefing, BriefingArticle, BriefingSection, CitationOut
 from qa.store.protocol import DocumentStore
 

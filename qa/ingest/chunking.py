@@ -11,7 +11,6 @@ from functools import lru_cache
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from qa.models import Article, Chunk, short_hash
-from qa.normalize import normalize_text
 
 # Paragraphs, then lines, then sentence ends, then clause punctuation, then words.
 _SEPARATORS = [
@@ -74,9 +73,3 @@ def chunk_article(article: Article, size: int = 1000, overlap: int = 150) -> lis
             )
         )
     return chunks
-
-
-def embedding_text(title: str, chunk_text: str) -> str:
-    """What the embedder and the lexical index see: the title gives every chunk its topic, and the
-    text is normalised (the stored text, which citations quote, is not)."""
-    return normalize_text(f"{title}\n{chunk_text}")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from qa import logs
 from qa.embeddings import Embedder
 from qa.errors import ArticleError, QAError
-from qa.ingest.chunking import chunk_article, embedding_text
+from qa.ingest.chunking import chunk_article
 from qa.ingest.quality import article_problem, distinct_chunks
-from qa.models import Article, Chunk, IngestReport
+from qa.models import Article, Chunk, IngestReport, embedding_text
 from qa.store.protocol import DocumentStore
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.embeddings import Embedder
-from qa.ingest.chunking import embedding_text
+from qa.models import embedding_text
 from qa.store.chroma import ChromaStore
 
 log = logging.getLogger(__name__)

@@ -168,7 +168,8 @@ def test_a_write_that_raced_the_switch_is_copied_by_the_next_run(
     monkeypatch.undo()
     # That writer checked the store's embedder just before the switch, and writes just after it.
     monkeypatch.setattr(stale, "_check_write", lambda embeddings: None)
-    from qa.ingest.chunking import chunk_article, embedding_text
+    from qa.ingest.chunking import chunk_article
+    from qa.models import embedding_text
 
     late = article(7, "pipeline treaty")
     chunks = chunk_article(late, 200, 0)

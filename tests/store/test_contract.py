@@ -17,8 +17,8 @@ import pytest
 
 from qa.config import Settings
 from qa.embeddings import Embedder
-from qa.ingest.chunking import chunk_article, embedding_text
-from qa.models import Article, Chunk, SearchFilters
+from qa.ingest.chunking import chunk_article
+from qa.models import Article, Chunk, SearchFilters, embedding_text
 from qa.store.chroma import open_store
 from qa.store.protocol import DocumentStore
 from qa.testing.chroma_server import ChromaServer
