@@ -139,6 +139,12 @@ class Settings(BaseSettings):
         default=500, ge=1, description="Articles that would make more distinct chunks are refused."
     )
     max_batch_articles: int = Field(default=1_000, ge=1)
+    ingest_batch_chunks: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        description="Chunks embedded and written together; the articles of one such batch commit together.",
+    )
     max_job_articles: int = Field(
         default=100_000, ge=1, description="Articles in one POST /ingest job (the body size limit applies too)."
     )

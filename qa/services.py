@@ -109,6 +109,7 @@ class Services:
             chunk_overlap=s.chunk_overlap,
             max_article_chars=s.max_article_chars,
             max_chunks_per_article=s.max_chunks_per_article,
+            embed_batch_chunks=s.ingest_batch_chunks,
         )
 
     @cached_property

@@ -89,7 +89,14 @@ def test_sigkill_mid_ingest_leaves_no_partial_article_and_rerun_completes(tmp_pa
     assert sum(expected_chunks.values()) > 300  # several embedding batches: the kill lands mid-run
 
     data = tmp_path / "data"
-    env = {**os.environ, "QA_DATA_DIR": str(data), "QA_SEED_ON_START": "false", "QA_LOG_LEVEL": "WARNING"}
+    # Small write batches (their articles commit together), so every kill finds more to write.
+    env = {
+        **os.environ,
+        "QA_DATA_DIR": str(data),
+        "QA_SEED_ON_START": "false",
+        "QA_LOG_LEVEL": "WARNING",
+        "QA_INGEST_BATCH_CHUNKS": "16",
+    }
     settings = Settings(data_dir=data, seed_on_start=False)
     # Several kills, each a little later into the write loop, so they land at different steps of
     # an article's write (its chunks, its commit record, the stale-chunk cleanup).
