@@ -73,8 +73,6 @@ def _print_json(obj: BaseModel | dict[str, Any] | list[Any]) -> None:
 
 
 def _progress_lines(total: int, every_s: float) -> Callable[[int], None]:
-    import time
-
     done, last = 0, 0.0
 
     def advance(n: int) -> None:
@@ -147,10 +145,10 @@ def ingest(
 def _ingest_remote(
     server: str, api_key: str | None, items: list[Article], unreadable: list[str], as_json: bool, every_s: float
 ) -> None:
-    """POST the articles as one job, then follow it until it ends; the exit code says how it went."""
+    """POST the articles as one job, then follow it until it ends; the exit code says how it went.
+    The job runs on the server whatever happens here: a dropped connection or Ctrl-C only stops
+    the following, and says where to look."""
     import httpx
-
-    from qa.schemas import IngestJobOut
 
     headers = {"X-API-Key": api_key} if api_key else {}
     body = {"articles": [a.model_dump(mode="json", exclude_none=True) for a in items]}
@@ -160,24 +158,27 @@ def _ingest_remote(
         except httpx.HTTPError as exc:
             raise InvalidInput(f"cannot reach {server}: {exc}") from None
         if r.status_code != 202:
+            for e in unreadable:
+                err.print(f"[red]error[/] {e}", highlight=False)
             raise InvalidInput(f"{server} refused the job ({r.status_code}): {_server_message(r)}")
         accepted = r.json()
-        err.print(f"job {accepted['job_id']} queued: {accepted['total']} articles ({accepted['url']})")
-        last = 0.0
-        while True:
-            job = IngestJobOut.model_validate(http.get(accepted["url"]).raise_for_status().json())
-            if job.state in ("done", "failed"):
-                break
-            if time.monotonic() - last >= every_s:
-                rate = f", {job.chunks_per_s} chunks/s" if job.chunks_per_s else ""
-                err.print(f"{job.state}: {job.done}/{job.total} articles{rate}")
-                last = time.monotonic()
-            time.sleep(0.5)
+        url = accepted["url"]
+        err.print(f"job {accepted['job_id']} queued: {accepted['total']} articles ({url})")
+        try:
+            job = _follow_job(http, url, every_s)
+        except KeyboardInterrupt:
+            err.print(f"stopped following; the job goes on: {url}")
+            raise typer.Exit(130) from None
     failed = [a for a in job.articles if a.status == "failed"]
     if as_json:
         _print_json(job)
     else:
-        for e in unreadable + [a.reason or "" for a in failed]:
+        named = [
+            why if why.startswith("articles[") else f"articles[{a.index}] ({a.id}): {why}"
+            for a in failed
+            if (why := a.reason or "")
+        ]
+        for e in unreadable + named:
             err.print(f"[red]error[/] {e}", highlight=False)
         counts = job.counts
         out.print(
@@ -187,6 +188,33 @@ def _ingest_remote(
         )
     if failed or unreadable or job.state == "failed":
         raise typer.Exit(1)
+
+
+def _follow_job(http: Any, url: str, every_s: float) -> Any:
+    """Poll the job's counts until it ends (riding out errors and rate limits), then read it whole."""
+    import httpx
+
+    from qa.schemas import IngestJobOut
+
+    last_line, wait = 0.0, 0.5
+    while True:
+        try:
+            r = http.get(url, params={"articles": "false"})
+            if r.status_code in (429, 503):  # busy: come back when told
+                wait = float(r.headers.get("retry-after") or 2 * wait)
+            else:
+                job = IngestJobOut.model_validate(r.raise_for_status().json())
+                wait = 0.5
+                if job.state in ("done", "failed"):
+                    return IngestJobOut.model_validate(http.get(url).raise_for_status().json())
+                if time.monotonic() - last_line >= every_s:
+                    rate = f", {job.chunks_per_s} chunks/s" if job.chunks_per_s else ""
+                    err.print(f"{job.state}: {job.done}/{job.total} articles{rate}")
+                    last_line = time.monotonic()
+        except httpx.HTTPError as exc:  # a restart of the server: the job resumes there, so keep following
+            wait = min(30.0, 2 * wait)
+            err.print(f"[yellow]cannot read the job ({exc}); trying again in {wait:.0f} s[/]", highlight=False)
+        time.sleep(min(wait, 30.0))
 
 
 def _server_message(r: Any) -> str:
@@ -455,8 +483,6 @@ def reindex(
 
     Reads are served from the old vectors until the switch; an interrupted run resumes where it stopped.
     """
-    import time
-
     from qa.services import reindex_store
 
     settings = get_settings()

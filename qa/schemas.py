@@ -75,7 +75,7 @@ class IngestJobOut(BaseModel):
             state=job.state,
             total=job.total,
             done=job.done,
-            counts=job.counts(),
+            counts=job.counts,
             chunks=job.chunks,
             chunks_per_s=job.chunks_per_s,
             created_at=datetime.fromtimestamp(job.created_at, UTC),

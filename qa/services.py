@@ -174,9 +174,12 @@ class Services:
         if not self.ingestor.delete(article_id):
             raise NotFound(f"no article with id {article_id!r}")
 
-    def _check_items(self, items: Sequence[ArticleIn]) -> tuple[list[tuple[int, Article]], list[Rejected]]:
+    def _check_items(
+        self, items: Sequence[ArticleIn], chunked: bool = True
+    ) -> tuple[list[tuple[int, Article]], list[Rejected]]:
         """Each item of a batch as an article, or why it cannot be stored (``articles[i]...``):
-        invalid, over ``QA_MAX_ARTICLE_CHARS``, or refused by what one ingest would take."""
+        invalid, over ``QA_MAX_ARTICLE_CHARS``, or (if ``chunked``: this chunks every article)
+        refused by what one ingest would take."""
         max_chars = self.settings.max_article_chars
         articles: list[tuple[int, Article]] = []
         rejected: list[Rejected] = []
@@ -191,7 +194,7 @@ class Services:
             if len(item.text) > max_chars:
                 why = f"articles[{i}].text: {len(item.text):,} characters, over the limit of {max_chars:,} "
                 rejected.append(Rejected(i, article.id, why + "(QA_MAX_ARTICLE_CHARS)"))
-            elif problem := self.ingestor.problem(article):
+            elif chunked and (problem := self.ingestor.problem(article)):
                 rejected.append(Rejected(i, article.id, f"articles[{i}] ({article.id}): {problem}"))
             else:
                 articles.append((i, article))
@@ -224,11 +227,14 @@ class Services:
             raise InvalidInput(f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_JOB_ARTICLES)")
         if not items:
             raise InvalidInput("the batch has no articles")
-        articles, rejected = self._check_items(items)
-        return self.ingest_job(self.ingest_jobs.submit(articles, rejected))
+        # Not chunked here: that is the job's work (a refused article is reported by the job), and
+        # the request is answered as soon as the batch is on disk.
+        articles, rejected = self._check_items(items, chunked=False)
+        return self.ingest_job(self.ingest_jobs.submit(articles, rejected), articles=False)
 
-    def ingest_job(self, job_id: str) -> Job:
-        job = self.ingest_jobs.get(job_id)
+    def ingest_job(self, job_id: str, articles: bool = True) -> Job:
+        """The job, with each article's outcome if ``articles``."""
+        job = self.ingest_jobs.get(job_id, articles)
         if job is None:
             raise NotFound(f"no ingest job with id {job_id!r}")
         return job

@@ -54,7 +54,9 @@ _MIN_FIELD_CHARS = 80
 def wire_schema(max_sentences: int, n_sources: int, max_tokens: int, headline: bool = False) -> dict[str, Any]:
     """A JSON schema for a reply of at most ``max_sentences`` that cannot outgrow ``max_tokens``."""
     budget = max_tokens * _CHARS_PER_TOKEN - (200 if headline else 40)
-    field_chars = max(_MIN_FIELD_CHARS, budget // max(1, max_sentences) // 2 - _OVERHEAD_CHARS)
+    # Fewer sentences when the budget cannot hold this many of the shortest useful length.
+    max_sentences = max(1, min(max_sentences, budget // (2 * (_MIN_FIELD_CHARS + _OVERHEAD_CHARS))))
+    field_chars = max(_MIN_FIELD_CHARS, budget // max_sentences // 2 - _OVERHEAD_CHARS)
     sentence = {
         "type": "object",
         "properties": {

@@ -30,9 +30,10 @@ JobState = Literal["queued", "running", "done", "failed"]
 ArticleStatus = Literal["pending", "added", "updated", "unchanged", "failed"]
 
 STEP_ARTICLES = 16  # articles per step: progress moves often, a crash redoes little
-LEASE_S = 120.0  # a step that takes longer than this renews nothing, so keep steps small
-RETRY_WAIT_S = 5.0  # after a step fails on the store, the job waits, then another try
-MAX_ATTEMPTS = 5  # failed steps in a row before the job gives up
+LEASE_S = 600.0  # renewed at every step; a worker that stops renewing it loses the job to another
+RETRY_WAIT_S = 5.0  # after a step fails on the store the job waits this, doubling per failure...
+RETRY_WAIT_MAX_S = 300.0  # ...up to this
+MAX_ATTEMPTS = 20  # failed steps in a row (about 1.5 h of outage) before the job gives up
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -78,21 +79,19 @@ class Job:
     started_at: float | None
     finished_at: float | None
     total: int
-    done: int
     chunks: int
     busy_s: float
     error: str | None
-    articles: list[JobArticle] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # articles per status
+    articles: list[JobArticle] = field(default_factory=list)  # empty unless asked for
+
+    @property
+    def done(self) -> int:
+        return self.total - self.counts.get("pending", 0)
 
     @property
     def chunks_per_s(self) -> float | None:
         return round(self.chunks / self.busy_s, 1) if self.busy_s > 0 else None
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for a in self.articles:
-            out[a.status] = out.get(a.status, 0) + 1
-        return out
 
 
 @dataclass
@@ -113,12 +112,14 @@ class JobQueue:
         step_articles: int = STEP_ARTICLES,
         lease_s: float = LEASE_S,
         retry_wait_s: float = RETRY_WAIT_S,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.path = path
         self.ingestor = ingestor
         self.step_articles = step_articles
         self.lease_s = lease_s
         self.retry_wait_s = retry_wait_s
+        self.max_attempts = max_attempts
         self.owner = uuid.uuid4().hex  # this process's worker, for leases
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -163,8 +164,10 @@ class JobQueue:
         self._wake.set()
         return job_id
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str, articles: bool = True) -> Job | None:
+        """The job, with each article's outcome if ``articles`` (a progress poll needs only counts)."""
         with self._db() as db:
+            db.execute("BEGIN")  # one snapshot for the job and its articles
             row = db.execute(
                 "SELECT id, state, created_at, started_at, finished_at, total, chunks, busy_s, error "
                 "FROM jobs WHERE id = ?",
@@ -172,12 +175,23 @@ class JobQueue:
             ).fetchone()
             if row is None:
                 return None
-            arts = db.execute(
-                "SELECT idx, article_id, status, reason FROM job_articles WHERE job_id = ? ORDER BY idx", (job_id,)
-            ).fetchall()
-        articles = [JobArticle(i, aid, status, reason) for i, aid, status, reason in arts]
-        done = sum(a.status != "pending" for a in articles)
-        return Job(row[0], row[1], row[2], row[3], row[4], row[5], done, row[6], row[7], row[8], articles)
+            counts = dict(
+                db.execute(
+                    "SELECT status, count(*) FROM job_articles WHERE job_id = ? GROUP BY status", (job_id,)
+                ).fetchall()
+            )
+            rows = (
+                db.execute(
+                    "SELECT idx, article_id, status, reason FROM job_articles WHERE job_id = ? ORDER BY idx", (job_id,)
+                ).fetchall()
+                if articles
+                else []
+            )
+            db.execute("COMMIT")
+        (jid, state, created, started, finished, total, chunks, busy_s, error) = row
+        return Job(
+            jid, state, created, started, finished, total, chunks, busy_s, error, counts, [JobArticle(*r) for r in rows]
+        )
 
     # -- the worker side ------------------------------------------------------------------------
 
@@ -185,9 +199,9 @@ class JobQueue:
         now = time.time()
         with self._tx() as db:
             row = db.execute(
-                "SELECT id FROM jobs WHERE state IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < ?) "
-                "ORDER BY created_at LIMIT 1",
-                (now,),
+                "SELECT id FROM jobs WHERE state IN ('queued', 'running') "
+                "AND (lease_until IS NULL OR lease_until < ? OR owner = ?) ORDER BY created_at LIMIT 1",
+                (now, self.owner),
             ).fetchone()
             if row is None:
                 return None
@@ -212,50 +226,77 @@ class JobQueue:
         return steps
 
     def _step(self, job_id: str) -> bool:
-        """Ingest the job's next few articles; False when the job is finished or must wait."""
-        with self._db() as db:
+        """Ingest the job's next few articles; False when the job is finished, must wait, or was
+        taken over by another worker (every write here is conditional on still owning it)."""
+        with self._tx() as db:
+            renewed = db.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ?",
+                (time.time() + self.lease_s, job_id, self.owner),
+            ).rowcount
             rows = db.execute(
                 "SELECT idx, body FROM job_articles WHERE job_id = ? AND status = 'pending' ORDER BY idx LIMIT ?",
                 (job_id, self.step_articles),
             ).fetchall()
-        if not rows:
-            with self._tx() as db:
+            if renewed and not rows:
                 db.execute(
                     "UPDATE jobs SET state = 'done', finished_at = ?, owner = NULL, lease_until = NULL WHERE id = ?",
                     (time.time(), job_id),
                 )
-            log.info("ingest job %s done", job_id)
+                log.info("ingest job %s done", job_id)
+        if not renewed or not rows:
             return False
+        # An id twice in one step: only its last copy is written (as it would be, written in
+        # order); the earlier copies are reported as such.
+        last = {Article.model_validate_json(body).id: idx for idx, body in rows}
         articles = [(idx, Article.model_validate_json(body)) for idx, body in rows]
+        todo = [(idx, a) for idx, a in articles if last[a.id] == idx]
+        outcome: dict[int, tuple[str, str | None]] = {
+            idx: ("unchanged", f"repeated later in this job (articles[{last[a.id]}])")
+            for idx, a in articles
+            if last[a.id] != idx
+        }
         t0 = time.perf_counter()
         try:
-            report = self.ingestor.ingest([a for _, a in articles])
+            report = self.ingestor.ingest([a for _, a in todo])
         except Exception as exc:  # the store is down or broken: nothing of this step was acknowledged
             log.warning("ingest job %s: a step failed (%s); it will be retried", job_id, exc)
             self._failed_step(job_id, str(exc).splitlines()[0][:300])
             return False
-        outcome = _outcomes(report)
-        busy = time.perf_counter() - t0
+        by_id = _outcomes(report)
+        retry = [idx for idx, a in todo if by_id.get(a.id, ("", ""))[0] == RETRY]
+        for idx, a in todo:
+            if idx not in retry:
+                outcome[idx] = by_id.get(a.id, ("failed", "not reported by ingest"))
         with self._tx() as db:
+            if not db.execute("SELECT 1 FROM jobs WHERE id = ? AND owner = ?", (job_id, self.owner)).fetchone():
+                return False  # taken over meanwhile: what was written is idempotent, the new owner reports it
             db.executemany(
                 "UPDATE job_articles SET status = ?, reason = ?, body = NULL WHERE job_id = ? AND idx = ?",
-                [(*outcome.get(a.id, ("failed", "not reported by ingest")), job_id, idx) for idx, a in articles],
+                [(status, reason, job_id, idx) for idx, (status, reason) in outcome.items()],
             )
             db.execute(
-                "UPDATE jobs SET chunks = chunks + ?, busy_s = busy_s + ?, attempts = 0, lease_until = ? WHERE id = ?",
-                (report.chunks, busy, time.time() + self.lease_s, job_id),
+                "UPDATE jobs SET chunks = chunks + ?, busy_s = busy_s + ?, attempts = 0 WHERE id = ?",
+                (report.chunks, time.perf_counter() - t0, job_id),
             )
+        if retry:  # a store write failed: those articles stay pending and the step is retried
+            errors = [e for e in report.errors if STORE_FAILURE in e]
+            self._failed_step(job_id, errors[0] if errors else "a store write failed")
+            return False
         return True
 
     def _failed_step(self, job_id: str, reason: str) -> None:
         with self._tx() as db:
-            (attempts,) = db.execute(
-                "UPDATE jobs SET attempts = attempts + 1 WHERE id = ? RETURNING attempts", (job_id,)
+            got = db.execute(
+                "UPDATE jobs SET attempts = attempts + 1 WHERE id = ? AND owner = ? RETURNING attempts",
+                (job_id, self.owner),
             ).fetchone()
-            if attempts >= MAX_ATTEMPTS:
+            if got is None:
+                return
+            attempts = got[0]
+            if attempts >= self.max_attempts:
+                # The client is told exactly which articles were not stored, so it can send them again.
                 db.execute(
-                    "UPDATE job_articles SET status = 'failed', reason = ?, body = NULL "
-                    "WHERE job_id = ? AND status = 'pending'",
+                    "UPDATE job_articles SET status = 'failed', reason = ? WHERE job_id = ? AND status = 'pending'",
                     (f"not stored: {reason}", job_id),
                 )
                 db.execute(
@@ -263,16 +304,18 @@ class JobQueue:
                     "WHERE id = ?",
                     (f"gave up after {attempts} failed attempts: {reason}", time.time(), job_id),
                 )
-            else:  # let the lease run out soon, so this or another worker tries again
+            else:  # nobody's, and claimable after a backoff: then this or another worker tries again
+                wait = min(RETRY_WAIT_MAX_S, self.retry_wait_s * 2 ** (attempts - 1))
                 db.execute(
-                    "UPDATE jobs SET error = ?, lease_until = ? WHERE id = ?",
-                    (reason, time.time() + self.retry_wait_s, job_id),
+                    "UPDATE jobs SET error = ?, owner = NULL, lease_until = ? WHERE id = ?",
+                    (reason, time.time() + wait, job_id),
                 )
 
     def start(self, poll_s: float = 1.0) -> None:
         """Run jobs on a daemon thread: woken by a submit here, or polling for other processes' jobs."""
         if self._thread is not None:
             return
+        self._stop.clear()
 
         def loop() -> None:
             while not self._stop.is_set():
@@ -295,12 +338,16 @@ class JobQueue:
             self._thread = None
 
 
-def _outcomes(report: IngestReport) -> dict[str, tuple[ArticleStatus, str | None]]:
-    out: dict[str, tuple[ArticleStatus, str | None]] = {}
+RETRY = "retry"  # an outcome that is not final: the store failed to write the article
+STORE_FAILURE = ": could not be stored: "  # how Ingestor reports a failed write (as opposed to refused input)
+
+
+def _outcomes(report: IngestReport) -> dict[str, tuple[str, str | None]]:
+    out: dict[str, tuple[str, str | None]] = {}
     for status, ids in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
         for article_id in ids:
-            out[article_id] = (status, None)  # type: ignore[assignment]
+            out[article_id] = (status, None)
     for error in report.errors:  # "<id>: <why>"
         article_id, _, why = error.partition(": ")
-        out[article_id] = ("failed", why or error)
+        out[article_id] = (RETRY, why) if STORE_FAILURE in error else ("failed", why or error)
     return out

@@ -19,6 +19,7 @@ from qa.store.protocol import DocumentStore
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]  # called with the number of items just finished
+MAX_BATCH_ARTICLES = 500  # articles written in one store call at most, whatever their chunks
 
 
 @dataclass
@@ -93,7 +94,8 @@ class Ingestor:
                 versions[article.id] = article.version
                 pending.append(_Pending(article, chunks, is_update=old is not None))
                 n_pending_chunks += len(chunks)
-                if n_pending_chunks >= self.embed_batch_chunks:
+                # Bounded in articles too: one store call commits them all (see upsert_articles).
+                if n_pending_chunks >= self.embed_batch_chunks or len(pending) >= MAX_BATCH_ARTICLES:
                     self._flush(pending, report, progress)
                     pending, n_pending_chunks = [], 0
             self._flush(pending, report, progress)

@@ -206,7 +206,8 @@ def test_a_refused_call_is_not_answered_by_the_fallback(sources: list[Source], m
 
 
 @pytest.mark.parametrize(
-    ("max_sentences", "n_sources", "max_tokens", "headline"), [(3, 5, 512, False), (5, 8, 512, True)]
+    ("max_sentences", "n_sources", "max_tokens", "headline"),
+    [(3, 5, 512, False), (5, 8, 512, True), (5, 8, 256, True), (3, 5, 128, False)],
 )
 def test_the_wire_schema_bounds_every_reply_to_fit_max_tokens(
     max_sentences: int, n_sources: int, max_tokens: int, headline: bool

@@ -49,7 +49,7 @@ def test_a_job_is_ingested_in_steps_and_reports_each_article(tmp_path: Path, ing
     assert queue.run_pending() == 4  # three steps of at most two articles, then the one that finds none
     job = queue.get(job_id)
     assert job is not None and job.state == "done" and job.done == job.total == 6
-    assert job.counts() == {"added": 5, "failed": 1}
+    assert job.counts == {"added": 5, "failed": 1}
     assert job.chunks == 5 and job.chunks_per_s is not None and job.chunks_per_s > 0
     assert job.articles[5].reason == "articles[5].text: Field required"
     assert ingestor.store.count_articles() == 5
@@ -57,7 +57,7 @@ def test_a_job_is_ingested_in_steps_and_reports_each_article(tmp_path: Path, ing
     again = queue.submit(articles(5))
     queue.run_pending()
     job = queue.get(again)
-    assert job is not None and job.counts() == {"unchanged": 5}
+    assert job is not None and job.counts == {"unchanged": 5}
 
 
 def test_a_job_survives_its_worker_and_is_resumed_by_another(tmp_path: Path, ingestor: Ingestor) -> None:
@@ -66,14 +66,14 @@ def test_a_job_survives_its_worker_and_is_resumed_by_another(tmp_path: Path, ing
     job_id = crashed.submit(articles(5))
     assert crashed.run_pending(max_steps=1) == 1  # then the worker "dies": no further step, lease held
     job = crashed.get(job_id)
-    assert job is not None and job.state == "running" and job.counts() == {"added": 2, "pending": 3}
+    assert job is not None and job.state == "running" and job.counts == {"added": 2, "pending": 3}
 
     other = JobQueue(path, ingestor, step_articles=2)
     assert other.run_pending() == 0  # the lease still holds: nobody else takes the job
     time.sleep(0.3)
     assert other.run_pending() > 0
     job = other.get(job_id)
-    assert job is not None and job.state == "done" and job.counts() == {"added": 5}
+    assert job is not None and job.state == "done" and job.counts == {"added": 5}
     assert ingestor.store.count_articles() == 5
 
 
@@ -88,7 +88,7 @@ class BrokenStoreIngestor(Ingestor):
 
 def test_a_broken_store_fails_the_job_after_retries_and_says_why(tmp_path: Path) -> None:
     broken = BrokenStoreIngestor()
-    queue = JobQueue(tmp_path / "jobs.sqlite", broken, retry_wait_s=0.0)
+    queue = JobQueue(tmp_path / "jobs.sqlite", broken, retry_wait_s=0.0, max_attempts=5)
     job_id = queue.submit(articles(3))
     for _ in range(10):
         queue.run_pending()
@@ -96,7 +96,7 @@ def test_a_broken_store_fails_the_job_after_retries_and_says_why(tmp_path: Path)
     job = queue.get(job_id)
     assert job is not None and job.state == "failed" and broken.calls == 5
     assert job.error is not None and "connection refused" in job.error
-    assert job.counts() == {"failed": 3}
+    assert job.counts == {"failed": 3}
     assert all(a.reason and a.reason.startswith("not stored:") for a in job.articles)
 
 
@@ -108,7 +108,7 @@ def test_the_worker_thread_runs_what_is_submitted(tmp_path: Path, ingestor: Inge
         deadline = time.monotonic() + 60
         while (job := queue.get(job_id)) is not None and job.state != "done" and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert job is not None and job.state == "done" and job.counts() == {"added": 3}
+        assert job is not None and job.state == "done" and job.counts == {"added": 3}
     finally:
         queue.stop()
 
@@ -120,3 +120,81 @@ def test_an_acknowledged_job_is_on_disk(tmp_path: Path, ingestor: Ingestor) -> N
         assert db.execute("SELECT state, total FROM jobs WHERE id = ?", (job_id,)).fetchone() == ("queued", 2)
         assert db.execute("SELECT count(*) FROM job_articles WHERE body IS NOT NULL").fetchone() == (2,)
     assert JobQueue(path, ingestor).get("nope") is None
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing_more(tmp_path: Path, ingestor: Ingestor) -> None:
+    """A step slower than the lease: another worker has taken the job; the first one's outcomes
+    are not recorded over the new owner's, and it stops."""
+    path = tmp_path / "jobs.sqlite"
+    slow = JobQueue(path, ingestor, step_articles=2, lease_s=0.2)
+    job_id = slow.submit(articles(4))
+    assert slow._claim() == job_id
+    time.sleep(0.3)  # the lease runs out while "slow" is between steps
+    other = JobQueue(path, ingestor, step_articles=2)
+    assert other._claim() == job_id
+    assert slow._step(job_id) is False  # it no longer owns the job: nothing done, nothing recorded
+    job = other.get(job_id)
+    assert job is not None and job.counts == {"pending": 4}
+    other.run_pending()
+    job = other.get(job_id)
+    assert job is not None and job.state == "done" and job.counts == {"added": 4}
+
+
+def test_an_id_twice_in_a_job_is_written_once_and_reported_each_time(tmp_path: Path, ingestor: Ingestor) -> None:
+    queue = JobQueue(tmp_path / "jobs.sqlite", ingestor)
+    first, second = articles(1)[0][1], articles(1)[0][1].model_copy(update={"text": "A second version. " * 5})
+    job_id = queue.submit([(0, first), (1, second), (2, articles(2)[1][1])])
+    queue.run_pending()
+    job = queue.get(job_id)
+    assert job is not None and [a.status for a in job.articles] == ["unchanged", "added", "added"]
+    assert job.articles[0].reason == "repeated later in this job (articles[1])"
+    stored = ingestor.store.get_article("job-0")
+    assert stored is not None and stored.text == second.text
+
+
+class FlakyStore:
+    """Wraps a store so that its next N batch writes fail, as a dropped connection would."""
+
+    def __init__(self, store: object, failures: int) -> None:
+        self._store, self.failures = store, failures
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def upsert_articles(self, items: object) -> None:
+        if self.failures > 0:
+            raise ConnectionError("connection reset by peer")
+        self._store.upsert_articles(items)  # type: ignore[attr-defined]
+
+    def upsert_article(self, *args: object) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("connection reset by peer")
+        self._store.upsert_article(*args)  # type: ignore[attr-defined]
+
+
+def test_a_failed_store_write_is_retried_not_reported_as_the_articles_fault(
+    tmp_path: Path, embedded_settings: Settings, hashing_embedder: Embedder
+) -> None:
+    flaky = FlakyStore(open_store(embedded_settings), failures=2)
+    queue = JobQueue(tmp_path / "jobs.sqlite", Ingestor(flaky, hashing_embedder), retry_wait_s=0.0)  # type: ignore[arg-type]
+    job_id = queue.submit(articles(3))
+    for _ in range(5):
+        queue.run_pending()
+    job = queue.get(job_id)
+    assert job is not None and job.state == "done" and job.counts == {"added": 3}
+
+
+def test_the_worker_can_be_started_again_after_a_stop(tmp_path: Path, ingestor: Ingestor) -> None:
+    queue = JobQueue(tmp_path / "jobs.sqlite", ingestor)
+    queue.start(poll_s=0.05)
+    queue.stop()
+    queue.start(poll_s=0.05)
+    try:
+        job_id = queue.submit(articles(1))
+        deadline = time.monotonic() + 60
+        while (job := queue.get(job_id)) is not None and job.state != "done" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert job is not None and job.state == "done"
+    finally:
+        queue.stop()

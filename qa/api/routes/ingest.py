@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from qa.api.deps import ArticlesBody, ServicesDep
 from qa.schemas import ErrorOut, IngestJobAccepted, IngestJobOut
@@ -20,10 +20,10 @@ router = APIRouter(prefix="/ingest", tags=["ingest"])
 )
 def submit(services: ServicesDep, items: ArticlesBody, request: Request, response: Response) -> IngestJobAccepted:
     job = services.submit_ingest(items)
-    url = str(request.url_for("ingest_job", job_id=job.id).path)
+    url = str(request.url_for("ingest_job", job_id=job.id))
     response.headers["Location"] = url
     return IngestJobAccepted(
-        job_id=job.id, state=job.state, total=job.total, rejected=job.counts().get("failed", 0), url=url
+        job_id=job.id, state=job.state, total=job.total, rejected=job.counts.get("failed", 0), url=url
     )
 
 
@@ -37,5 +37,11 @@ _NO_SUCH_JOB: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "descr
     name="ingest_job",
     responses=_NO_SUCH_JOB,
 )
-def ingest_job(services: ServicesDep, job_id: str) -> IngestJobOut:
-    return IngestJobOut.of(services.ingest_job(job_id))
+def ingest_job(
+    services: ServicesDep,
+    job_id: str,
+    articles: Annotated[
+        bool, Query(description="Include each article's outcome (false: counts only, for polling).")
+    ] = True,
+) -> IngestJobOut:
+    return IngestJobOut.of(services.ingest_job(job_id, articles))
