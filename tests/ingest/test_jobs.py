@@ -13,7 +13,7 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import ArticleError
-from qa.ingest.jobs import JobQueue, Rejected
+from qa.ingest.jobs import Job, JobQueue, Rejected
 from qa.ingest.pipeline import Ingestor
 from qa.models import Article, IngestReport
 from qa.store.chroma import open_store
@@ -33,6 +33,17 @@ def articles(n: int, prefix: str = "job") -> list[tuple[int, Article]]:
         )
         for i in range(n)
     ]
+
+
+def finished(queue: JobQueue, job_id: str, timeout_s: float = 60) -> Job:
+    """The job once the worker thread has finished it (or the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while (job := queue.get(job_id)) is not None and job.state not in ("done", "failed"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} not finished in {timeout_s} s: {job.counts}")
+        time.sleep(0.05)
+    assert job is not None
+    return job
 
 
 @pytest.fixture
@@ -104,11 +115,8 @@ def test_the_worker_thread_runs_what_is_submitted(tmp_path: Path, ingestor: Inge
     queue = JobQueue(tmp_path / "jobs.sqlite", ingestor)
     queue.start(poll_s=0.05)
     try:
-        job_id = queue.submit(articles(3))
-        deadline = time.monotonic() + 60
-        while (job := queue.get(job_id)) is not None and job.state != "done" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert job is not None and job.state == "done" and job.counts == {"added": 3}
+        job = finished(queue, queue.submit(articles(3)))
+        assert job.state == "done" and job.counts == {"added": 3}
     finally:
         queue.stop()
 
@@ -191,10 +199,7 @@ def test_the_worker_can_be_started_again_after_a_stop(tmp_path: Path, ingestor: 
     queue.stop()
     queue.start(poll_s=0.05)
     try:
-        job_id = queue.submit(articles(1))
-        deadline = time.monotonic() + 60
-        while (job := queue.get(job_id)) is not None and job.state != "done" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert job is not None and job.state == "done"
+        job = finished(queue, queue.submit(articles(1)))
+        assert job.state == "done"
     finally:
         queue.stop()
