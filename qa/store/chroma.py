@@ -84,11 +84,13 @@ def _seq() -> int:
     return time.time_ns() // 1000
 
 
-def _article_metadata(article: Article, n_chunks: int) -> dict[str, Any]:
+def _article_metadata(article: Article, chunks: Sequence[Chunk]) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "title": article.title,
         "version": article.version,
-        "n_chunks": n_chunks,
+        "n_chunks": len(chunks),
+        # Its chunks are then read by id: a get filtered on article_id scans the whole collection.
+        "chunk_ids": json.dumps([c.id for c in chunks]),
         "seq": _seq(),
         "authors": json.dumps(article.authors, ensure_ascii=False),
     }
@@ -278,7 +280,7 @@ class ChromaStore:
                 ids=[a.id for a, _, _ in items],
                 embeddings=np.repeat(_PLACEHOLDER, len(items), axis=0),
                 documents=[a.text for a, _, _ in items],
-                metadatas=[_article_metadata(a, len(c)) for a, c, _ in items],
+                metadatas=[_article_metadata(a, c) for a, c, _ in items],
             )
             # 3. the previous versions' chunks are garbage now
             stale = [{"$and": [{"article_id": a.id}, {"version": {"$ne": a.version}}]} for a, _, _ in items]
@@ -462,13 +464,17 @@ class ChromaStore:
                 yield _record(cid, str(doc), dict(m))
 
     def article_chunks(self, article_id: str) -> list[ChunkRecord]:
-        committed = self.article_metas([article_id]).get(article_id)
-        if committed is None:
+        got = _read(partial(self._articles.get, ids=[article_id], include=["metadatas"]))
+        if not got["ids"] or not got["metadatas"] or got["metadatas"][0] is None:
             return []
-        version = committed[1]
-        where = {"$and": [{"article_id": article_id}, {"version": version}]}
-        page = self._chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
-        recs = [_record(cid, str(doc), dict(m)) for cid, doc, m in _rows(page, "documents", "metadatas")]
+        record = got["metadatas"][0]
+        version = record["version"]
+        if chunk_ids := record.get("chunk_ids"):  # by id: costs the same at any corpus size
+            recs = [r for r in _records_by_id(self._chunks, json.loads(str(chunk_ids))) if r.version == version]
+        else:  # a record written before records named their chunks
+            where = {"$and": [{"article_id": article_id}, {"version": version}]}
+            page = self._chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
+            recs = [_record(cid, str(doc), dict(m)) for cid, doc, m in _rows(page, "documents", "metadatas")]
         return sorted(recs, key=lambda r: r.chunk.position)
 
     def chunk_ids(self) -> list[str]:
