@@ -6,8 +6,8 @@ write), this index is a folder in the data dir that every process on the host sh
 - **Incremental.** When the store's revision changes, :meth:`DiskIndex.sync` asks the store for
   the articles written or deleted since the last sync (``changes_since``) and re-indexes only
   those: a write costs in proportion to what was written, not to the corpus.
-- **Committed versions only.** An article is indexed from ``store.article_chunks``, which returns
-  the chunks of its committed version, so a half-written article is never searchable.
+- **Committed versions only.** Articles are indexed from ``store.articles_chunks`` (a batch at a
+  time), which returns the chunks of each one's committed version, so a half-written article is never searchable.
 - **Persistent and shared.** A restart or a second worker reuses the index; syncs are serialised
   by a SQLite transaction (``BEGIN IMMEDIATE`` on ``state.sqlite``, which also records the
   indexed versions), and readers reload the index when the revision they see has moved.
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"  # bump when tokens or fields change: the index is rebuilt once
 _WRITER_HEAP = 64 * 1024 * 1024
+_READ_BATCH = 200  # articles read from the store per call while catching up
 CLOCK_SKEW_US = 120_000_000  # changes are re-read from two minutes before the last one seen
 
 
@@ -125,17 +126,18 @@ class DiskIndex:
         if todo:
             writer = self.index.writer(heap_size=_WRITER_HEAP, num_threads=1)
             try:
-                for article_id, version in todo:
-                    writer.delete_documents_by_term("article_id", article_id)
-                    db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
-                    if version is None:
-                        continue
-                    records = store.article_chunks(article_id)
-                    if not records or records[0].version != version:
-                        continue  # deleted or rewritten since: the next revision brings it
-                    for rec in records:
-                        writer.add_document(self._document(rec))
-                    db.execute("INSERT INTO articles VALUES (?, ?)", (article_id, version))
+                for lo in range(0, len(todo), _READ_BATCH):
+                    batch = todo[lo : lo + _READ_BATCH]
+                    chunks = store.articles_chunks([a for a, v in batch if v is not None])
+                    for article_id, version in batch:
+                        writer.delete_documents_by_term("article_id", article_id)
+                        db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
+                        records = chunks.get(article_id) if version is not None else None
+                        if not records or records[0].version != version:
+                            continue  # deleted, or rewritten since: the next revision brings it
+                        for rec in records:
+                            writer.add_document(self._document(rec))
+                        db.execute("INSERT INTO articles VALUES (?, ?)", (article_id, version))
                 writer.commit()
                 writer.wait_merging_threads()
             finally:

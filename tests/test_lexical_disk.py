@@ -51,9 +51,9 @@ class Counting:
     def __getattr__(self, name: str) -> object:
         return getattr(self.store, name)
 
-    def article_chunks(self, article_id: str) -> list[ChunkRecord]:
-        self.read.append(article_id)
-        return self.store.article_chunks(article_id)
+    def articles_chunks(self, article_ids: Sequence[str]) -> dict[str, list[ChunkRecord]]:
+        self.read.extend(article_ids)
+        return self.store.articles_chunks(article_ids)
 
 
 @pytest.fixture
@@ -96,11 +96,13 @@ def test_only_committed_versions_are_indexed(services: Services, tmp_path: Path)
     class HalfWritten(Counting):
         """The store as seen while 'flood' is being rewritten: its chunks are a newer version."""
 
-        def article_chunks(self, article_id: str) -> list[ChunkRecord]:
-            records = self.store.article_chunks(article_id)
-            if article_id == "flood":
-                return [ChunkRecord(r.chunk, "uncommitted", r.title, r.source, r.published_day) for r in records]
-            return records
+        def articles_chunks(self, article_ids: Sequence[str]) -> dict[str, list[ChunkRecord]]:
+            found = self.store.articles_chunks(article_ids)
+            if "flood" in found:  # its chunks are a newer version than the one the store committed
+                found["flood"] = [
+                    ChunkRecord(r.chunk, "uncommitted", r.title, r.source, r.published_day) for r in found["flood"]
+                ]
+            return found
 
     index = DiskIndex(tmp_path / "lexical")
     index.sync(HalfWritten(services.store))  # type: ignore[arg-type]

@@ -464,18 +464,35 @@ class ChromaStore:
                 yield _record(cid, str(doc), dict(m))
 
     def article_chunks(self, article_id: str) -> list[ChunkRecord]:
-        got = _read(partial(self._articles.get, ids=[article_id], include=["metadatas"]))
-        if not got["ids"] or not got["metadatas"] or got["metadatas"][0] is None:
-            return []
-        record = got["metadatas"][0]
-        version = record["version"]
-        if chunk_ids := record.get("chunk_ids"):  # by id: costs the same at any corpus size
-            recs = [r for r in _records_by_id(self._chunks, json.loads(str(chunk_ids))) if r.version == version]
-        else:  # a record written before records named their chunks
-            where = {"$and": [{"article_id": article_id}, {"version": version}]}
-            page = self._chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
-            recs = [_record(cid, str(doc), dict(m)) for cid, doc, m in _rows(page, "documents", "metadatas")]
-        return sorted(recs, key=lambda r: r.chunk.position)
+        return self.articles_chunks([article_id]).get(article_id, [])
+
+    def articles_chunks(self, article_ids: Sequence[str]) -> dict[str, list[ChunkRecord]]:
+        # Records name their chunks, so a batch is a page of records and a page of chunks by id:
+        # the cost follows the articles read, not the corpus (a `where` get grows with it).
+        versions: dict[str, str] = {}
+        wanted: list[str] = []
+        out: dict[str, list[ChunkRecord]] = {}
+        for batch in _batches(list(dict.fromkeys(article_ids))):
+            got = _read(partial(self._articles.get, ids=list(batch), include=["metadatas"]))
+            for aid, record in zip(got["ids"], got["metadatas"] or [], strict=True):
+                if record is None:
+                    continue
+                versions[aid] = str(record["version"])
+                out[aid] = []
+                if chunk_ids := record.get("chunk_ids"):
+                    wanted.extend(json.loads(str(chunk_ids)))
+                else:  # a record written before records named their chunks
+                    where = {"$and": [{"article_id": aid}, {"version": versions[aid]}]}
+                    page = self._chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
+                    out[aid] = [
+                        _record(cid, str(doc), dict(m)) for cid, doc, m in _rows(page, "documents", "metadatas")
+                    ]
+        for rec in _records_by_id(self._chunks, wanted):
+            if versions.get(rec.chunk.article_id) == rec.version:
+                out[rec.chunk.article_id].append(rec)
+        for recs in out.values():
+            recs.sort(key=lambda r: r.chunk.position)
+        return out
 
     def chunk_ids(self) -> list[str]:
         return [cid for page in _pages(self._chunks.get, include=[]) for cid in page["ids"]]

@@ -92,6 +92,10 @@ class DocumentStore(Protocol):
         """The committed version's chunks of one article, in reading order."""
         ...
 
+    def articles_chunks(self, article_ids: Sequence[str]) -> dict[str, list[ChunkRecord]]:
+        """``article_chunks`` for many articles in a few calls; an article not stored is absent."""
+        ...
+
     def revision(self) -> str: ...
 
     def embedder_record(self) -> EmbedderRecord | None:

@@ -146,6 +146,29 @@ class DocumentStoreContract:
             assert (r.title, r.source, r.published_day) == (a.title, a.source, 20250701)
         assert sorted(store.chunk_ids()) == sorted(ids)
 
+    def test_articles_chunks_reads_many_articles_committed_versions_in_order(
+        self, store: DocumentStore, hashing_embedder: Embedder
+    ) -> None:
+        long = " ".join(f"Sentence {n} says something about topic {n}." for n in range(40))
+        first = put(store, hashing_embedder, art(1, text=long), size=200)
+        put(store, hashing_embedder, art(2))
+        changed = art(2, text="A rewrite that dies before its commit.")
+        chunks = chunk_article(changed)
+
+        def crash(article: Article) -> None:
+            raise RuntimeError("killed")
+
+        store.before_commit = crash
+        with pytest.raises(RuntimeError):
+            store.upsert_article(changed, chunks, hashing_embedder.embed([c.text for c in chunks]))
+        store.before_commit = None
+
+        found = store.articles_chunks(["a2", "missing", "a1", "a1"])
+        assert sorted(found) == ["a1", "a2"]  # an article not stored is absent
+        assert len(first) > 3 and [r.chunk.id for r in found["a1"]] == first  # reading order
+        assert {r.version for r in found["a2"]} == {art(2).version}  # the committed version only
+        assert found["a1"] == store.article_chunks("a1") and store.article_chunks("missing") == []
+
     def test_interrupted_write_is_invisible_and_repaired(
         self, store: DocumentStore, hashing_embedder: Embedder
     ) -> None:
