@@ -539,6 +539,7 @@ def eval_(
     ] = False,
 ) -> None:
     """Run the eval suite; compare with the baseline; fail on a threshold or a regression."""
+    from qa.engines.registry import engine_names
     from qa.evals import report as rep
     from qa.evals import runner, suite
 
@@ -566,8 +567,8 @@ def eval_(
             raise typer.Exit(1)
         out.print(f"prompts match the baseline ({baseline_path})")
         return
-    if engine not in ("extractive", "llm"):
-        raise typer.BadParameter("extractive or llm", param_hint="--engine")
+    if engine not in engine_names():
+        raise typer.BadParameter(f"unknown engine (known: {', '.join(engine_names())})", param_hint="--engine")
     if prompts is not None and not prompts.is_dir():
         raise typer.BadParameter(f"{prompts} is not a folder", param_hint="--prompts")
     run = suite.run_suite(

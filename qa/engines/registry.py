@@ -1,15 +1,22 @@
 """Answer engines by name. Adding one: a module with a class satisfying
-:class:`qa.engines.base.Engine`, a factory line here, and its name in ``Settings.engine``."""
+:class:`qa.engines.base.Engine` and a line in ``ENGINES`` below, or, from another package, an entry
+point in the ``qa.engines`` group naming its factory (``name = "pkg.module:factory"``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
-from qa.config import Settings
-from qa.embeddings import Embedder
 from qa.engines.base import Engine
 
-EngineFactory = Callable[[Settings, Embedder], Engine]
+if TYPE_CHECKING:  # config imports this module to check QA_ENGINE
+    from qa.config import Settings
+    from qa.embeddings import Embedder
+
+EngineFactory = Callable[["Settings", "Embedder"], Engine]
+ENTRY_POINT_GROUP = "qa.engines"
 
 
 def _extractive(settings: Settings, embedder: Embedder) -> Engine:
@@ -26,11 +33,23 @@ def _llm(settings: Settings, embedder: Embedder) -> Engine:
 
 ENGINES: dict[str, EngineFactory] = {"extractive": _extractive, "llm": _llm}
 OFFLINE = "extractive"  # needs no endpoint: the fallback of every other engine
+PROMPTED = frozenset({"llm"})  # engines whose output depends on prompts/: their baselines record prompt hashes
+
+
+@cache
+def _plugins() -> dict[str, object]:
+    # Entry points are listed once per process; a plugin's module is imported only when it is used.
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in ENGINES}
+
+
+def engine_names() -> list[str]:
+    return sorted({*ENGINES, *_plugins()})
 
 
 def create_engine(name: str, settings: Settings, embedder: Embedder) -> Engine:
-    try:
-        factory = ENGINES[name]
-    except KeyError:
-        raise ValueError(f"unknown engine {name!r} (known: {', '.join(sorted(ENGINES))})") from None
+    factory = ENGINES.get(name)
+    if factory is None and (ep := _plugins().get(name)) is not None:
+        factory = ep.load()  # type: ignore[attr-defined]
+    if factory is None:
+        raise ValueError(f"unknown engine {name!r} (known: {', '.join(engine_names())})")
     return factory(settings, embedder)

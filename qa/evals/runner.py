@@ -22,14 +22,13 @@ from typing import Any
 
 import httpx
 
+from qa.engines.registry import PROMPTED
 from qa.evals import scorers as sc
 from qa.evals.cases import Case, Dataset
 from qa.models import Article
 from qa.prompts import load_prompt, prompt_hashes
 
 REPO = Path(__file__).resolve().parent.parent.parent
-# Engines whose output depends on prompts/: only their baselines record prompt hashes.
-PROMPTED_ENGINES = frozenset({"llm"})
 MAIN_SUITE = "main"  # evals/cases; a --cases folder is a suite of its own, named after the folder
 # fact_recall counts the paraphrase cases too, which no tuning saw; any case that passed in the
 # baseline and now fails fails the gate on its own, whatever the totals.
@@ -67,7 +66,7 @@ class Target:
         self.engine = engine  # the engine the run is for; None: whatever the server runs
         # For the llm engine: the prompt versions every answer must report, or it did not use them.
         self.prompt_versions: dict[str, str] = {}
-        if engine in PROMPTED_ENGINES and prompts_dir is not None:
+        if engine in PROMPTED and prompts_dir is not None:
             self.prompt_versions = {t: load_prompt(prompts_dir, t).version for t in ("ask", "summarize")}
         self._texts: dict[str, str | None] = {}
         self._titles: list[tuple[str, str]] | None = None
@@ -344,7 +343,7 @@ def update_baseline(
             if r.skipped is None
         },
     }
-    if engine in PROMPTED_ENGINES and suite == MAIN_SUITE:
+    if engine in PROMPTED and suite == MAIN_SUITE:
         entry["prompt_hashes"] = prompt_hashes(prompts_dir)
         baseline["prompt_hashes"] = entry["prompt_hashes"]
     baseline.setdefault("engines", {})[baseline_key(engine, suite)] = entry

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.engines import registry
 from qa.engines.base import Draft, DraftSentence, Engine, Source, Task
 from qa.engines.fallback import FallbackEngine
-from qa.engines.registry import ENGINES, create_engine
+from qa.engines.registry import ENGINES, create_engine, engine_names
 from qa.errors import EngineError
+from qa.models import Article
+from qa.services import Services
 
 
 class Scripted:
@@ -70,8 +75,66 @@ def test_a_stream_that_fails_midway_ends_with_the_fallbacks_answer() -> None:
     assert isinstance(final, Draft) and final.engine == "offline" and "remote engine failed" in final.notes[0]
 
 
-def test_the_registry_builds_every_engine_the_settings_can_name() -> None:
-    names = typing.get_args(Settings.model_fields["engine"].annotation)
-    assert set(names) == set(ENGINES)
+def test_an_unknown_engine_is_refused_by_name_with_the_known_ones() -> None:
+    assert set(ENGINES) <= set(engine_names())
+    with pytest.raises(ValidationError, match=r"unknown engine 'banana' \(known: extractive, llm"):
+        Settings(engine="banana")
     with pytest.raises(ValueError, match="unknown engine 'banana'"):
         create_engine("banana", Settings(), object())  # type: ignore[arg-type]
+
+
+PLUGIN = '''
+from qa.engines.base import Draft, DraftSentence
+
+
+class FirstSentence:
+    """Answers with the first passage's first sentence: enough to show a plugin engine is used."""
+
+    name = "first-sentence"
+
+    def prompt_version(self, task):
+        return None
+
+    def check_ready(self):
+        pass
+
+    def answer(self, question, sources):
+        first = sources[0].hit.chunk.text.split(". ")[0].rstrip(".") + "."
+        return Draft(engine="", sentences=[DraftSentence(text=first, cites=[sources[0].n])])
+
+    def summarize(self, topic, sources, max_sentences=5):
+        return self.answer(topic or "", sources)
+
+    def stream_answer(self, question, sources):
+        yield self.answer(question, sources)
+
+
+def make(settings, embedder):
+    return FirstSentence()
+'''
+
+
+def test_a_plugin_package_adds_an_engine_through_an_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, hashing_embedder: Embedder
+) -> None:
+    """An installed distribution that declares a ``qa.engines`` entry point is an engine by name:
+    QA_ENGINE accepts it, and answers come from it through the usual citation checks."""
+    site = tmp_path / "site"
+    (site / "qa_first_sentence").mkdir(parents=True)
+    (site / "qa_first_sentence" / "__init__.py").write_text(PLUGIN)
+    info = site / "qa_first_sentence-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: qa-first-sentence\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[qa.engines]\nfirst-sentence = qa_first_sentence:make\n")
+    monkeypatch.syspath_prepend(str(site))
+    registry._plugins.cache_clear()  # entry points are read once per process
+    request.addfinalizer(registry._plugins.cache_clear)
+
+    assert "first-sentence" in engine_names()
+    settings = Settings(engine="first-sentence", data_dir=tmp_path / "data", seed_on_start=False)
+    services = Services.from_settings(settings, embedder=hashing_embedder)
+    services.ingestor.ingest([Article(id="okapi", title="Okapi calf born", text="An okapi calf was born. It is well.")])
+    result = services.answers.ask("Was an okapi calf born?")
+    assert result.engine == "first-sentence" and not result.verified.abstained
+    assert result.verified.text.startswith("An okapi calf was born.")
+    assert [c.article_id for c in result.verified.citations] == ["okapi"]
