@@ -25,6 +25,7 @@ from pathlib import Path
 from qa.config import Settings
 from qa.embeddings import HashingEmbedder
 from qa.evals.realtimeqa import load, load_articles
+from qa.lexical_disk import CLOCK_SKEW_US
 from qa.models import Article
 from qa.services import Services
 
@@ -83,8 +84,27 @@ def worker(n_writes: int) -> dict[str, float]:
         t = time.perf_counter()
         answers.ask(q)
         warm.append((time.perf_counter() - t) * 1000)
-    after_write = []
-    for i in range(n_writes):
+    # Right after the growth the index's change window (it re-reads the last CLOCK_SKEW_US of
+    # writes, for late commits and skewed clocks) holds the backfill's last two minutes; once it has
+    # passed, only this worker's own writes are in it, as in a feed that takes a story at a time.
+    during_backfill = _asks_after_writes(services, n_writes)
+    time.sleep(CLOCK_SKEW_US / 1e6 + 5)
+    steady = _asks_after_writes(services, n_writes)
+    return {
+        "chunks": services.store.count_chunks(),
+        "open_and_sync_s": round(open_s, 2),
+        "first_ask_ms": round(first_ms, 1),
+        "warm_ask_p50_ms": round(statistics.median(warm), 1),
+        "ask_after_write_p50_ms": round(statistics.median(steady), 1),
+        "ask_after_write_during_backfill_p50_ms": round(statistics.median(during_backfill), 1),
+        "worker_rss_mb": round(_rss_mb(), 1),
+    }
+
+
+def _asks_after_writes(services: Services, n: int) -> list[float]:
+    """Write one article, ask about it at once, delete it: the ask's time, n times."""
+    times = []
+    for i in range(n):
         stamp = time.time_ns()
         article = Article(
             id=f"scale-write-{stamp}",
@@ -95,17 +115,10 @@ def worker(n_writes: int) -> dict[str, float]:
         )
         services.ingestor.ingest([article])
         t = time.perf_counter()
-        answers.ask("How did the council vote on the harbour budget?")
-        after_write.append((time.perf_counter() - t) * 1000)
+        services.answers.ask("How did the council vote on the harbour budget?")
+        times.append((time.perf_counter() - t) * 1000)
         services.ingestor.delete(article.id)
-    return {
-        "chunks": services.store.count_chunks(),
-        "open_and_sync_s": round(open_s, 2),
-        "first_ask_ms": round(first_ms, 1),
-        "warm_ask_p50_ms": round(statistics.median(warm), 1),
-        "ask_after_write_p50_ms": round(statistics.median(after_write), 1),
-        "worker_rss_mb": round(_rss_mb(), 1),
-    }
+    return times
 
 
 def _rss_mb() -> float:

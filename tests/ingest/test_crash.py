@@ -1,7 +1,8 @@
 """An ingest killed with SIGKILL midway: the store opens, holds no partial article, and a re-run completes.
 
-The kill is real: `qa ingest` runs as a child process and is killed as soon as it reports its
-first stored article, which lands in the middle of writing the first batch.
+The kill is real: `qa ingest` runs as a child process (``killpoint.py``) that stops just before a
+chosen step of the store's write (a batch of chunks, the commit, the cleanup) and is killed there,
+so each state between the steps is checked, not whatever a timer happened to hit.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from qa.models import Article
 from qa.store.chroma import open_store
 
 N_ARTICLES = 150
+KILLPOINT = Path(__file__).with_name("killpoint.py")
 WORDS = (  # noqa: SIM905 - a sentence reads better than a 40-item list
     "council budget river storm vote bridge harbor election court ruling minister festival drought "
     "factory strike tariff vaccine school museum airport rail wildfire senate mayor protest satellite "
@@ -58,23 +59,21 @@ def committed_state(settings: Settings) -> tuple[dict[str, int], int]:
     return per_article, store.count_chunks()
 
 
-def kill_after_a_new_article(env: dict[str, str], feed: Path, already: int, delay_s: float) -> None:
-    """Start `qa ingest`, wait until it stores an article beyond the ``already`` stored, then SIGKILL it."""
+def kill_at(env: dict[str, str], feed: Path, step: str, n: int) -> None:
+    """Run `qa ingest` until just before its ``n``-th store call of kind ``step``, then SIGKILL it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "ingest", str(feed), "--progress-every", "0"],
+        [sys.executable, str(KILLPOINT), step, str(n), "ingest", str(feed), "--progress-every", "0"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     assert proc.stderr is not None
-    # One line per article done ("ingest: N/M done"); stored ones are skipped first, quickly.
     for line in proc.stderr:
-        if line.startswith("ingest:") and int(line.split()[1].split("/")[0]) > already:
+        if line.startswith(f"paused at {step} {n}"):
             break
     else:
-        raise AssertionError("ingest ended before storing a new article")
-    time.sleep(delay_s)
+        raise AssertionError(f"ingest ended before its {step} call #{n}")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
@@ -98,18 +97,23 @@ def test_sigkill_mid_ingest_leaves_no_partial_article_and_rerun_completes(tmp_pa
         "QA_INGEST_BATCH_CHUNKS": "16",
     }
     settings = Settings(data_dir=data, seed_on_start=False)
-    # Several kills, each a little later into the write loop, so they land at different steps of
-    # an article's write (its chunks, its commit record, the stale-chunk cleanup).
+    # Each run skips what earlier runs committed, so its n-th call is into new articles. With
+    # 16-chunk batches every batch of articles is a few chunk upserts, one commit, one cleanup.
     committed: dict[str, int] = {}
-    for delay_s in (0.0, 0.02, 0.08, 0.25):
-        kill_after_a_new_article(env, feed, len(committed), delay_s)
+    for step, n in (("chunks", 1), ("chunks", 3), ("commit", 2), ("cleanup", 2), ("commit", 1)):
+        kill_at(env, feed, step, n)
         per_article, rows = committed_state(settings)
-        print(f"kill after +{delay_s}s: {len(per_article)} articles, {rows} chunk rows")
+        visible = sum(per_article.values())
+        print(f"killed before {step} #{n}: {len(per_article)} articles, {visible} visible of {rows} chunk rows")
         assert len(per_article) < N_ARTICLES, "the kill should land midway"
         assert set(committed) <= set(per_article)  # what was committed stays committed
         # Every article a reader can see is whole: all its chunks, of the committed version.
-        for aid, n in per_article.items():
-            assert n == expected_chunks[aid], f"{aid}: {n} of {expected_chunks[aid]} chunks visible"
+        for aid, n_chunks in per_article.items():
+            assert n_chunks == expected_chunks[aid], f"{aid}: {n_chunks} of {expected_chunks[aid]} chunks visible"
+        if step == "commit":  # its chunks were written, their records not: stored but unseen
+            assert rows > visible
+        if step == "cleanup":  # its batch committed just before the kill
+            assert len(per_article) > len(committed)
         committed = per_article
     assert committed, "no kill left anything committed: the test did not exercise a midway state"
 
