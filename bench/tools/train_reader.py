@@ -361,6 +361,31 @@ def final_model(records: list[Record], rows: list[dict[str, Any]], threshold: fl
     }
 
 
+def dev_records(services: Services, questions: list[dict[str, Any]]) -> list[Record]:
+    """The dev questions' records, from the cache when the store, retrieval and code are unchanged."""
+    key = hashlib.sha256(
+        json.dumps(
+            [
+                CHEAP,
+                services.store.revision(),
+                services.retriever.recency_weight,
+                services.settings.lexical_index,
+                # The code that makes candidates and features: a change to it is a new cache.
+                hashlib.sha256(
+                    b"".join(p.read_bytes() for p in sorted((REPO / "qa").glob("**/*.py")) if "briefing" not in p.parts)
+                ).hexdigest(),
+            ]
+        ).encode()
+    ).hexdigest()[:16]
+    cache = REPO / "bench/.cache" / f"reader-features-{key}.pkl"
+    if cache.exists():
+        return [Record(**d) for d in pickle.loads(cache.read_bytes())]
+    records = build_records(services, questions)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps([r.__dict__ for r in records]))
+    return records
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DATA)
@@ -382,27 +407,7 @@ def main() -> None:
         services.ingestor.ingest(articles)
     if services.store.count_articles() == 0:
         sys.exit(f"{args.store} holds no articles: run bench/run.py first (it ingests the corpus there)")
-    key = hashlib.sha256(
-        json.dumps(
-            [
-                CHEAP,
-                services.store.revision(),
-                services.retriever.recency_weight,
-                services.settings.lexical_index,
-                # The code that makes candidates and features: a change to it is a new cache.
-                hashlib.sha256(
-                    b"".join(p.read_bytes() for p in sorted((REPO / "qa").glob("**/*.py")) if "briefing" not in p.parts)
-                ).hexdigest(),
-            ]
-        ).encode()
-    ).hexdigest()[:16]
-    cache = REPO / "bench/.cache" / f"reader-features-{key}.pkl"
-    if cache.exists():
-        records = [Record(**d) for d in pickle.loads(cache.read_bytes())]
-    else:
-        records = build_records(services, questions)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_bytes(pickle.dumps([r.__dict__ for r in records]))
+    records = dev_records(services, questions)
     records += eval_records()
     rows = cross_validate(records)
     threshold = choose_threshold(rows)
