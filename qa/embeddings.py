@@ -62,6 +62,14 @@ class Embedder(Protocol):
         ...
 
 
+def check_ready(embedder: Embedder) -> None:
+    """Raise :class:`EmbeddingEndpointError` if the embedder cannot embed now. Only remote
+    embedders can fail that way; an in-process one (no ``check_ready``) is ready once loaded."""
+    probe = getattr(embedder, "check_ready", None)
+    if probe is not None:
+        probe()
+
+
 def _normalise(v: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(v, axis=1, keepdims=True)
     return (v / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
@@ -272,6 +280,20 @@ class OpenAIEmbedder:
         self._dim = int(vecs.shape[1])
         return vecs
 
+    def check_ready(self) -> None:
+        """One tiny embedding, short and not retried: a readiness probe must answer quickly, and
+        every query embeds its question here, so an endpoint that cannot embed is not ready."""
+        import openai
+
+        try:
+            self._client.with_options(timeout=3.0, max_retries=0).embeddings.create(
+                model=self.model, input=["ready"], encoding_format="float"
+            )
+        except openai.OpenAIError as exc:
+            raise EmbeddingEndpointError(
+                f"the embeddings endpoint {self.base_url} (model {self.model}) does not answer: {_one_line(exc)}"
+            ) from exc
+
 
 def _open_cache(path: Path, attempts: int = 50) -> sqlite3.Connection:
     """Open (and on first use create) the cache; several worker processes may do so at once.
@@ -321,6 +343,9 @@ class CachedEmbedder:
     @property
     def dim(self) -> int:
         return self.inner.dim  # asked lazily: a remote embedder learns it on its first request
+
+    def check_ready(self) -> None:
+        check_ready(self.inner)
 
     def _key(self, text: str) -> bytes:
         # Model ids hold no \x1f, so no two (model id, text) pairs give the same string.

@@ -8,6 +8,7 @@ and a reindex in and out — not the quality of a chat model's pooled states as 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -95,6 +96,25 @@ def test_ingest_and_search_through_the_endpoint(llama: LlamaServer, tmp_path: Pa
     answer = services.answers.ask("How many drones did Russia launch at Ukraine last month?").verified
     assert not answer.abstained and "5,438" in answer.text
     assert {c.article_id for c in answer.citations} == {"drones"}
+
+
+def test_readyz_probes_the_embeddings_endpoint(llama: LlamaServer, tmp_path: Path) -> None:
+    """Every query embeds its question at the endpoint: while it cannot embed, the server is not ready."""
+    from fastapi.testclient import TestClient
+
+    from qa.api.app import create_app
+
+    settings = endpoint_settings(tmp_path / "up", llama)
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/readyz").json()["status"] == "ready"
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    down = settings.model_copy(update={"embed_base_url": dead, "data_dir": tmp_path / "down"})
+    with TestClient(create_app(down)) as c:  # an empty store: the server starts without embedding
+        r = c.get("/readyz")
+    assert r.status_code == 503
+    assert f"the embeddings endpoint {dead} (model {llama.model}) does not answer" in r.json()["error"]["message"]
 
 
 def test_reindex_from_minilm_to_the_endpoint_with_the_cli(llama: LlamaServer, tmp_path: Path, minilm: Embedder) -> None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from qa.api.deps import ServicesDep
-from qa.errors import EngineError, StoreUnavailable
+from qa.embeddings import check_ready
+from qa.errors import EmbeddingEndpointError, EngineError, StoreUnavailable
 from qa.schemas import ErrorOut, Health
 
 router = APIRouter(tags=["health"])
@@ -22,8 +23,8 @@ def healthz(services: ServicesDep) -> Health:
 
 @router.get(
     "/readyz",
-    summary="Ready to serve: the store answers, and the LLM endpoint when one is configured",
-    responses={503: {"model": ErrorOut, "description": "The store or the LLM endpoint cannot be reached."}},
+    summary="Ready to serve: the store answers, and the LLM and embeddings endpoints when configured",
+    responses={503: {"model": ErrorOut, "description": "The store or an endpoint cannot be reached."}},
 )
 def readyz(services: ServicesDep) -> dict[str, str]:
     try:
@@ -31,7 +32,8 @@ def readyz(services: ServicesDep) -> dict[str, str]:
     except Exception as exc:  # any failure to reach the store means not ready
         raise StoreUnavailable(f"the store does not answer: {exc}") from exc
     try:
+        check_ready(services.embedder)
         services.engine.check_ready()
-    except EngineError as exc:
+    except (EmbeddingEndpointError, EngineError) as exc:
         raise StoreUnavailable(f"not ready: {exc}") from exc  # 503: a probe should wait, not alert on a 502
     return {"status": "ready", "store": services.store.name, "engine": services.engine.name}
