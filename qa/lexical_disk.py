@@ -7,7 +7,8 @@ write), this index is a folder in the data dir that every process on the host sh
   the articles written or deleted since the last sync (``changes_since``) and re-indexes only
   those: a write costs in proportion to what was written, not to the corpus.
 - **Committed versions only.** Articles are indexed from ``store.articles_chunks`` (a batch at a
-  time), which returns the chunks of each one's committed version, so a half-written article is never searchable.
+  time), which returns the chunks of each one's committed version, so a half-written article is
+  never searchable.
 - **Persistent and shared.** A restart or a second worker reuses the index; syncs are serialised
   by a SQLite transaction (``BEGIN IMMEDIATE`` on ``state.sqlite``, which also records the
   indexed versions), and readers reload the index when the revision they see has moved.

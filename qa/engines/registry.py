@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
 from qa.engines.base import Engine
@@ -37,7 +37,7 @@ PROMPTED = frozenset({"llm"})  # engines whose output depends on prompts/: their
 
 
 @cache
-def _plugins() -> dict[str, object]:
+def _plugins() -> dict[str, EntryPoint]:
     # Entry points are listed once per process; a plugin's module is imported only when it is used.
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in ENGINES}
 
@@ -49,7 +49,7 @@ def engine_names() -> list[str]:
 def create_engine(name: str, settings: Settings, embedder: Embedder) -> Engine:
     factory = ENGINES.get(name)
     if factory is None and (ep := _plugins().get(name)) is not None:
-        factory = ep.load()  # type: ignore[attr-defined]
+        factory = ep.load()
     if factory is None:
         raise ValueError(f"unknown engine {name!r} (known: {', '.join(engine_names())})")
     return factory(settings, embedder)
