@@ -8,7 +8,8 @@ opens the store, brings the on-disk lexical index up to date, answers warm quest
 
     python bench/scale.py [--sizes 30000,300000] [--out bench/out/scale.json]
 
-It keeps its store in bench/.cache/scale/ and grows it between sizes (a second run reuses it).
+It keeps its store in bench/.cache/scale/ (or $QA_SCALE_STORE) and grows it between sizes (a second
+run reuses it).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from qa.services import Services
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = Path(os.environ.get("QA_BENCH_DIR", REPO.parent / "shared" / "bench" / "realtimeqa"))
-STORE = REPO / "bench" / ".cache" / "scale"
+STORE = Path(os.environ.get("QA_SCALE_STORE", REPO / "bench" / ".cache" / "scale"))
 
 
 def _services() -> Services:
