@@ -8,7 +8,7 @@ import pytest
 
 from qa.config import Settings
 from qa.embeddings import Embedder
-from qa.errors import ArticleError
+from qa.errors import ArticleError, EmbeddingEndpointError
 from qa.models import Article, SearchFilters
 from qa.services import Services
 
@@ -147,3 +147,29 @@ def test_as_of_prefers_the_articles_published_just_before_it(services: Services)
     # A soft prior: an article published long after the day is still found, just ranked lower.
     found = {h.article.id for h in services.retriever.search("sourdough bread award", k=5, as_of=date(2000, 1, 1))}
     assert "undated" in found
+
+
+def test_warm_loads_the_indexes_and_survives_a_failing_embedder(
+    settings: Settings, hashing_embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`qa serve` warms the retriever before it serves: it runs one search (loading the vector
+    index and the embedder), and an embeddings endpoint that fails then is logged, not fatal."""
+
+    class Down:
+        model_id, dim = hashing_embedder.model_id, hashing_embedder.dim
+
+        def embed(self, texts: object) -> object:
+            raise EmbeddingEndpointError("the embeddings endpoint http://x/v1 failed: refused")
+
+    services = Services.from_settings(settings, embedder=hashing_embedder)
+    services.ingestor.ingest([Article(id="a", title="Okapi calf", text="An okapi calf was born at the zoo.")])
+    searched: list[str] = []
+    retriever = services.retriever
+    original = retriever.search
+    retriever.search = lambda q, **kw: searched.append(q) or original(q, **kw)  # type: ignore[method-assign]
+    retriever.warm()
+    assert searched == ["warm up"] and len(retriever.lexical) == 1  # type: ignore[arg-type]
+
+    retriever.embedder = Down()  # type: ignore[assignment]
+    retriever.warm()
+    assert "warm-up search failed: the embeddings endpoint http://x/v1 failed" in caplog.text

@@ -103,9 +103,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             log.warning("removed %d chunks left by an interrupted ingest", repaired)
         if settings.seed_on_start:
             svc.seed_if_empty()
-        # Up to date before the first request (a new data dir builds its lexical index here, not
-        # in someone's first query); the server answers nothing, /readyz included, until then.
-        svc.retriever.sync()
+        # Up to date and loaded before the first request (a new data dir builds its lexical index
+        # here, not in someone's first query); the server answers nothing, /readyz included, until then.
+        svc.retriever.warm()
         # Jobs a stopped server left unfinished resume here; new ones run as they are submitted.
         svc.ingest_jobs.start()
         app.state.services = svc
