@@ -445,9 +445,9 @@ def serve(
             param_hint="--workers",
         )
     settings.check_data_dir()  # before saying we serve: a read-only folder is a start-up error
-    from qa.services import check_store_embedder
+    from qa.services import check_before_serving
 
-    check_store_embedder(settings)  # another embedder's vectors: one line here, not a traceback from the app
+    check_before_serving(settings)  # an unknown engine, another embedder's vectors: one line here
     err.print(f"qa: serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     logs.configure(settings.log_format, settings.log_level)
     from qa.api.server import GuardedH11Protocol

@@ -45,6 +45,10 @@ class StoreUnavailable(QAError):
     """The vector store cannot be reached or opened."""
 
 
+class UnknownEngine(QAError):
+    """``QA_ENGINE`` names no engine the registry knows (built in, or added by a plugin package)."""
+
+
 class EmbedderMismatch(QAError):
     """The store's vectors came from another embedder than the configured one (or another dimension).
 

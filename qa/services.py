@@ -22,7 +22,7 @@ from qa.config import Settings
 from qa.embeddings import DEFAULT_EMBEDDER, Embedder, embedder_identity, get_embedder
 from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
-from qa.engines.registry import OFFLINE, create_engine
+from qa.engines.registry import OFFLINE, check_engine, create_engine
 from qa.errors import InvalidInput, NotFound, StoreUnavailable
 from qa.ingest.jobs import Job, JobQueue, Rejected
 from qa.ingest.pipeline import Ingestor
@@ -68,6 +68,7 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Services:
+        check_engine(settings.engine)  # a misspelt QA_ENGINE fails here, not at the first question
         store = open_store(settings)
         embedder = embedder or get_embedder(settings)
         # Vectors of two embedders cannot be searched together: refuse now, in one line, not per query.
@@ -262,9 +263,11 @@ class Services:
         return report
 
 
-def check_store_embedder(settings: Settings) -> None:
-    """Raise ``EmbedderMismatch`` (one line naming both and the fix) unless the store's vectors come
-    from the configured embedder: ``qa serve`` checks this before it starts serving."""
+def check_before_serving(settings: Settings) -> None:
+    """What ``qa serve`` checks before it starts, so a mistake is one line, not a traceback from the
+    app: ``QA_ENGINE`` names a known engine (``UnknownEngine``), and the store's vectors come from
+    the configured embedder (``EmbedderMismatch``, naming both and the fix)."""
+    check_engine(settings.engine)
     open_store(settings).bind_embedder(embedder_identity(settings))
 
 

@@ -17,7 +17,6 @@ from qa.config import Settings
     [
         ({"QA_API_KEYS": " , "}, "QA_API_KEYS is set but holds no key"),
         ({"QA_API_KEYS": ""}, "QA_API_KEYS is set but holds no key"),
-        ({"QA_ENGINE": "banana"}, "unknown engine 'banana' (known: extractive, llm)"),
         ({"QA_ENGINE": "llm"}, "QA_ENGINE=llm needs QA_LLM_BASE_URL"),
         ({"QA_ENGINE": "llm", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1"}, "needs QA_LLM_MODEL"),
         ({"QA_LLM_BASE_URL": "127.0.0.1:8080"}, "is not an http(s) URL"),

@@ -10,6 +10,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
 from qa.engines.base import Engine
+from qa.errors import UnknownEngine
 
 if TYPE_CHECKING:  # config imports this module to check QA_ENGINE
     from qa.config import Settings
@@ -46,10 +47,12 @@ def engine_names() -> list[str]:
     return sorted({*ENGINES, *_plugins()})
 
 
+def check_engine(name: str) -> None:
+    if name not in ENGINES and name not in _plugins():
+        raise UnknownEngine(f"unknown engine {name!r} in QA_ENGINE (known: {', '.join(engine_names())})")
+
+
 def create_engine(name: str, settings: Settings, embedder: Embedder) -> Engine:
-    factory = ENGINES.get(name)
-    if factory is None and (ep := _plugins().get(name)) is not None:
-        factory = ep.load()
-    if factory is None:
-        raise ValueError(f"unknown engine {name!r} (known: {', '.join(engine_names())})")
+    check_engine(name)
+    factory = ENGINES.get(name) or _plugins()[name].load()
     return factory(settings, embedder)

@@ -227,7 +227,7 @@ def test_unexpected_errors_are_500_with_a_request_id_and_a_logged_traceback(
     make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     class Broken:
-        def sync(self) -> None:
+        def warm(self) -> None:
             pass
 
         def search(self, *a: object, **k: object) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from qa.config import Settings
 from qa.embeddings import Embedder
@@ -14,7 +16,7 @@ from qa.engines import registry
 from qa.engines.base import Draft, DraftSentence, Engine, Source, Task
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import ENGINES, create_engine, engine_names
-from qa.errors import EngineError
+from qa.errors import EngineError, UnknownEngine
 from qa.models import Article
 from qa.services import Services
 
@@ -75,12 +77,24 @@ def test_a_stream_that_fails_midway_ends_with_the_fallbacks_answer() -> None:
     assert isinstance(final, Draft) and final.engine == "offline" and "remote engine failed" in final.notes[0]
 
 
-def test_an_unknown_engine_is_refused_by_name_with_the_known_ones() -> None:
+def test_an_unknown_engine_is_refused_by_name_with_the_known_ones(tmp_path: Path) -> None:
+    """Checked when services are built (settings sit below the engines, so they cannot ask the
+    registry), and by `qa serve` before it starts: one line, not a traceback."""
     assert set(ENGINES) <= set(engine_names())
-    with pytest.raises(ValidationError, match=r"unknown engine 'banana' \(known: extractive, llm"):
-        Settings(engine="banana")
-    with pytest.raises(ValueError, match="unknown engine 'banana'"):
+    refused = r"unknown engine 'banana' in QA_ENGINE \(known: extractive, llm"
+    with pytest.raises(UnknownEngine, match=refused):
+        Services.from_settings(Settings(engine="banana", data_dir=tmp_path, seed_on_start=False))
+    with pytest.raises(UnknownEngine, match=refused):
         create_engine("banana", Settings(), object())  # type: ignore[arg-type]
+    r = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "serve", "--no-seed"],
+        env={**os.environ, "QA_ENGINE": "banana", "QA_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and r.stderr.startswith("error: unknown engine 'banana' in QA_ENGINE"), r.stderr
+    assert len(r.stderr.splitlines()) == 1
 
 
 PLUGIN = '''
