@@ -1,7 +1,8 @@
 """Run the eval cases against the service (in-process, or a running server) and compare baselines.
 
 In-process, the suite builds the real FastAPI app on a fresh store holding ``seeds/``,
-``evals/corpus/`` and, for cases that name it, the days of the RealTime QA bench set they are
+``evals/corpus/``, ``evals/heldout/corpus/`` (the articles only held-out cases were written
+about; the reader is never trained on them) and, for cases that name it, the days of the RealTime QA bench set they are
 about (read from the bench data at run time, never copied into the project), so both modes
 exercise the same HTTP shapes as users see.
 """
@@ -29,6 +30,8 @@ from qa.models import Article
 from qa.prompts import load_prompt, prompt_hashes
 
 REPO = Path(__file__).resolve().parent.parent.parent
+# What every suite runs over. bench/tools/train_reader.py trains on the first two only.
+EVAL_CORPUS = (REPO / "seeds", REPO / "evals" / "corpus", REPO / "evals" / "heldout" / "corpus")
 MAIN_SUITE = "main"  # evals/cases; a --cases folder is a suite of its own, named after the folder
 # fact_recall counts the paraphrase cases too, which no tuning saw; any case that passed in the
 # baseline and now fails fails the gate on its own, whatever the totals.
@@ -226,7 +229,7 @@ def in_process_target(engine: str, prompts_dir: Path | None = None, extra: Seque
         # Vectors are cached across runs (by content hash), so a re-run embeds nothing.
         embedder = CachedEmbedder(MiniLMEmbedder(), REPO / "evals" / ".cache" / "embeddings.sqlite")
         services = Services.from_settings(settings, embedder=embedder)
-        report = services.ingestor.ingest([*read_paths([REPO / "seeds", REPO / "evals" / "corpus"]), *extra])
+        report = services.ingestor.ingest([*read_paths(list(EVAL_CORPUS)), *extra])
         if report.errors:
             raise RuntimeError(f"the eval corpus did not load: {report.errors}")
         with TestClient(create_app(settings, services)) as client:
