@@ -23,6 +23,7 @@ from qa.briefing import (
     names_of,
     title_terms,
 )
+from qa.briefing.clustering import attach_lone
 from qa.briefing.render import render_html, safe_url, to_markdown
 from qa.config import Settings
 from qa.embeddings import CachedEmbedder, Embedder
@@ -424,6 +425,24 @@ def test_clustering_is_average_linkage_and_deterministic() -> None:
     assert cluster(sim, 0.4) == [[0, 1, 2], [3]]
     assert cluster(sim, 2.0) == [[0], [1], [2], [3]]
     assert cluster(np.zeros((0, 0)), 0.7) == []
+
+
+def test_a_lone_article_close_to_one_report_joins_its_story_but_stories_never_chain() -> None:
+    sim = np.array(
+        [
+            [1.0, 0.9, 0.3, 0.2, 0.1],
+            [0.9, 1.0, 0.8, 0.2, 0.1],
+            [0.3, 0.8, 1.0, 0.2, 0.74],
+            [0.2, 0.2, 0.2, 1.0, 0.9],
+            [0.1, 0.1, 0.74, 0.9, 1.0],
+        ]
+    )
+    # 2 is close to 1 only (mean over the story 0.55): average linkage keeps it out, then it joins.
+    assert cluster(sim, 0.7) == [[0, 1], [2], [3, 4]]
+    assert attach_lone(sim, cluster(sim, 0.7), 0.75) == [[0, 1, 2], [3, 4]]
+    # Below the bar it stays alone; and a lone article joins one story only, the closest.
+    assert attach_lone(sim, cluster(sim, 0.7), 0.85) == [[0, 1], [2], [3, 4]]
+    assert attach_lone(sim, [[0], [1], [2], [3], [4]], 0.75) == [[0], [1], [2], [3], [4]]
 
 
 def test_names_and_title_terms() -> None:

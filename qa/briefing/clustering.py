@@ -8,6 +8,10 @@
 3. **Clustering.** Deterministic average-linkage agglomeration: merge the closest pair of
    stories while their mean pairwise similarity is at least :data:`THRESHOLD`. Thirty lines of
    numpy; scipy's ``linkage`` does the same but would be a new 40 MB dependency for it.
+4. **Sidebars.** An article left alone whose closest article of a story is at least
+   :data:`ATTACH` close joins that story: an explainer ("What is an oligarchy? Here's what Biden
+   meant") is close to the one report it explains, not to the story's other angles, so the mean
+   keeps it out. Only lone articles join, so two stories still never chain together.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ from qa.tokens import tokenize
 # freeze memo rescinded") score up to about 0.6 and should not. Average linkage compares story
 # means, so one close pair cannot chain two stories together.
 THRESHOLD = 0.7
+# The low end of the same-event range above. Over the 200 busiest dev-split days it joins three
+# articles, each an angle on its story (an explainer, "experts weigh in", a mourner at a funeral);
+# at 0.7 it would also join an inauguration schedule to a funeral story.
+ATTACH = 0.75
 TITLE_WEIGHT = 0.25
 NAME_WEIGHT = 0.35
 LEAD_SENTENCES = 3  # lead sentences per article whose names are compared
@@ -175,13 +183,32 @@ def cluster(sim: np.ndarray, threshold: float = THRESHOLD) -> list[list[int]]:
     return [sorted(m) for m in members if m]
 
 
+def attach_lone(sim: np.ndarray, groups: list[list[int]], attach: float = ATTACH) -> list[list[int]]:
+    """Each one-article group whose closest article of a larger group is ≥ ``attach`` joins that
+    group; the larger groups are as :func:`cluster` left them, so joins never chain."""
+    home = {i: k for k, g in enumerate(groups) for i in g}
+    joined: list[list[int]] = [list(g) for g in groups]
+    for k, g in enumerate(groups):
+        if len(g) != 1:
+            continue
+        i = g[0]
+        others = [j for j in range(len(sim)) if len(groups[home[j]]) > 1]
+        if not others:
+            continue
+        best = max(others, key=lambda j: (sim[i, j], -j))
+        if sim[i, best] >= attach:
+            joined[home[best]].append(i)
+            joined[k] = []
+    return [sorted(g) for g in joined if g]
+
+
 def group(docs: list[Doc], threshold: float = THRESHOLD) -> list[list[Doc]]:
     """The day's articles as stories, each most central first (closest to the story's centroid;
     on a tie, always the case for two articles, the earliest report, then the id)."""
     vecs = np.stack([d.vec for d in docs if d.vec is not None])
     sim = similarity(vecs, [d.title_terms for d in docs], [d.names for d in docs])
     stories = []
-    for members_idx in cluster(sim, threshold):
+    for members_idx in attach_lone(sim, cluster(sim, threshold)):
         members = [docs[i] for i in members_idx]
         centroid = vecs[members_idx].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
