@@ -27,6 +27,9 @@ from qa.models import ArticleMeta, Chunk
         "Sign up for our daily newsletter to get the news in your inbox.",
         "More: Takeaways from Senate confirmation hearings",
         "Contributing: Jane Doe, USA TODAY",
+        "Good morning! I'm Nicole Fallert, Daily Briefing author.",
+        "I’m Jane Doe, and this is the morning newsletter.",
+        "Get '5 Things' in your inbox",
     ],
 )
 def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
@@ -40,6 +43,7 @@ def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
         'He asked: "Why would we wait?" and the council voted 5-2 to approve the plan.',
         "The update to the software was released on Monday, the company said.",
         "More than 300 people were evacuated from the town.",
+        "“I’m sorry, but we cannot do that,” the mayor said.",
     ],
 )
 def test_news_sentences_are_news(line: str) -> None:
@@ -121,6 +125,52 @@ def test_a_deadly_crash_outranks_more_articles_of_softer_news() -> None:
     assert rank([grammys, crash]) == [crash, grammys]
     assert any("casualties" in r for r in crash.reasons) and any("dateline" in r for r in crash.reasons)
     assert any("soft-news section" in r for r in grammys.reasons)
+
+
+@pytest.mark.parametrize(
+    ("title", "roundup"),
+    [
+        ("Starliner, space, NASA, Trump, deportations, weather, tornado ...", True),
+        ("5 things to know for Nov. 30: Rail strike, Jan. 6, Marriage bill, China ...", True),
+        ("SAG Awards, Pope Francis, Ukraine war, Elon Musk: Daily Briefing", True),
+        ("Start your week smart: Ukraine, Tornado, Gas prices, Sydney ...", True),
+        ("Trump, Biden spar over China, economy, covid in last election debate", False),
+        ("Value meals available: McDonald's, Wendy's, Taco Bell, Hardee's ...", False),
+        ("Finland, happiness, saunas, NATO and the threat from Russia", False),
+        ("Plane, helicopter collide in DC crash; bodies recovered", False),
+    ],
+)
+def test_newsletter_round_ups_are_recognised_by_their_title(title: str, roundup: bool) -> None:
+    assert news.is_roundup(ArticleMeta(id="r", title=title)) is roundup
+
+
+def test_a_round_up_ranks_below_the_stories_it_retells_and_a_ceasefire_is_hard_news() -> None:
+    url = "https://www.usatoday.com/story/news/world/2025/03/18/x/1/"
+    roundup = Story(
+        [
+            _doc(
+                "r",
+                "Starliner, space, NASA, Trump, deportations, weather, tornado ...",
+                ["Two astronauts are headed home.", "A tornado killed 3 people."],
+                "https://www.usatoday.com/story/news/2025/03/18/starliner-trump/1/",
+            )
+        ]
+    )
+    ceasefire = Story(
+        [
+            _doc(
+                "c",
+                "After Trump-Putin call, Russia agrees to limited Ukraine ceasefire",
+                ["WASHINGTON − A call between the two leaders ended with a limited agreement."],
+                url,
+            )
+        ]
+    )
+    for s in (roundup, ceasefire):
+        s.headline = s.docs[0].meta.title
+    assert rank([roundup, ceasefire]) == [ceasefire, roundup]
+    assert "round-up of several stories (-2.00)" in roundup.reasons
+    assert any(r.startswith("casualties, disaster or war: 'ceasefire'") for r in ceasefire.reasons)
 
 
 def test_ties_never_fall_back_to_the_article_id() -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.briefing.news import newsworthy
+from qa.briefing.news import is_roundup, newsworthy
 from qa.engines.extractive import usable
 from qa.models import ArticleMeta
 from qa.store.protocol import ChunkRecord
@@ -207,6 +207,9 @@ def group(docs: list[Doc], threshold: float = THRESHOLD) -> list[list[Doc]]:
     on a tie, always the case for two articles, the earliest report, then the id)."""
     vecs = np.stack([d.vec for d in docs if d.vec is not None])
     sim = similarity(vecs, [d.title_terms for d in docs], [d.names for d in docs])
+    for i, d in enumerate(docs):
+        if is_roundup(d.meta):  # it tells several stories, so it joins none
+            sim[i, :] = sim[:, i] = 0.0
     stories = []
     for members_idx in attach_lone(sim, cluster(sim, threshold)):
         members = [docs[i] for i in members_idx]

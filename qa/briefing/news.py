@@ -31,6 +31,9 @@ _HOUSEKEEPING = re.compile(
     | \b(reach|email|contact)\s+(him|her|them|the\s+reporter)\s+at\b | \bfollow\s+(him|her|them|us)\s+on\b
     | \bthis\s+page\s+reflects\b | \ba\s+version\s+of\s+this\s+(story|article)\s+(appears|appeared|ran)\b
     | \bkeep\s+up\s+with\b | \bfollow\b.{0,40}\b(coverage|updates|results)\b
+    | \bin\s+your\s+inbox\b
+    | ^\W*good\s+(morning|afternoon|evening)\b | ^\W*(hi|hello)\s+(there|everyone|readers)\b
+    | ^\W*(?-i:I['’]m\s+[A-Z][\w'’-]+(\s+[A-Z][\w'’-]+)*)\s*,  # a writer introducing themself
     | :\s*$
     """,
     re.I | re.X,
@@ -42,6 +45,29 @@ def newsworthy(sentence: str) -> bool:
     """False for a line a reader of a briefing should never be told as a fact of the story:
     housekeeping, and rhetorical questions (a summary states; it does not ask)."""
     return not _HOUSEKEEPING.search(sentence) and not _QUESTION.search(sentence.strip())
+
+
+# -- round-ups -----------------------------------------------------------------------------------
+
+# A newsletter that tells the day's stories in turn ("5 things to know for Nov. 30: …", "…: Daily
+# Briefing") is no story of its own: each of its stories is told by its own articles.
+_ROUNDUP_TITLE = re.compile(
+    r"\b(\d+|five|ten)\s+things\s+to\s+know\s+(for|today|this)\b|\bstart\s+your\s+(week|day)\s+smart\b"
+    r"|\bdaily\s+briefing\b|\bmorning\s+(briefing|newsletter)\b|\bnews\s+(roundup|round-up)\b",
+    re.I,
+)
+ROUNDUP_TOPICS = 5  # a title listing this many topics of a few words each is a round-up
+_TOPIC_WORDS = 3
+
+
+def is_roundup(meta: ArticleMeta) -> bool:
+    """A digest of several stories, by its title: named as one, or a list of bare topics
+    ("Starliner, space, NASA, Trump, deportations, weather, tornado ...")."""
+    title = meta.title.strip()
+    if _ROUNDUP_TITLE.search(title):
+        return True
+    topics = [t.strip(" .…") for t in re.split(r"[,;]", title)]
+    return len(topics) >= ROUNDUP_TOPICS and all(0 < len(t.split()) <= _TOPIC_WORDS for t in topics)
 
 
 # -- sections ------------------------------------------------------------------------------------
@@ -98,11 +124,13 @@ def section_kind(meta: ArticleMeta) -> tuple[str, str]:
 
 # -- hard-news signals in a lead ------------------------------------------------------------------
 
+# Casualties, disaster, and war and its diplomacy (a ceasefire is as much news as a strike).
 CASUALTIES = re.compile(
     r"\b(killed|killing|dead|died|dies|death|death\s+toll|deaths|fatal(ly|ities)?|injur(ed|ies)|wounded|"
     r"crash(ed|es)?|collided|collision|shooting|gunman|explosion|earthquake|hurricane|tornado(es)?|wildfires?|"
     r"flood(s|ing)|war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
-    r"rescuers?|evacuat\w+)\b",
+    r"rescuers?|evacuat\w+|(?<!heart\s)attack(s|ed)?|hostages?|cease-?fires?|truce|peace\s+(talks|deal|plan|agreement)"
+    r"|sanctions)\b",
     re.I,
 )
 OFFICIALS = re.compile(

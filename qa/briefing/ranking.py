@@ -6,10 +6,12 @@ briefings to fit them on, and the briefing eval must stay a check, not a trainin
 - **coverage**: every outlet beyond the first +1, and 0.75·log2(articles);
 - **section** of the articles' URLs: hard news (news, politics, world…) +1, soft (entertainment,
   sports, food…) −1, opinion −1.5;
-- **hard-news words** in the titles and leads: casualties or disaster +1.25, officials or
-  institutions +0.5, a dateline +0.5, numbers +0.25;
+- **hard-news words** in the titles and leads: casualties, disaster or war (and its diplomacy)
+  +1.25, officials or institutions +0.5, a dateline +0.5, numbers +0.25;
 - **service and feature pieces**: a title that is a question −0.5, predictions, reviews, deals and
   the like −0.5;
+- **round-ups** (a newsletter telling the day's stories in turn) −2: each of those stories is told
+  by its own articles;
 - **recency within the day** up to +0.25, when the articles carry times.
 
 Ties go to more outlets, more articles, the latest report, then the headline's alphabetical
@@ -35,6 +37,7 @@ DATELINE = 0.5
 NUMBERS = 0.25
 QUESTION = -0.5
 FEATURE = -0.5
+ROUNDUP = -2.0
 RECENCY = 0.25
 
 
@@ -93,7 +96,7 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
     docs = story.reporting[:3]
     text = " ".join([d.meta.title for d in docs] + [s for d in docs for s in d.lead[:2]])
     if (word := news.first_match(news.CASUALTIES, text)) is not None:
-        add(CASUALTIES, f"casualties or disaster: {word!r}")
+        add(CASUALTIES, f"casualties, disaster or war: {word!r}")
     if (word := news.first_match(news.OFFICIALS, text)) is not None:
         add(OFFICIALS, f"officials: {word!r}")
     if any(d.lead and news.DATELINE.match(d.lead[0]) for d in docs):
@@ -104,6 +107,8 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
         add(QUESTION, "headline is a question")
     if (word := news.first_match(news.SOFT_TITLE, " ".join(d.meta.title for d in story.docs))) is not None:
         add(FEATURE, f"feature or service piece: {word!r}")
+    if all(news.is_roundup(d.meta) for d in story.docs):
+        add(ROUNDUP, "round-up of several stories")
     if day_span is not None and day_span[1] > day_span[0] and story.latest > dt.datetime.min:
         share = (story.latest - day_span[0]) / (day_span[1] - day_span[0])
         if share > 0:
