@@ -30,6 +30,8 @@ from qa.models import ArticleMeta, Chunk
         "Good morning! I'm Nicole Fallert, Daily Briefing author.",
         "I’m Jane Doe, and this is the morning newsletter.",
         "Get '5 Things' in your inbox",
+        "Correction, April 28, 2025: The judge faces two federal charges.",
+        "Correction/clarification: A previous version of this story misstated the score.",
     ],
 )
 def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
@@ -171,6 +173,12 @@ def test_a_round_up_ranks_below_the_stories_it_retells_and_a_ceasefire_is_hard_n
     assert rank([roundup, ceasefire]) == [ceasefire, roundup]
     assert "round-up of several stories (-2.00)" in roundup.reasons
     assert any(r.startswith("casualties, disaster or war: 'ceasefire'") for r in ceasefire.reasons)
+
+
+@pytest.mark.parametrize("dash", ["—", "–", "―", "−", "-"])
+def test_a_dateline_is_found_whatever_dash_the_outlet_prints(dash: str) -> None:
+    assert news.DATELINE.match(f"WASHINGTON {dash} President Joe Biden notified Congress on Tuesday.")
+    assert not news.DATELINE.match(f"Washington {dash} the city {dash} was quiet on Tuesday.")
 
 
 def test_ties_never_fall_back_to_the_article_id() -> None:

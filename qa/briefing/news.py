@@ -11,13 +11,22 @@ from urllib.parse import urlsplit
 
 from qa.models import ArticleMeta
 
+# The dashes of datelines and labels: em, en, the horizontal bar and the minus sign, which some
+# outlets print ("WASHINGTON −"), and the hyphen.
+DASHES = "—–―−-"
+# A correction's label, dated or not: "Correction:", "Correction, April 28, 2025:", "Correction/clarification:".
+_CORRECTION = r"(correction|clarification)(\s*/\s*clarification)?(\s*,\s*[A-Z][a-z]+\.?\s+\d{1,2}(,\s*\d{4})?)?"
+
 # Page furniture and housekeeping that reads like a sentence: editor's and update notes,
 # syndication lines, machine summaries, sign-up and "read more" prompts, credits.
 _HOUSEKEEPING = re.compile(
     r"""
-    ^\W*(editor['’]?s?\s*note|updated?\b\s*[:\-–—]|correction\s*[:\-–—]|clarification\s*[:\-–—]
-        |live\s+updates?\s*[:\-–—]|breaking(\s+news)?\s*[:\-–—]|watch\s*[:\-–—]|related\s*[:\-–—]
+    ^\W*(editor['’]?s?\s*note|updated?\b\s*[:\-–—―−]|"""
+    + _CORRECTION
+    + r"""\s*[:\-–—―−]
+        |live\s+updates?\s*[:\-–—―−]|breaking(\s+news)?\s*[:\-–—―−]|watch\s*[:\-–—―−]|related\s*[:\-–—―−]
         |(read\s+)?more\s*:|see\s+also\s*:)
+    | \b(a|an)\s+(previous|earlier)\s+version\s+of\s+this\s+(story|article|report)\b
     | \b(this|the)\s+(story|article|page|post|report|piece)\s+(has\s+been|had\s+been|was|is\s+being|will\s+be)\s+
         (updated?|update|originally\s+published|corrected|produced|republished|edited)
     | \b(originally|first)\s+(published|appeared)\s+(in|on|by|at)\b
@@ -140,7 +149,7 @@ OFFICIALS = re.compile(
     re.I,
 )
 # "WASHINGTON —", "KYIV, Ukraine (AP) —": a reporter filed from the scene.
-DATELINE = re.compile(r"^[A-Z][A-Z.'’ -]{2,}(,\s+[A-Z][\w.’' ]+)*(\s+\([A-Za-z ]+\))?\s*[—–-]{1,2}\s")
+DATELINE = re.compile(rf"^[A-Z][A-Z.'’ -]{{2,}}(,\s+[A-Z][\w.’' ]+)*(\s+\([A-Za-z ]+\))?\s*[{DASHES}]{{1,2}}\s")
 NUMBERS = re.compile(r"\d")
 # Service and feature pieces: a reader wants them, but not before the news.
 SOFT_TITLE = re.compile(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from qa.briefing.clustering import Doc, names_of
-from qa.briefing.news import newsworthy, sets_a_scene
+from qa.briefing.news import DASHES, newsworthy, sets_a_scene
 from qa.briefing.ranking import Story
 from qa.citations import VerifiedAnswer, verify
 from qa.embeddings import CachedEmbedder, Embedder
@@ -35,7 +35,7 @@ _LEAD = re.compile(r"^.*?\[\d+\](?:\s*\[\d+\])*")
 
 
 # A dateline on a line of its own ("CNN —"): on a scraped page, what comes before it is furniture.
-_DATELINE_LINE = re.compile(r"^[ \t]*[A-Z][A-Za-z.'’ ,-]{1,40}[ \t]+[—–-]{1,2}[ \t]*$", re.M)
+_DATELINE_LINE = re.compile(rf"^[ \t]*[A-Z][A-Za-z.'’ ,-]{{1,40}}[ \t]+[{DASHES}]{{1,2}}[ \t]*$", re.M)
 _DATELINE_WITHIN = 600
 # "Read here." after a sentence makes that sentence the blurb of a link, not a fact of the story.
 _LINK_PROMPT = re.compile(r"^\W*(read|see|watch|listen)(\s+(it|more|the\s+\w+(\s+\w+)?))?\s+here\b", re.I)
