@@ -32,6 +32,7 @@ from qa.models import ArticleMeta, Chunk
         "Get '5 Things' in your inbox",
         "Correction, April 28, 2025: The judge faces two federal charges.",
         "Correction/clarification: A previous version of this story misstated the score.",
+        "Video player was slow to load content Video content never loaded Ad froze or did not finish loading",
     ],
 )
 def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
