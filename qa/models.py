@@ -167,14 +167,15 @@ class Chunk(BaseModel):
 MAX_FILTER_SOURCES = 100
 
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_day(value: str, field: str | None = None) -> date:
-    """A day as the API and the CLI take it: strictly YYYY-MM-DD (spaces around it aside), so no
-    ``20250701``, no timestamp, no other separator. Else :class:`InvalidInput` saying what a day
-    looks like (and what is wrong with this one, e.g. "month must be in 1..12")."""
-    text = value.strip()
+    """A day as the API and the CLI take it: strictly YYYY-MM-DD, so no ``20250701``, no
+    timestamp, no other separator, no spaces around it (the OpenAPI schema says ``format: date``,
+    and a request that breaks it is refused). Else :class:`InvalidInput` saying what a day looks
+    like (and what is wrong with this one, e.g. "month must be in 1..12")."""
+    text = value
     reason = ""
     if _DAY.fullmatch(text):
         try:
