@@ -188,13 +188,11 @@ def attach_lone(sim: np.ndarray, groups: list[list[int]], attach: float = ATTACH
     group; the larger groups are as :func:`cluster` left them, so joins never chain."""
     home = {i: k for k, g in enumerate(groups) for i in g}
     joined: list[list[int]] = [list(g) for g in groups]
+    others = [j for j in range(len(sim)) if len(groups[home[j]]) > 1]
     for k, g in enumerate(groups):
-        if len(g) != 1:
+        if len(g) != 1 or not others:
             continue
         i = g[0]
-        others = [j for j in range(len(sim)) if len(groups[home[j]]) > 1]
-        if not others:
-            continue
         best = max(others, key=lambda j: (sim[i, j], -j))
         if sim[i, best] >= attach:
             joined[home[best]].append(i)

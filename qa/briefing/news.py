@@ -20,11 +20,12 @@ _CORRECTION = r"(correction|clarification)(\s*/\s*clarification)?(\s*,\s*[A-Z][a
 # Page furniture and housekeeping that reads like a sentence: editor's and update notes,
 # syndication lines, machine summaries, sign-up and "read more" prompts, credits.
 _HOUSEKEEPING = re.compile(
-    r"""
-    ^\W*(editor['’]?s?\s*note|updated?\b\s*[:\-–—―−]|"""
-    + _CORRECTION
-    + r"""\s*[:\-–—―−]
-        |live\s+updates?\s*[:\-–—―−]|breaking(\s+news)?\s*[:\-–—―−]|watch\s*[:\-–—―−]|related\s*[:\-–—―−]
+    (
+        r"""
+    ^\W*(editor['’]?s?\s*note|updated?\b LABEL_END |"""
+        + _CORRECTION
+        + r""" LABEL_END
+        |live\s+updates? LABEL_END |breaking(\s+news)? LABEL_END |watch LABEL_END |related LABEL_END
         |(read\s+)?more\s*:|see\s+also\s*:)
     | \b(a|an)\s+(previous|earlier)\s+version\s+of\s+this\s+(story|article|report)\b
     | \b(this|the)\s+(story|article|page|post|report|piece)\s+(has\s+been|had\s+been|was|is\s+being|will\s+be)\s+
@@ -46,7 +47,8 @@ _HOUSEKEEPING = re.compile(
     | ^\W*good\s+(morning|afternoon|evening)\b | ^\W*(hi|hello)\s+(there|everyone|readers)\b
     | ^\W*(?-i:I['’]m\s+[A-Z][\w'’-]+(\s+[A-Z][\w'’-]+)*)\s*,  # a writer introducing themself
     | :\s*$
-    """,
+    """
+    ).replace("LABEL_END", rf"\s*[:{DASHES}]"),  # a label's colon or dash ("Update —")
     re.I | re.X,
 )
 _QUESTION = re.compile(r"\?[\"'”’)\]]*$")
