@@ -11,7 +11,7 @@ import pytest
 from qa.engines.base import number_sources
 from qa.engines.extractive.candidates import build_candidates
 from qa.engines.extractive.features import CHEAP, FULL, cheap_features, with_similarity
-from qa.engines.extractive.question import read_question
+from qa.engines.extractive.question import Ask, classify, fits, read_question
 from qa.engines.extractive.ranker import WEIGHTS, ReaderModel
 from qa.engines.extractive.sentences import passage_sentences
 from qa.engines.extractive.short import short_answer
@@ -49,6 +49,14 @@ def short(question: str, sentence: str) -> str | None:
             "The dam was completed in 1958 and was last inspected in October 2023, according to state records.",
             "1958.",
         ),
+        # A year is asked for, so a weekday is no answer and a full date gives its year.
+        (
+            "In what year was the Millbrook Dam built?",
+            "Crews built the dam on a Monday, on June 2, 1958, the county said.",
+            "1958.",
+        ),
+        ("In what year was the Millbrook Dam built?", "Residents were told to leave on Monday.", None),
+        ("In which month did the strike begin?", "It began on Monday, in early March 2023.", "Early March 2023."),
         (
             "How much did each battery cost?",
             "The batteries were sold between June 2023 and January 2025 for about $650 each.",
@@ -72,6 +80,14 @@ def test_short_answer_is_the_value_cut_from_the_sentence(question: str, sentence
     assert got == expected
     if got:
         assert got[:-1].lower() in sentence.lower()  # verbatim, bar the first letter's case
+
+
+def test_a_year_question_fits_only_sentences_that_state_a_year() -> None:
+    q = "In what year was the Millbrook Dam built?"
+    assert classify(q) == Ask("date", grain="year")
+    assert classify("When was the dam built?") == Ask("date")
+    assert fits(classify(q), q, "The dam was built in 1958.") == 1.0
+    assert fits(classify(q), q, "Residents were told to leave on Monday.") == 0.0
 
 
 def test_no_short_answer_for_open_questions_or_values_the_question_states() -> None:

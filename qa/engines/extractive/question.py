@@ -12,6 +12,7 @@ from qa.engines.extractive.patterns import (
     CUES,
     DATE,
     FUNCTION,
+    MONTHS,
     NAME,
     NOT_NAMES,
     NUMBER,
@@ -126,21 +127,38 @@ _DEFINITION = re.compile(r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:the\s+)
 
 @dataclass(frozen=True)
 class Ask:
-    """What a question asks for: its kind (None: any statement) and, for counts, the counted noun."""
+    """What a question asks for: its kind (None: any statement), for counts the counted noun, and
+    for dates the grain asked for ("In what year…" wants a year, not "Monday")."""
 
     kind: str | None
     unit: str | None = None
+    grain: str | None = None
+
+
+_GRAIN = re.compile(r"\b(?:what|which)\s+(?P<grain>year|month)\b", re.I)
+YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 
 
 def classify(question: str) -> Ask:
     if _DEFINITION.search(question):
         return Ask(None)  # "Who is Keith Kellogg?" wants a description, not another name
     kind = next((k for k, pat in _ASKS if pat.search(question)), None)
-    unit = None
+    unit = grain = None
     if kind == "count" and (m := _COUNTED.search(question) or _COUNTED_BARE.search(question)):
         toks = tokenize(m["np"].split()[-1])
         unit = toks[-1] if toks else None
-    return Ask(kind, unit)
+    if kind == "date" and (g := _GRAIN.search(question)):
+        grain = g["grain"].lower()
+    return Ask(kind, unit, grain)
+
+
+def of_grain(date: str, grain: str | None) -> bool:
+    """Whether a date span states the grain asked for: a year, a month, or (None) any date."""
+    if grain == "year":
+        return bool(YEAR.search(date))
+    if grain == "month":
+        return bool(re.search(MONTHS, date, re.I))
+    return True
 
 
 def new_names(sentence: str, question_words: set[str]) -> list[str]:
@@ -173,7 +191,8 @@ def fits(ask: Ask, question: str, sentence: str) -> float:
             return 1.2 if counts(sentence, ask.unit) else 0.0
         return 1.0
     if kind == "date":
-        return float(any(m.group().lower() not in question.lower() for m in DATE.finditer(sentence)))
+        dates = [m.group() for m in DATE.finditer(sentence)]
+        return float(any(d.lower() not in question.lower() and of_grain(d, ask.grain) for d in dates))
     names = new_names(sentence, q_words)
     if kind == "person":
         multi = [n for n in names if len(n.split()) >= 2]

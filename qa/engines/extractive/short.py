@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from qa.engines.extractive.patterns import ACRONYM, CUES, MONTHS, NAME, NOT_NAMES, NUMBER_WORDS
-from qa.engines.extractive.question import NUMERIC, PEOPLE, Question, word_terms
+from qa.engines.extractive.question import NUMERIC, PEOPLE, YEAR, Question, of_grain, word_terms
 from qa.tokens import tokenize
 
 _SCALE = r"(?:\s(?:thousand|million|billion|trillion|hundred))?"
@@ -111,7 +111,12 @@ def short_answer(q: Question, text: str) -> str | None:
     if kind in NUMERIC:
         spans = _quantities(q, text)
     elif kind == "date":
-        spans = [(m.start(), m.end()) for m in _DATE_SPAN.finditer(text) if m.group().lower() not in q.text.lower()]
+        dates = YEAR.finditer(text) if q.ask.grain == "year" else _DATE_SPAN.finditer(text)
+        spans = [
+            (m.start(), m.end())
+            for m in dates
+            if m.group().lower() not in q.text.lower() and of_grain(m.group(), q.ask.grain)
+        ]
     elif kind == "person":
         spans = _names(q, text, min_words=2)
     elif kind == "org":
