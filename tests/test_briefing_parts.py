@@ -47,6 +47,7 @@ def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
         "The update to the software was released on Monday, the company said.",
         "More than 300 people were evacuated from the town.",
         "“I’m sorry, but we cannot do that,” the mayor said.",
+        '"Good morning, Abigail," Samuel said, his voice soft.',
     ],
 )
 def test_news_sentences_are_news(line: str) -> None:

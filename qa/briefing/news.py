@@ -44,8 +44,8 @@ _HOUSEKEEPING = re.compile(
     | \bin\s+your\s+inbox\b
     | \bhow\s+relevant\s+is\s+this\s+ad\b | \bvideo\s+(player\s+was\s+slow\s+to\s+load|content\s+never\s+loaded)\b
     | \bad\s+(froze|never\s+loaded)\b | \baudio\s+on\s+ad\b  # an ad-feedback form scraped with the page
-    | ^\W*good\s+(morning|afternoon|evening)\b | ^\W*(hi|hello)\s+(there|everyone|readers)\b
-    | ^\W*(?-i:I['’]m\s+[A-Z][\w'’-]+(\s+[A-Z][\w'’-]+)*)\s*,  # a writer introducing themself
+    | ^[^\w"“‘']*good\s+(morning|afternoon|evening)\b | ^[^\w"“‘']*(hi|hello)\s+(there|everyone|readers)\b
+    | ^[^\w"“‘']*(?-i:I['’]m\s+[A-Z][\w'’-]+(\s+[A-Z][\w'’-]+)*)\s*,  # a writer introducing themself (not a quote)
     | :\s*$
     """
     ).replace("LABEL_END", rf"\s*[:{DASHES}]"),  # a label's colon or dash ("Update —")
