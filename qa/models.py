@@ -175,14 +175,13 @@ def parse_day(value: str, field: str | None = None) -> date:
     timestamp, no other separator, no spaces around it (the OpenAPI schema says ``format: date``,
     and a request that breaks it is refused). Else :class:`InvalidInput` saying what a day looks
     like (and what is wrong with this one, e.g. "month must be in 1..12")."""
-    text = value
     reason = ""
-    if _DAY.fullmatch(text):
+    if _DAY.fullmatch(value):
         try:
-            return date.fromisoformat(text)
+            return date.fromisoformat(value)
         except ValueError as exc:
             reason = f" ({exc})"
-    raise InvalidInput(f"{text[:40]!r} is not a date{reason}: give a day as YYYY-MM-DD, e.g. 2025-03-10", field)
+    raise InvalidInput(f"{value[:40]!r} is not a date{reason}: give a day as YYYY-MM-DD, e.g. 2025-03-10", field)
 
 
 def day_number(d: date | None) -> int | None:

@@ -32,7 +32,6 @@ _WHICH = re.compile(
 _PLACE_AFTER = re.compile(r"\b(?:in|at|near|from|outside|inside|to|into)\s+(?:the\s+)?(?=[A-Z])")
 # Tokens that may follow a number as its unit: "5,438 drones", "620 miles", "72 billion euros".
 _UNIT_REACH = 3
-_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 
 
 def _nearest(spans: list[tuple[int, int]], text: str, q: Question) -> tuple[int, int] | None:
@@ -77,7 +76,7 @@ def _quantities(q: Question, text: str) -> list[tuple[int, int]]:
         s, e, unit = _with_unit(text, m.start(), m.end(), kind, q.ask.unit)
         cue = CUES.get(kind)
         unit = unit or bool(cue is not None and cue.search(text[s:e]))
-        if _YEAR.match(value) and not unit:
+        if YEAR.fullmatch(value) and not unit:
             continue  # "in 2025" is a date, not a quantity
         if not any(c.isdigit() for c in value) and not unit:
             continue  # "one of his supporters", "two months": a number word counts only with its unit
