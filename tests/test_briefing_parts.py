@@ -23,6 +23,8 @@ from qa.models import ArticleMeta, Chunk
         "This story was originally published by ProPublica.",
         "AI-assisted summary In his farewell address, President Biden warned of an oligarchy.",
         "For the latest updates on the search for survivors, please read USA TODAY's live coverage.",
+        "Read our earlier coverage here.",
+        "See our full coverage of the election.",
         "What's breakfast without eggs?",
         "Sign up for our daily newsletter to get the news in your inbox.",
         "More: Takeaways from Senate confirmation hearings",

@@ -35,7 +35,7 @@ _HOUSEKEEPING = re.compile(
     | \bsign\s+up\s+(for|to)\b | \bsubscribe\s+(to|for)\b | \bclick\s+here\b
     | \bfor\s+(the\s+)?latest\s+(updates|news|information|coverage)\b
     | \b(read|see|watch|follow)\s+(more\s+of\s+)?(our|usa\s+today['’]s|cnn['’]s|the)\s+
-        (live\s+)?(coverage|updates|live\s+blog)\b
+        (live|full|earlier|previous|ongoing|continuing|complete|latest)?\s*(coverage|updates|live\s+blog)\b
     | \bcontributing\s*:|\bcontributed\s+to\s+this\s+report\b
     | \b(photo|image|video)s?\s+(by|credit|courtesy)\b
     | \b(reach|email|contact)\s+(him|her|them|the\s+reporter)\s+at\b | \bfollow\s+(him|her|them|us)\s+on\b
