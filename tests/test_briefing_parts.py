@@ -134,6 +134,32 @@ def test_a_deadly_crash_outranks_more_articles_of_softer_news() -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://www.usatoday.com/story/news/politics/elections/2025/01/14/cuba-terror-list/1/", "hard"),
+        ("https://www.usatoday.com/story/news/local/indian-river-county/2024/10/02/jetty-repair/1/", "local"),
+        ("https://www.usatoday.com/story/news/state/2025/01/14/starbucks-policy/1/", "local"),
+        ("https://www.usatoday.com/story/entertainment/music/2025/02/03/grammys/1/", "soft"),
+        ("https://www.usatoday.com/story/opinion/2025/02/18/delta-crash/1/", "opinion"),
+        ("https://example.com/2025/02/18/a-story", "unknown"),
+    ],
+)
+def test_a_local_desk_ranks_between_the_national_desks_and_the_rest(url: str, kind: str) -> None:
+    meta = ArticleMeta(id="a", title="A story", url=url, published=dt.date(2025, 1, 14))
+    assert news.section_kind(meta)[0] == kind
+
+
+def test_the_same_story_from_a_national_desk_outranks_it_from_a_local_one() -> None:
+    lead = ["The county commission approved the plan on Tuesday, officials said."]
+    national = Story([_doc("n", "Plan approved", lead, "https://x.example/story/news/nation/2025/1/")])
+    local = Story([_doc("l", "Plan approved too", lead, "https://x.example/story/news/local/2025/1/")])
+    for s in (national, local):
+        s.headline = s.docs[0].meta.title
+    assert rank([local, national]) == [national, local]
+    assert any(r.startswith("local desk: news/local") for r in local.reasons), local.reasons
+
+
+@pytest.mark.parametrize(
     ("title", "roundup"),
     [
         ("Starliner, space, NASA, Trump, deportations, weather, tornado ...", True),

@@ -102,6 +102,9 @@ SOFT_SECTIONS = words(
     "reviewed games wellness gallery graphics puzzles horoscopes things-to-do nfl nba mlb nhl olympics college "
     "soccer football golf tennis high-school cars 50-states home-garden food-and-drink arts books culture"
 )
+# A national outlet's local and state desks (USA Today files its network papers' stories under
+# /news/local/ and /news/state/): hard news, but of local reach, so below the national desks.
+LOCAL_SECTIONS = words("local state metro")
 _OPINION_TITLE = re.compile(r"^\s*(opinion|analysis|commentary|editorial|column)\s*[:|\-–—]|\|\s*opinion\b", re.I)
 
 
@@ -113,7 +116,7 @@ def url_sections(url: str | None) -> list[str]:
         path = urlsplit(url).path
     except ValueError:
         return []
-    known = OPINION_SECTIONS | HARD_SECTIONS | SOFT_SECTIONS
+    known = OPINION_SECTIONS | HARD_SECTIONS | SOFT_SECTIONS | LOCAL_SECTIONS
     return [p for p in path.lower().split("/") if p in known]
 
 
@@ -123,13 +126,15 @@ def is_opinion(meta: ArticleMeta) -> bool:
 
 
 def section_kind(meta: ArticleMeta) -> tuple[str, str]:
-    """``(kind, sections)``: kind is opinion, soft, hard or unknown; sections as the URL names them."""
+    """``(kind, sections)``: kind is opinion, soft, local, hard or unknown; sections as the URL names them."""
     found = url_sections(meta.url)
     shown = "/".join(found)
     if is_opinion(meta):
         return "opinion", shown or "opinion label"
     if any(s in SOFT_SECTIONS for s in found):
         return "soft", shown
+    if any(s in LOCAL_SECTIONS for s in found):
+        return "local", shown
     if any(s in HARD_SECTIONS for s in found):
         return "hard", shown
     return "unknown", shown

@@ -4,8 +4,8 @@ A story's value adds up hand-set, named signals (no fitted weights: there are no
 briefings to fit them on, and the briefing eval must stay a check, not a training set):
 
 - **coverage**: every outlet beyond the first +1, and 0.75·log2(articles);
-- **section** of the articles' URLs: hard news (news, politics, world…) +1, soft (entertainment,
-  sports, food…) −1, opinion −1.5;
+- **section** of the articles' URLs: hard news (news, politics, world…) +1, a local or state
+  desk +0.5, soft (entertainment, sports, food…) −1, opinion −1.5;
 - **hard-news words** in the titles and leads: casualties, disaster or war (and its diplomacy)
   +1.25, officials or institutions +0.5, a dateline +0.5, numbers +0.25;
 - **service and feature pieces**: a title that is a question −0.5, predictions, reviews, deals and
@@ -30,7 +30,7 @@ from qa.briefing.clustering import Doc
 
 OUTLET = 1.0
 ARTICLES = 0.75
-SECTION = {"hard": 1.0, "soft": -1.0, "opinion": -1.5, "unknown": 0.0}
+SECTION = {"hard": 1.0, "local": 0.5, "soft": -1.0, "opinion": -1.5, "unknown": 0.0}
 CASUALTIES = 1.25
 OFFICIALS = 0.5
 DATELINE = 0.5
@@ -87,10 +87,12 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
     add(coverage, f"{n_docs} article{'s' if n_docs != 1 else ''} from {outlets}")
 
     kinds = [news.section_kind(d.meta) for d in story.docs]
-    order = ("hard", "unknown", "soft", "opinion")
+    order = ("hard", "local", "unknown", "soft", "opinion")
     kind, where = min(kinds, key=lambda k: order.index(k[0]))  # the hardest section any article is in
     if SECTION[kind]:
-        label = {"hard": "hard-news section", "soft": "soft-news section", "opinion": "opinion"}[kind]
+        label = {"hard": "hard-news section", "local": "local desk", "soft": "soft-news section", "opinion": "opinion"}[
+            kind
+        ]
         add(SECTION[kind], f"{label}: {where}")
 
     docs = story.reporting[:3]
