@@ -4,7 +4,7 @@ worker of ``qa serve`` on the host share them and a restart keeps them.
 An entry is valid while the store's revision is unchanged or, after a write, while the
 fingerprint of that day's articles (ids, versions and metadata) is the same: a write to another
 day does not invalidate it. The fingerprint check is the caller's; this module only keeps entries.
-Keys carry :data:`CODE_VERSION`, a hash of this package's source, so a changed briefing builder
+Keys carry :data:`CODE_VERSION`, a hash of the qa package's source and weights, so a changed builder
 never serves what an older one built.
 """
 
@@ -26,9 +26,14 @@ log = logging.getLogger(__name__)
 
 
 def _code_version() -> str:
+    # The whole package, not only this folder: a briefing is also made by the sentence splitter,
+    # the extractive engine and its weights, which an upgrade may change.
+    package = Path(__file__).parents[1]
     h = hashlib.sha1()
-    for f in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(f.read_bytes())
+    for f in sorted(package.rglob("*")):
+        if f.suffix in (".py", ".json") and "__pycache__" not in f.parts:
+            h.update(f.relative_to(package).as_posix().encode())
+            h.update(f.read_bytes())
     return h.hexdigest()[:12]
 
 
