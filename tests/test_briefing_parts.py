@@ -24,6 +24,11 @@ from qa.models import ArticleMeta, Chunk
         "AI-assisted summary In his farewell address, President Biden warned of an oligarchy.",
         "For the latest updates on the search for survivors, please read USA TODAY's live coverage.",
         "Read our earlier coverage here.",
+        # Not whole sentences: a link's promo, a heading, a sentence cut at its start.
+        "How Trump won the White House (again): How Trump won the White House (again): These key issues propelled win",
+        "Farms in Texas, Kansas report finding dead birds on properties",
+        "McDonald's is bringing back a fan favorite, the Snack Wrap soon …",
+        "are in play, and races down the ballot will decide leadership in the realms of education.",
         "See our full coverage of the election.",
         "What's breakfast without eggs?",
         "Sign up for our daily newsletter to get the news in your inbox.",

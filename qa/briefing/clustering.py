@@ -80,7 +80,7 @@ class Doc:
 def lead_sentences(text: str, n: int = LEAD_SENTENCES) -> list[str]:
     """The first ``n`` usable news sentences of ``text`` (split as the extractive engine splits)."""
     out = []
-    for s, e in sentence_spans(text):
+    for s, e in sentence_spans(text, join_lowercase=True):
         if usable(text[s:e]) and newsworthy(text[s:e]):
             out.append(text[s:e])
             if len(out) == n:

@@ -52,12 +52,21 @@ _HOUSEKEEPING = re.compile(
     re.I | re.X,
 )
 _QUESTION = re.compile(r"\?[\"'”’)\]]*$")
+# A statement starts and ends as one. A line that does not is a heading, a link's promo ("How
+# Trump won the White House (again): These key issues propelled election win"), or a sentence
+# cut short at either end ("are in play, and races down the ballot will decide…"; a teaser's
+# trailing ellipsis: "the Snack Wrap soon …").
+_COMPLETE = re.compile(r"(?<![.…])[.!][\"'”’)\]]*$")
+_CUT_START = re.compile(r"^[^\w]*[a-z]")
 
 
 def newsworthy(sentence: str) -> bool:
     """False for a line a reader of a briefing should never be told as a fact of the story:
-    housekeeping, and rhetorical questions (a summary states; it does not ask)."""
-    return not _HOUSEKEEPING.search(sentence) and not _QUESTION.search(sentence.strip())
+    housekeeping, rhetorical questions (a summary states; it does not ask) and lines that are
+    not whole sentences."""
+    line = sentence.strip()
+    whole = bool(_COMPLETE.search(line)) and not _CUT_START.match(line)
+    return whole and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
 
 
 # -- round-ups -----------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def news_spans(chunk: Chunk, limit: int | None) -> list[Chunk]:
             story_start = m.end()
         elif (cut := text.find("\n\n")) > 0 and teaser(text[:cut], text[cut:]):
             story_start = cut  # the lead would be told twice
-    spans = sentence_spans(text)
+    spans = sentence_spans(text, join_lowercase=True)
     for k, (a, b) in enumerate(spans):
         if b <= story_start:
             continue
@@ -122,7 +122,9 @@ def prefetch(embedder: Embedder, plans: Sequence[Sequence[Source]]) -> None:
         for src in sources:
             texts[src.hit.article.title] = None
             chunk = src.hit.chunk.text
-            texts.update((chunk[a:b], None) for a, b in sentence_spans(chunk) if usable(chunk[a:b]))
+            texts.update(
+                (chunk[a:b], None) for a, b in sentence_spans(chunk, join_lowercase=True) if usable(chunk[a:b])
+            )
     embedder.embed(list(texts))
 
 
@@ -172,7 +174,7 @@ def other_outlets(embedder: Embedder, story: Story, draft: Draft, sources: list[
     for d in reporting:
         if d.meta.source not in cited:
             text = d.chunks[0].chunk.text
-            for a, b in sentence_spans(text):
+            for a, b in sentence_spans(text, join_lowercase=True):
                 s = text[a:b]
                 if usable(s) and newsworthy(s) and normalize_ws(s) not in printed:
                     candidates.append((s, d.chunks[0], d.meta))

@@ -94,8 +94,9 @@ class Sentence:
         return bool(self.terms & other.terms) or (gap <= 4 and bool(_ANAPHOR.match(other.text)))
 
 
-def passage_sentences(sources: Sequence[Source], limit: int) -> list[Sentence]:
-    """Usable sentences of the sources, by source rank then position; each sentence once."""
+def passage_sentences(sources: Sequence[Source], limit: int, *, join_lowercase: bool = False) -> list[Sentence]:
+    """Usable sentences of the sources, by source rank then position; each sentence once
+    (``join_lowercase`` as :func:`qa.text.sentence_spans`)."""
     seen: set[str] = set()
     out: list[Sentence] = []
     titles: dict[str, frozenset[str]] = {}
@@ -103,7 +104,7 @@ def passage_sentences(sources: Sequence[Source], limit: int) -> list[Sentence]:
         chunk = src.hit.chunk.text
         lead = src.hit.chunk.position == 0
         topic = titles.setdefault(src.hit.article.id, content_terms(src.hit.article.title))
-        for s, e in sentence_spans(chunk):
+        for s, e in sentence_spans(chunk, join_lowercase=join_lowercase):
             text = chunk[s:e]
             # Overlapping chunks repeat sentences, and outlets repeat wire copy word for word.
             key = normalize_ws(text).lower()

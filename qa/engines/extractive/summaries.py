@@ -31,7 +31,7 @@ def summarize(
     max_sentences: int = 5,
     redundancy: float = 0.8,
 ) -> list[Sentence]:
-    sents = passage_sentences(sources, SUMMARY_CANDIDATES)
+    sents = passage_sentences(sources, SUMMARY_CANDIDATES, join_lowercase=True)
     if not sents:
         return []
     topic = (topic or "").strip()
