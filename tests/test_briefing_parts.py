@@ -165,6 +165,27 @@ def test_the_same_story_from_a_national_desk_outranks_it_from_a_local_one() -> N
 
 
 @pytest.mark.parametrize(
+    ("lead", "signal"),
+    [
+        ("Vice President Kamala Harris conceded the election on Wednesday.", "an election decided: 'conceded'"),
+        ("Bolduc won the primary for the Senate seat on Tuesday.", "an election decided: 'won the primary'"),
+        ("A power outage left millions of people in Chile without electricity.", "casualties, disaster or war"),
+        ("Stablecoins became a priority after Trump's election win in November.", None),
+        ("Some shoppers plan an economic blackout on Friday to protest prices.", None),
+    ],
+)
+def test_an_election_decided_and_a_power_outage_are_hard_news(lead: str, signal: str | None) -> None:
+    story = Story([_doc("a", "A story", [lead], "https://x.example/story/news/nation/2025/1/")])
+    story.headline = "A story"
+    rank([story])
+    hard = [r for r in story.reasons if r.startswith(("an election decided", "casualties"))]
+    if signal:
+        assert len(hard) == 1 and hard[0].startswith(signal), story.reasons
+    else:
+        assert hard == [], story.reasons
+
+
+@pytest.mark.parametrize(
     ("title", "roundup"),
     [
         ("Starliner, space, NASA, Trump, deportations, weather, tornado ...", True),

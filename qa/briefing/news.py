@@ -157,7 +157,14 @@ CASUALTIES = re.compile(
     r"crash(ed|es)?|collided|collision|shooting|gunman|explosion|earthquake|hurricane|tornado(es)?|wildfires?|"
     r"flood(s|ing)|war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
     r"rescuers?|evacuat\w+|(?<!heart\s)attack(s|ed)?|hostages?|cease-?fires?|truce|peace\s+(talks|deal|plan|agreement)"
-    r"|sanctions)\b",
+    r"|sanctions|power\s+(outages?|cuts?)|without\s+(power|electricity))\b",
+    re.I,
+)
+# An election decided: a concession, or the race itself won. Not "since his election win", the
+# background of a later story, and not "won praise".
+ELECTION_DECIDED = re.compile(
+    r"\b(conced(e|es|ed|ing)|concession\s+speech|(won|wins)\s+(the\s+)?(\d{4}\s+)?(presidential\s+)?"
+    r"(election|presidency|primary|runoff|re-?election))\b",
     re.I,
 )
 OFFICIALS = re.compile(

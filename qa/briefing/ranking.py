@@ -6,8 +6,9 @@ briefings to fit them on, and the briefing eval must stay a check, not a trainin
 - **coverage**: every outlet beyond the first +1, and 0.75·log2(articles);
 - **section** of the articles' URLs: hard news (news, politics, world…) +1, a local or state
   desk +0.5, soft (entertainment, sports, food…) −1, opinion −1.5;
-- **hard-news words** in the titles and leads: casualties, disaster or war (and its diplomacy)
-  +1.25, officials or institutions +0.5, a dateline +0.5, numbers +0.25;
+- **hard-news words** in the titles and leads: casualties, disaster (a power outage too) or war (and
+  its diplomacy) +1.25, or else an election decided (a concession, a race won) +1.25; officials
+  or institutions +0.5, a dateline +0.5, numbers +0.25;
 - **service and feature pieces**: a title that is a question −0.5, predictions, reviews, deals and
   the like −0.5;
 - **round-ups** (a newsletter telling the day's stories in turn) −2: each of those stories is told
@@ -32,6 +33,7 @@ OUTLET = 1.0
 ARTICLES = 0.75
 SECTION = {"hard": 1.0, "local": 0.5, "soft": -1.0, "opinion": -1.5, "unknown": 0.0}
 CASUALTIES = 1.25
+ELECTION = 1.25
 OFFICIALS = 0.5
 DATELINE = 0.5
 NUMBERS = 0.25
@@ -99,6 +101,8 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
     text = " ".join([d.meta.title for d in docs] + [s for d in docs for s in d.lead[:2]])
     if (word := news.first_match(news.CASUALTIES, text)) is not None:
         add(CASUALTIES, f"casualties, disaster or war: {word!r}")
+    elif (word := news.first_match(news.ELECTION_DECIDED, text)) is not None:
+        add(ELECTION, f"an election decided: {word!r}")
     if (word := news.first_match(news.OFFICIALS, text)) is not None:
         add(OFFICIALS, f"officials: {word!r}")
     if any(d.lead and news.DATELINE.match(d.lead[0]) for d in docs):
