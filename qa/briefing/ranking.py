@@ -32,6 +32,7 @@ from qa.briefing.clustering import Doc
 OUTLET = 1.0
 ARTICLES = 0.75
 SECTION = {"hard": 1.0, "local": 0.5, "soft": -1.0, "opinion": -1.5, "unknown": 0.0}
+SECTION_LABEL = {"hard": "hard-news section", "local": "local desk", "soft": "soft-news section", "opinion": "opinion"}
 CASUALTIES = 1.25
 ELECTION = 1.25
 OFFICIALS = 0.5
@@ -92,10 +93,7 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
     order = ("hard", "local", "unknown", "soft", "opinion")
     kind, where = min(kinds, key=lambda k: order.index(k[0]))  # the hardest section any article is in
     if SECTION[kind]:
-        label = {"hard": "hard-news section", "local": "local desk", "soft": "soft-news section", "opinion": "opinion"}[
-            kind
-        ]
-        add(SECTION[kind], f"{label}: {where}")
+        add(SECTION[kind], f"{SECTION_LABEL[kind]}: {where}")
 
     docs = story.reporting[:3]
     text = " ".join([d.meta.title for d in docs] + [s for d in docs for s in d.lead[:2]])
