@@ -11,8 +11,9 @@ from qa.briefing import headlines, news
 from qa.briefing.clustering import Doc
 from qa.briefing.conflicts import conflicts
 from qa.briefing.ranking import Story, rank
-from qa.briefing.summaries import lead_of, news_spans
-from qa.models import ArticleMeta, Chunk
+from qa.briefing.summaries import completed, lead_of, news_spans
+from qa.engines.base import DraftSentence, number_sources
+from qa.models import ArticleMeta, Chunk, Hit
 
 
 @pytest.mark.parametrize(
@@ -370,3 +371,21 @@ def test_the_blurb_of_a_link_is_not_a_fact_of_the_story() -> None:
     )
     chunk = Chunk(id="a:0", article_id="a", position=0, start=500, end=500 + len(text), text=text)
     assert "published" not in " ".join(s.text for s in news_spans(chunk, limit=None))
+
+
+def test_a_quote_the_engine_stopped_early_is_completed_from_the_source_it_cites() -> None:
+    text = (
+        "The Pentagon has halted shipments of some munitions to Ukraine due to worries that stockpiles "
+        "have fallen too low. The decision was made by the Pentagon's policy chief."
+    )
+    meta = ArticleMeta(id="p", title="Pentagon halts munitions", published=dt.date(2025, 7, 1))
+    chunk = Chunk(id="p:0", article_id="p", position=0, start=0, end=len(text), text=text)
+    sources = number_sources([Hit(chunk=chunk, article=meta, score=1.0)])
+    cut = DraftSentence(text="The Pentagon has halted shipments of some munitions to Ukraine due", cites=[1])
+    whole = completed(cut, sources)
+    assert whole.text == text[: text.index(" The decision")] and whole.quotes == {1: whole.text}
+    # Too little of the sentence to stand for it, or a source it does not cite: left as written
+    # (and so left out, since it is not a whole sentence).
+    assert completed(DraftSentence(text="The decision was made", cites=[1]), sources).text == "The decision was made"
+    assert completed(cut.model_copy(update={"cites": [2]}), sources) == cut.model_copy(update={"cites": [2]})
+    assert completed(whole, sources) == whole

@@ -138,9 +138,35 @@ def verify_kept(
         one = draft.model_copy(update={"sentences": [s]})
         return newsworthy(s.text) and not verify(one, sources, article_text, min_support=min_support).abstained
 
-    passing = [s for s in draft.sentences if passes(s)][:SUMMARY_SENTENCES]
+    drafted: dict[str, DraftSentence] = {}  # a completed quote may repeat a sentence drafted whole
+    for s in draft.sentences:
+        c = completed(s, sources)
+        drafted.setdefault(normalize_ws(c.text), c)
+    passing = [s for s in drafted.values() if passes(s)][:SUMMARY_SENTENCES]
     kept = draft.model_copy(update={"sentences": passing})
     return verify(kept, sources, article_text, min_support=min_support)
+
+
+# An engine that stopped a quote early ("…munitions to Ukraine due") wrote at least this share of
+# the sentence it quoted; a shorter start ("The decision was made") says too little to stand for it.
+COMPLETE_SHARE = 0.5
+
+
+def completed(s: DraftSentence, sources: Sequence[Source]) -> DraftSentence:
+    """A draft sentence cut short (not a whole sentence) that is the verbatim start of a sentence
+    of a source it cites is that whole sentence, quoted from there."""
+    if newsworthy(s.text):
+        return s
+    claim = normalize_ws(s.text)
+    for src in sources:
+        if src.n not in s.cites:
+            continue
+        text = src.hit.chunk.text
+        for a, b in sentence_spans(text, join_lowercase=True):
+            whole = normalize_ws(text[a:b])
+            if whole.startswith(claim) and len(claim) >= COMPLETE_SHARE * len(whole):
+                return s.model_copy(update={"text": text[a:b], "quotes": {src.n: text[a:b]}})
+    return s
 
 
 def lead_first(draft: Draft) -> Draft:
