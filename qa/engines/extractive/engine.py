@@ -110,7 +110,10 @@ class ExtractiveEngine:
         # the question (of a pair, the one naming "Udmurtia", not the one that merely has a name).
         about = sorted(best.sentences, key=lambda s: -r.question.coverage(s.terms))
         short = next((cite(v, s) for s in about if (v := short_answer(r.question, s.text))), None)
-        sentences = ([short] if short else []) + [cite(s.text, s) for s in best.sentences]
+        shown: dict[str, Sentence] = {}  # each sentence whole; the two of a pair may be halves of one
+        for s in best.sentences:
+            shown.setdefault(s.whole, s)
+        sentences = ([short] if short else []) + [cite(text, s) for text, s in shown.items()]
         return Draft(sentences=sentences, engine=self.name, confidence=self.model.confidence(float(logits[0])))
 
     def evidence_confidence(self, question: str, sources: Sequence[Source], quotes: Sequence[str]) -> float | None:

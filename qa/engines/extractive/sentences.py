@@ -81,6 +81,17 @@ class Sentence:
     def at(self) -> int:
         return self.source.hit.chunk.start + self.start
 
+    @property
+    def whole(self) -> str:
+        """The sentence as a reader reads it. The ranker's split (the one its weights were trained
+        on) may end a sentence at an abbreviation before a lower-case word ("…in Washington D.C."
+        | "in a catastrophic crash…"); an answer quotes all of it."""
+        chunk = self.source.hit.chunk.text
+        for a, b in sentence_spans(chunk, join_lowercase=True):
+            if a <= self.start and self.end <= b:
+                return chunk[a:b]
+        return self.text
+
     def reads_on(self, other: Sentence) -> bool:
         """``other`` continues this sentence's subject: it follows closely in the same article
         (possibly in another chunk) and either repeats one of its terms ("a plant in Izhevsk ...
