@@ -357,7 +357,9 @@ def ask(
     """Answer QUESTION from the stored articles, citing the sentences it relies on."""
     from qa.schemas import AnswerOut
 
-    question = " ".join(words)
+    question = " ".join(words).strip()
+    if not question:  # as the API's 422: an empty question is a mistake, not one without an answer
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     filters, asked_on = _filters(source, since, until), _date(as_of, "--as-of")
     answer = _services().answers.ask(question, k=k, filters=filters, min_confidence=min_confidence, as_of=asked_on)
     result = AnswerOut.of(answer)
