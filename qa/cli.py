@@ -56,6 +56,13 @@ def _date(value: str | None, flag: str) -> date | None:
         raise typer.BadParameter(exc.reason, param_hint=flag) from None
 
 
+def _text(value: str, hint: str) -> str:
+    """A question or query, stripped; empty is an error, as the API's 422."""
+    if not value.strip():
+        raise typer.BadParameter("it is empty", param_hint=hint)
+    return value.strip()
+
+
 def _filters(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
     from qa.services import search_filters
 
@@ -236,7 +243,7 @@ def search(
     """The passages that best match QUERY (hybrid dense + BM25 retrieval)."""
     from qa.schemas import SearchHitOut, SearchResult
 
-    query = " ".join(words)
+    query = _text(" ".join(words), "QUERY")
     filters = _filters(source, since, until)
     hits = _services().retriever.search(query, k=k, filters=filters)
     result = SearchResult(query=query, hits=[SearchHitOut.of(h) for h in hits])
@@ -357,9 +364,7 @@ def ask(
     """Answer QUESTION from the stored articles, citing the sentences it relies on."""
     from qa.schemas import AnswerOut
 
-    question = " ".join(words).strip()
-    if not question:  # as the API's 422: an empty question is a mistake, not one without an answer
-        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    question = _text(" ".join(words), "QUESTION")
     filters, asked_on = _filters(source, since, until), _date(as_of, "--as-of")
     answer = _services().answers.ask(question, k=k, filters=filters, min_confidence=min_confidence, as_of=asked_on)
     result = AnswerOut.of(answer)
@@ -387,7 +392,7 @@ def summarize(
     if article is not None:
         result = services.answers.summarize_article(article)
     else:
-        result = services.answers.summarize_query(query or "", filters=_filters(source, since, until))
+        result = services.answers.summarize_query(_text(query or "", "--query"), filters=_filters(source, since, until))
     summary = SummaryOut.of(result)
     if as_json:
         _print_json(summary)

@@ -46,8 +46,10 @@ def test_ask_json_carries_confidence_and_min_confidence_abstains(data_dir: Path)
     assert strict["abstained"] or body["confidence"] == 1.0
     bad = qa("ask", question, "--as-of", "yesterday", data_dir=data_dir)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
-    empty = qa("ask", " ", data_dir=data_dir)  # the API answers 422; the CLI says so too
-    assert empty.returncode == 2 and "the question is empty" in empty.stderr and "Traceback" not in empty.stderr
+    # The API answers an empty question or query with a 422; the CLI says so too.
+    for args in (("ask", " "), ("search", ""), ("summarize", "--query", "")):
+        empty = qa(*args, data_dir=data_dir)
+        assert empty.returncode == 2 and "it is empty" in empty.stderr and "Traceback" not in empty.stderr, args
 
 
 def test_a_missing_file_is_an_error_and_no_progress_claims_it_was_done(data_dir: Path) -> None:
