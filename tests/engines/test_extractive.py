@@ -346,15 +346,19 @@ def test_furniture_is_not_a_candidate(sentence: str, ok: bool) -> None:
 
 def test_an_answer_quotes_whole_sentences_even_where_the_ranker_splits_them(engine: ExtractiveEngine) -> None:
     # The ranker's split ends a sentence at "D.C." (its weights were trained so); the answer shows it whole.
+    # A long continuation: the citation must quote the whole sentence too, or it fails verification.
     text = (
-        "A passenger jet and an Army helicopter collided over the Potomac River in Washington D.C. in a "
-        "catastrophic crash on Wednesday night. Officials said 67 people died."
+        "A passenger jet and an Army helicopter collided over the Potomac River in Washington D.C. after the "
+        "helicopter strayed above its permitted altitude while crews flew a night training route toward the "
+        "airport, investigators said on Friday in a preliminary report. Officials said 67 people died."
     )
     article = Article(id="dc", title="Jet and helicopter collide", text=text, published=date(2025, 1, 29))
-    draft = engine.answer(
-        "Where did the passenger jet and the Army helicopter collide?", number_sources(hits_of(article))
-    )
+    sources = number_sources(hits_of(article, size=1000))
+    draft = engine.answer("Where did the passenger jet and the Army helicopter collide?", sources)
+    whole = text[: text.index(" Officials")]
     quoted = [s.text for s in draft.sentences if len(s.text) > 40]
-    assert text[: text.index(" Officials")] in quoted
+    assert whole in quoted
     assert not any(s.endswith("D.C.") for s in quoted)
     assert len(quoted) == len(set(quoted))
+    verified = verify(draft, sources, {"dc": text}.get)
+    assert verified.dropped == 0 and whole in verified.text

@@ -89,7 +89,7 @@ class Sentence:
         chunk = self.source.hit.chunk.text
         for a, b in sentence_spans(chunk, join_lowercase=True):
             if a <= self.start and self.end <= b:
-                return chunk[a:b]
+                return chunk[a:b] if usable(chunk[a:b]) else self.text  # not a run-on paragraph
         return self.text
 
     def reads_on(self, other: Sentence) -> bool:
