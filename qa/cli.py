@@ -388,11 +388,12 @@ def summarize(
 
     if (article is None) == (query is None):
         raise typer.BadParameter("give exactly one of --article or --query")
+    query = None if query is None else _text(query, "--query")
     services = _services()
     if article is not None:
         result = services.answers.summarize_article(article)
     else:
-        result = services.answers.summarize_query(_text(query or "", "--query"), filters=_filters(source, since, until))
+        result = services.answers.summarize_query(query or "", filters=_filters(source, since, until))
     summary = SummaryOut.of(result)
     if as_json:
         _print_json(summary)

@@ -56,6 +56,7 @@ def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
         "More than 300 people were evacuated from the town.",
         "“I’m sorry, but we cannot do that,” the mayor said.",
         '"Good morning, Abigail," Samuel said, his voice soft.',
+        "The White House said the talks would resume on Monday. [1]",  # an engine's marker after the stop
     ],
 )
 def test_news_sentences_are_news(line: str) -> None:
@@ -168,11 +169,21 @@ def test_the_same_story_from_a_national_desk_outranks_it_from_a_local_one() -> N
 @pytest.mark.parametrize(
     ("lead", "signal"),
     [
-        ("Vice President Kamala Harris conceded the election on Wednesday.", "an election decided: 'conceded'"),
-        ("Bolduc won the primary for the Senate seat on Tuesday.", "an election decided: 'won the primary'"),
+        (
+            "Vice President Kamala Harris conceded the election on Wednesday.",
+            "an election decided: 'conceded the election'",
+        ),
+        ("Morse conceded defeat to Bolduc in the Senate primary.", "an election decided: 'conceded defeat'"),
+        (
+            "Donald Trump won the presidency, The Associated Press projected.",
+            "an election decided: 'won the presidency'",
+        ),
         ("A power outage left millions of people in Chile without electricity.", "casualties, disaster or war"),
         ("Stablecoins became a priority after Trump's election win in November.", None),
         ("Some shoppers plan an economic blackout on Friday to protest prices.", None),
+        ("Trump, who won the election in November, signed the order on Monday.", None),
+        ("The company conceded it had misled investors about its sales.", None),
+        ("The mayor said the city was without power to stop the strike.", None),
     ],
 )
 def test_an_election_decided_and_a_power_outage_are_hard_news(lead: str, signal: str | None) -> None:

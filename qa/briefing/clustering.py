@@ -78,7 +78,7 @@ class Doc:
 
 
 def lead_sentences(text: str, n: int = LEAD_SENTENCES) -> list[str]:
-    """The first ``n`` usable news sentences of ``text`` (split as the extractive engine splits)."""
+    """The first ``n`` usable news sentences of ``text`` (split as summaries split)."""
     out = []
     for s, e in sentence_spans(text, join_lowercase=True):
         if usable(text[s:e]) and newsworthy(text[s:e]):

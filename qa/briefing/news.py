@@ -58,13 +58,14 @@ _QUESTION = re.compile(r"\?[\"'”’)\]]*$")
 # trailing ellipsis: "the Snack Wrap soon …").
 _COMPLETE = re.compile(r"(?<![.…])[.!][\"'”’)\]]*$")
 _CUT_START = re.compile(r"^[^\w]*[a-z]")
+_MARKERS = re.compile(r"(\s*\[\d+\])+\s*$")  # an engine's citation markers after the full stop
 
 
 def newsworthy(sentence: str) -> bool:
     """False for a line a reader of a briefing should never be told as a fact of the story:
     housekeeping, rhetorical questions (a summary states; it does not ask) and lines that are
     not whole sentences."""
-    line = sentence.strip()
+    line = _MARKERS.sub("", sentence).strip()
     whole = bool(_COMPLETE.search(line)) and not _CUT_START.match(line)
     return whole and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
 
@@ -157,16 +158,29 @@ CASUALTIES = re.compile(
     r"crash(ed|es)?|collided|collision|shooting|gunman|explosion|earthquake|hurricane|tornado(es)?|wildfires?|"
     r"flood(s|ing)|war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
     r"rescuers?|evacuat\w+|(?<!heart\s)attack(s|ed)?|hostages?|cease-?fires?|truce|peace\s+(talks|deal|plan|agreement)"
-    r"|sanctions|power\s+(outages?|cuts?)|without\s+(power|electricity))\b",
+    r"|sanctions|power\s+(outages?|cuts?)|without\s+(power|electricity)(?!\s+to\b))\b",
     re.I,
 )
-# An election decided: a concession, or the race itself won. Not "since his election win", the
-# background of a later story, and not "won praise".
+# An election decided: a race conceded or won. Not a company that "conceded it had misled", and
+# not the background of a later story ("Trump, who won the election in November, signed…",
+# "since Trump won the election"): see :func:`election_decided`.
 ELECTION_DECIDED = re.compile(
-    r"\b(conced(e|es|ed|ing)|concession\s+speech|(won|wins)\s+(the\s+)?(\d{4}\s+)?(presidential\s+)?"
-    r"(election|presidency|primary|runoff|re-?election))\b",
+    r"\b(conced(e|es|ed|ing)\s+((the|her|his|their)\s+)?(\d{4}\s+)?(race|election|presidency|primary|defeat)"
+    r"|concession\s+speech|(won|wins)\s+(the\s+)?(\d{4}\s+)?(presidential\s+)?(election|presidency|re-?election))\b",
     re.I,
 )
+_BACKGROUND = re.compile(r"\b(who|since|after|when|before|until|because|that)\b[^,.;]*$", re.I)
+
+
+def election_decided(text: str) -> str | None:
+    """The words telling an election was decided, unless told as background in a clause of its
+    own ("…, who won the election in November, …")."""
+    for m in ELECTION_DECIDED.finditer(text):
+        if not _BACKGROUND.search(text[max(0, m.start() - 60) : m.start()]):
+            return m.group(0).strip()
+    return None
+
+
 OFFICIALS = re.compile(
     r"\b(president|governor|senat(e|ors?)|congress|lawmakers|legislat(ure|ors)|court|judge|justice\s+department|"
     r"department\s+of|secretary|minister|parliament|police|officials|administration|white\s+house|pentagon|"

@@ -99,7 +99,7 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
     text = " ".join([d.meta.title for d in docs] + [s for d in docs for s in d.lead[:2]])
     if (word := news.first_match(news.CASUALTIES, text)) is not None:
         add(CASUALTIES, f"casualties, disaster or war: {word!r}")
-    elif (word := news.first_match(news.ELECTION_DECIDED, text)) is not None:
+    elif (word := news.election_decided(text)) is not None:
         add(ELECTION, f"an election decided: {word!r}")
     if (word := news.first_match(news.OFFICIALS, text)) is not None:
         add(OFFICIALS, f"officials: {word!r}")
