@@ -231,7 +231,10 @@ class AskRequest(BaseModel):
 class SummarizeRequest(BaseModel):
     @model_validator(mode="after")
     def _one_target(self) -> SummarizeRequest:
-        if (self.article_id is None) == (self.query is None):
+        # By the keys sent, as the schema's oneOf reads them: {"article_id": "x", "query": null}
+        # names both, and is refused like {"article_id": "x", "query": "y"}.
+        given = {"article_id", "query"} & self.model_fields_set
+        if len(given) != 1 or getattr(self, given.pop()) is None:
             raise ValueError("give exactly one of article_id or query")
         return self
 

@@ -167,6 +167,9 @@ def test_summaries(client: TestClient) -> None:
     r = client.post("/summarize", json={})
     assert r.status_code == 422 and "exactly one" in r.json()["error"]["message"]
     assert client.post("/summarize", json={"article_id": "x", "query": "y"}).status_code == 422
+    # Both keys named, one of them null: the schema's oneOf refuses it, and so does the service.
+    assert client.post("/summarize", json={"article_id": politico["id"], "query": None}).status_code == 422
+    assert client.post("/summarize", json={"article_id": None, "query": "drones"}).status_code == 422
 
 
 def test_docs_and_schema(client: TestClient) -> None:
