@@ -91,7 +91,9 @@ def build_records(services: Services, questions: list[dict[str, Any]], k: int = 
         gold = q["answer"].lower()
         whole = re.compile(rf"(?<!\w){re.escape(gold)}(?!\w)", re.I)
         texts = [c.text for c in r.candidates]
-        shorts = [next((v for s in c.sentences if (v := short_answer(r.question, s.text))), "") for c in r.candidates]
+        shorts = [
+            found[0] if (found := short_answer(r.question, [s.text for s in c.sentences])) else "" for c in r.candidates
+        ]
         out.append(
             Record(
                 qid=q["id"],

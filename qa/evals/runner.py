@@ -122,6 +122,8 @@ def run_case(case: Case, target: Target) -> CaseResult:
             res.scores.append(sc.citation_validity(out, "answer", target.article_text))
             if case.kind == "ask":
                 res.scores.append(sc.fact_recall(case.facts, out["answer"]))
+                if not out["abstained"]:
+                    res.scores.append(sc.leads_with_answer(case.facts, out["answer"]))
                 res.scores.append(sc.concise("ask", out["answer"]))
                 if case.must_not:
                     res.scores.append(sc.must_not(case.must_not, out["answer"]))
@@ -280,6 +282,7 @@ def metrics(results: list[CaseResult]) -> dict[str, float]:
         "fact_recall": mean("fact_recall"),
         "citation_validity": mean("citation_validity"),
         "citation_support": mean("citation_support"),
+        "lead": mean("lead"),
         "source_hit": mean("source_hit"),
         "abstention_recall": round(len(said_abstain) / len(abstain_cases), 4) if abstain_cases else None,
         "abstention_precision": (

@@ -96,6 +96,19 @@ def concise(kind: str, text: str) -> Score:
     return Score("concise", 0.0 if problems else 1.0, "; ".join(problems))
 
 
+def leads_with_answer(facts: list[list[str]], text: str) -> Score:
+    """The first sentence states an expected fact: what a reader sees first ("Three people.", for
+    "how many were injured?") must be the answer, not a neighbouring value of the right kind."""
+    if not facts:
+        return Score("lead", 1.0)
+    m = re.search(r"\[\d+\](?:\s*\[\d+\])*", text)
+    first = text[: m.end()] if m else text
+    if any(_matches(a, first) for group in facts for a in group):
+        return Score("lead", 1.0)
+    plain = re.sub(r"\s*\[\d+\]", "", first).strip()
+    return Score("lead", 0.0, f"leads with {plain[:80]!r}, which states no expected fact")
+
+
 def source_hit(expected_ids: set[str], out: dict[str, Any], ref: str) -> Score:
     cited = {c["article_id"] for c in out["citations"]}
     if cited & expected_ids:

@@ -314,3 +314,12 @@ def test_report_only_still_fails_when_the_engine_under_test_did_not_answer() -> 
     )
     assert r.returncode == 1, r.stdout[-800:] + r.stderr[-800:]
     assert "ended in an error" in r.stderr and "only errors fail" in r.stderr
+
+
+def test_lead_scorer_wants_the_answer_first() -> None:
+    facts = [["re:\\b35\\b"]]
+    right = sc.leads_with_answer(facts, "35. [1] It killed three people and injured 35. [1]")
+    wrong = sc.leads_with_answer(facts, "Three people. [1] It killed three people and injured 35. [1]")
+    assert right.passed
+    assert not wrong.passed and "'Three people.'" in wrong.reason
+    assert sc.leads_with_answer([], "Anything. [1]").passed

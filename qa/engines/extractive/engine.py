@@ -107,10 +107,10 @@ class ExtractiveEngine:
         best = r.candidates[ranked[0]]
         # Each quoted whole (the ranker's split may cut one), and so is its citation's quote.
         cite = lambda text, s: DraftSentence(text=text, cites=[s.source.n], quotes={s.source.n: s.whole})  # noqa: E731
-        # The asked-for value first, cut from the sentence of the best candidate that is most about
-        # the question (of a pair, the one naming "Udmurtia", not the one that merely has a name).
-        about = sorted(best.sentences, key=lambda s: -r.question.coverage(s.terms))
-        short = next((cite(v, s) for s in about if (v := short_answer(r.question, s.text))), None)
+        # The asked-for value first, from whichever sentence of the pair states it beside the
+        # question's words.
+        found = short_answer(r.question, [s.text for s in best.sentences])
+        short = cite(found[0], best.sentences[found[1]]) if found else None
         shown: dict[str, Sentence] = {}  # the two of a pair may be halves of one sentence
         for s in best.sentences:
             shown.setdefault(s.whole, s)

@@ -18,7 +18,7 @@ import numpy as np
 from qa.engines.extractive.candidates import Candidate
 from qa.engines.extractive.question import NUMERIC, Question, counts, fits, new_names, roles_swapped, word_terms
 from qa.engines.extractive.sentences import DANGLING, Sentence, quoted_share
-from qa.engines.extractive.short import short_answer
+from qa.engines.extractive.short import has_value
 from qa.text import numbers
 
 CHEAP: tuple[str, ...] = (
@@ -84,7 +84,7 @@ def cheap_features(q: Question, sents: list[Sentence], cands: list[Candidate]) -
     """One row of ``CHEAP`` features per candidate."""
     wants_name = q.ask.kind in _NAMED_KINDS or (q.ask.kind is None and bool(_WHICH_NOUN.search(q.text)))
     wants_number = q.ask.kind in NUMERIC
-    has_short = [short_answer(q, s.text) is not None for s in sents]
+    has_short = [has_value(q, s.text) for s in sents]
     near = [_proximity(q, s.text) for s in sents]
     n_names = [len(new_names(s.text, q.words)) for s in sents]
     n_numbers = [len(numbers(s.text) - q.numbers) for s in sents]

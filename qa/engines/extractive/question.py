@@ -25,6 +25,10 @@ from qa.text import numbers
 from qa.tokens import tokenize
 
 _LEAD = r"^\s*(?:(?:and|so|then|in|at|on|by|for|from|to|of|since|until)\s+)?"
+_AUX = r"did|does|do|has|have|had|will|would|were|was|are|is|can|could"
+# "Which Russian security official …": up to three words before the noun that says what is asked,
+# none of them a verb ("What did Mayor Ferreira call …" asks for no mayor).
+_ADJECTIVES = rf"(?:(?!(?:{_AUX})\b)[\w.'’-]+ ){{0,3}}"
 # (kind, question pattern), first match wins: the specific numeric kinds before the general ones.
 _ASKS: list[tuple[str, re.Pattern[str]]] = [
     ("population", re.compile(r"\bpopulation\b|\bhow many (?:people|residents|inhabitants) live\b", re.I)),
@@ -33,7 +37,8 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:what|how much)\b.*\b(?:price|prices|cost|costs|fee|fees|fare|fares|salary|wage|worth|value)\b"
             r"|^\s*how much (?:money|\w+ (?:.* )?"
-            r"(?:cost|pay|paid|spend|spent|charge|sell|sold|buy|bought|earn|raise|raised|fund))\b",
+            r"(?:cost|pay|paid|spend|spent|charge|sell|sold|buy|bought|earn|raise|raised|fund))\b"
+            r"|^\s*what\b.*\b(?:sell|sells|sold|selling|priced|rent|rents|rented|fetch|fetched) for\b",
             re.I,
         ),
     ),
@@ -56,7 +61,9 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
     (
         "org",
         re.compile(
-            r"\b(?:which|what) (?:company|companies|firm|organi[sz]ation|agency|group|institute|outlet|newspaper|"
+            r"\b(?:which|what) "
+            + _ADJECTIVES
+            + r"(?:company|companies|firm|organi[sz]ation|agency|group|institute|outlet|newspaper|"
             r"bank|party|ministry|body|service)\b",
             re.I,
         ),
@@ -64,7 +71,10 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
     (
         "person",
         re.compile(
-            _LEAD + r"(?:who|whom|whose)\b|\b(?:which|what) (?:\w+ )?(?:person|people|official|officials|leader|"
+            _LEAD
+            + r"(?:who|whom|whose)\b|\b(?:which|what) "
+            + _ADJECTIVES
+            + r"(?:person|people|official|officials|leader|"
             r"minister|president|man|woman|councilmember|councilman|councilwoman|councillor|lawmaker|senator|"
             r"representative|governor|mayor|executive|spokes(?:man|woman|person)|author|scientist|researcher|"
             r"player|coach|candidate|judge|member|director|chief|commander|general|envoy)\b",
@@ -74,14 +84,17 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
     (
         "place",
         re.compile(
-            _LEAD + r"(?:where\b|(?:what|which) (?:city|country|region|place|town|state|province|village|area)\b)", re.I
+            _LEAD
+            + r"(?:where\b|(?:what|which) "
+            + _ADJECTIVES
+            + r"(?:city|country|region|place|town|state|province|village|area)\b)",
+            re.I,
         ),
     ),
 ]
 NUMERIC = frozenset(
     ["count", "number", "money", "weight", "size", "percent", "distance", "duration", "age", "population"]
 )
-_AUX = r"did|does|do|has|have|had|will|would|were|was|are|is|can|could"
 _COUNTED = re.compile(rf"\bhow many\s+(?P<np>(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+)\s+(?:{_AUX})\b", re.I)
 _COUNTED_BARE = re.compile(r"\bhow many\s+(?P<np>[\w'’-]+)", re.I)
 # "How many drones did Ukraine launch ..." -> subject "Ukraine", verb "launch".
