@@ -11,6 +11,7 @@ import pytest
 from qa.engines.base import number_sources
 from qa.engines.extractive.candidates import build_candidates
 from qa.engines.extractive.features import CHEAP, FULL, cheap_features, with_similarity
+from qa.engines.extractive.places import places
 from qa.engines.extractive.question import Ask, classify, fits, read_question
 from qa.engines.extractive.ranker import WEIGHTS, ReaderModel
 from qa.engines.extractive.sentences import passage_sentences
@@ -144,6 +145,17 @@ def test_short_answer_is_the_value_cut_from_the_sentence(question: str, sentence
             ["The $84 million budget passed by a vote of 9-4."],
             "9-4.",
         ),
+        # "Which state": a state, not the county or the country the sentence also names.
+        (
+            "Which state is investigating a measles outbreak?",
+            ["Officials in Gaines County, Texas, said the U.S. outbreak had grown to 58 cases."],
+            "Texas.",
+        ),
+        (
+            "What country was put back on the US list of state sponsors of terrorism?",
+            ["The U.S. returned Cuba to the list a week after it was removed."],
+            "Cuba.",
+        ),
         # No value is better than a wrong one: "did Mayor" asks for no mayor, and a figure with
         # none of the question's words near it is not offered.
         (
@@ -228,3 +240,16 @@ def test_a_model_of_the_wrong_shape_is_refused() -> None:
     model = ReaderModel.from_dict(raw)
     with pytest.raises(ValueError, match="features"):
         model.stage1.logits(np.zeros((2, len(CHEAP))))
+
+
+def test_places_are_found_by_type_and_the_longest_name_wins() -> None:
+    text = "Cases in New Mexico and Texas rose, New York City said; the U.S. and Bosnia and Herzegovina agreed."
+
+    def found(kind: str) -> list[str]:
+        return [text[a:b] for a, b in places(text, kind)]
+
+    assert found("state") == ["New Mexico", "Texas"]
+    assert found("country") == ["U.S.", "Bosnia and Herzegovina"]  # no "Mexico" inside New Mexico
+    assert found("city") == ["New York City"]
+    assert classify("Which US state was struck by 32 tornadoes?").place == "state"
+    assert classify("Where did the tornado hit?").place is None

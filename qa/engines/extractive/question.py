@@ -146,9 +146,11 @@ class Ask:
     kind: str | None
     unit: str | None = None
     grain: str | None = None
+    place: str | None = None  # "which state…": a place of a type places.json lists
 
 
 _GRAIN = re.compile(r"\b(?:what|which)\s+(?P<grain>year|month)\b", re.I)
+_PLACE_TYPE = re.compile(rf"\b(?:what|which)\s+{_ADJECTIVES}(?P<type>country|nation|state|city)\b", re.I)
 YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 
 
@@ -162,7 +164,10 @@ def classify(question: str) -> Ask:
         unit = toks[-1] if toks else None
     if kind == "date" and (g := _GRAIN.search(question)):
         grain = g["grain"].lower()
-    return Ask(kind, unit, grain)
+    place = None
+    if kind == "place" and (p := _PLACE_TYPE.search(question)):
+        place = {"nation": "country"}.get(p["type"].lower(), p["type"].lower())
+    return Ask(kind, unit, grain, place)
 
 
 def of_grain(date: str, grain: str | None) -> bool:

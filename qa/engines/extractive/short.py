@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.engines.extractive.patterns import ACRONYM, CUES, MONTHS, NAME, NOT_NAMES, NUMBER_WORDS
+from qa.engines.extractive.places import places
 from qa.engines.extractive.question import NUMERIC, PEOPLE, YEAR, Question, of_grain, word_terms
 from qa.tokens import tokenize
 
@@ -185,6 +186,12 @@ def _spans(q: Question, text: str) -> list[_Span]:
     return []
 
 
+def _typed_places(q: Question, text: str) -> list[_Span]:
+    """ "Which state…": the states the sentence names and the question does not ("U.S." is "US")."""
+    asked = q.text.lower().replace(".", "")
+    return [_Span(a, b) for a, b in places(text, q.ask.place or "") if text[a:b].lower().replace(".", "") not in asked]
+
+
 def _anchors(q: Question) -> dict[str, float]:
     """The question's words a value should sit beside, by weight; the counted noun is left out,
     since it is part of the value itself ("35 people")."""
@@ -229,9 +236,10 @@ def short_answer(q: Question, texts: Sequence[str]) -> tuple[str, int] | None:
     """The asked-for value as a short sentence cut from one of ``texts``, and which one; None when
     no span of the asked-for kind has a word of the question near it."""
     anchors = _anchors(q)
-    scored = [
-        (_score(sp, text, anchors), -i, -sp.start, i, sp) for i, text in enumerate(texts) for sp in _spans(q, text)
-    ]
+    # A place of the type asked for, when the sentences name one, before any capitalised run.
+    typed = [(i, sp) for i, text in enumerate(texts) for sp in _typed_places(q, text)] if q.ask.place else []
+    spans = typed or [(i, sp) for i, text in enumerate(texts) for sp in _spans(q, text)]
+    scored = [(_score(sp, texts[i], anchors), -i, -sp.start, i, sp) for i, sp in spans]
     if not scored:
         return None
     score, _, _, i, sp = max(scored, key=lambda x: x[:3])
