@@ -253,3 +253,5 @@ def test_places_are_found_by_type_and_the_longest_name_wins() -> None:
     assert found("city") == ["New York City"]
     assert classify("Which US state was struck by 32 tornadoes?").place == "state"
     assert classify("Where did the tornado hit?").place is None
+    # Asked for at the end of the question, as quiz questions do.
+    assert classify("The UK opened its first legal drugs consumption room in which city?") == Ask("place", place="city")

@@ -84,10 +84,11 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
     (
         "place",
         re.compile(
+            # "Where…" opens the question; "… landed in which city?" may come anywhere.
             _LEAD
-            + r"(?:where\b|(?:what|which) "
+            + r"where\b|\b(?:what|which) "
             + _ADJECTIVES
-            + r"(?:city|country|region|place|town|state|province|village|area)\b)",
+            + r"(?:city|country|nation|region|place|town|state|province|village|area)\b",
             re.I,
         ),
     ),
