@@ -60,6 +60,7 @@ _SAME_EVENT = [
 _BOUNDARY_GAP = 2
 _BOUNDARY = re.compile(r"[,;:()—–]")
 _WORD = re.compile(r"[\w'’-]+")
+_LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
 # How near the noun a question asks about ("the vote") a figure must be to be its value.
 _FOCUS_REACH = 2
 # A value stated with the counted noun or unit ("35 people", "$650") outranks a bare number by this.
@@ -176,13 +177,14 @@ def _spans(q: Question, text: str) -> list[_Span]:
             sp
             for sp in _names(q, text)
             if noun & set(tokenize(text[sp.start : sp.end]))
-            or noun & set(tokenize(" ".join(_WORD.findall(text[: sp.start])[-1:])))
+            or ((before := _LAST_WORD.search(text, max(0, sp.start - 40), sp.start)) and noun & word_terms(before[1]))
         ]
     if q.focus:
         # "What was the council vote?": a figure stated right beside the noun asked about ("passed
         # by a vote of 9-4").
-        at = [w for w in _WORD.finditer(text) if q.focus in word_terms(w.group())]
-        return [sp for sp in _quantities(q, text) if any(_gap(text, sp, w) <= _FOCUS_REACH for w in at)]
+        figures = _quantities(q, text)
+        at = [w for w in _WORD.finditer(text) if q.focus in word_terms(w.group())] if figures else []
+        return [sp for sp in figures if any(_gap(text, sp, w) <= _FOCUS_REACH for w in at)]
     return []
 
 
