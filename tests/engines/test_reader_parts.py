@@ -7,6 +7,8 @@ from datetime import date
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.engines.base import number_sources
 from qa.engines.extractive.candidates import build_candidates
@@ -255,3 +257,61 @@ def test_places_are_found_by_type_and_the_longest_name_wins() -> None:
     assert classify("Where did the tornado hit?").place is None
     # Asked for at the end of the question, as quiz questions do.
     assert classify("The UK opened its first legal drugs consumption room in which city?") == Ask("place", place="city")
+
+
+_WORDS = [
+    "Who",
+    "Which",
+    "What",
+    "How",
+    "many",
+    "much",
+    "state",
+    "country",
+    "city",
+    "official",
+    "killed",
+    "injured",
+    "Texas",
+    "U.S.",
+    "New",
+    "Mexico",
+    "York",
+    "City",
+    "Kupol",
+    "Plant",
+    "plant",
+    "drones",
+    "35",
+    "5,438",
+    "$650",
+    "1958",
+    "October",
+    "2023",
+    "percent",
+    "people",
+    "the",
+    "of",
+    "in",
+    "and",
+    ",",
+    ".",
+    "’s",
+    "Sergei",
+    "Shoigu",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    question=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=12).map(" ".join),
+    sentences=st.lists(
+        st.lists(st.sampled_from(_WORDS), min_size=1, max_size=25).map(" ".join), min_size=1, max_size=2
+    ),
+)
+def test_a_short_answer_is_always_cut_verbatim_from_its_sentence(question: str, sentences: list[str]) -> None:
+    found = short_answer(read_question(question + "?", []), sentences)
+    if found:
+        value, i = found
+        assert value.endswith(".") and len(value) > 1
+        assert value[:-1].lower() in sentences[i].lower()
