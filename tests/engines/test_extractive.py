@@ -362,3 +362,11 @@ def test_an_answer_quotes_whole_sentences_even_where_the_ranker_splits_them(engi
     assert len(quoted) == len(set(quoted))
     verified = verify(draft, sources, {"dc": text}.get)
     assert verified.dropped == 0 and whole in verified.text
+
+
+def test_explain_lists_the_ranked_candidates_with_finite_features(engine: ExtractiveEngine) -> None:
+    question = "Where is the Brightwater plant?"
+    rows = engine.explain(question, retrieve(question))
+    assert rows and [r["logit"] for r in rows] == sorted((r["logit"] for r in rows), reverse=True)
+    assert all(np.isfinite(list(r["features"].values())).all() for r in rows)  # type: ignore[union-attr]
+    assert rows[0]["confidence"] == engine.answer(question, retrieve(question)).confidence

@@ -142,15 +142,16 @@ class ExtractiveEngine:
     def explain(self, question: str, sources: Sequence[Source]) -> list[dict[str, object]]:
         """The scored candidates, best first, with their features: for debugging and calibration."""
         r, ranked, logits = self.rank(question, sources)
-        full = with_similarity(r.cheap, r.similarity)
+        # Only the ranked candidates were embedded: the similarity gap is taken among them, as ranked.
+        full = with_similarity(r.cheap[ranked], r.similarity[ranked])
         return [
             {
                 "text": r.candidates[c].text,
                 "logit": round(float(z), 4),
                 "confidence": self.model.confidence(float(z)),
-                "features": dict(zip(FULL, map(float, full[c]), strict=True)),
+                "features": dict(zip(FULL, map(float, row), strict=True)),
             }
-            for c, z in zip(ranked, logits, strict=True)
+            for c, z, row in zip(ranked, logits, full, strict=True)
         ]
 
     # -- summaries ------------------------------------------------------------------------------
