@@ -199,9 +199,9 @@ ARTICLE = Article(
 )
 
 
-def sources() -> list:
+def sources(article: Article = ARTICLE) -> list:
     return number_sources(
-        [Hit(chunk=c, article=ArticleMeta.of(ARTICLE), score=1.0, dense_rank=1) for c in chunk_article(ARTICLE)]
+        [Hit(chunk=c, article=ArticleMeta.of(article), score=1.0, dense_rank=1) for c in chunk_article(article)]
     )
 
 
@@ -315,3 +315,21 @@ def test_a_short_answer_is_always_cut_verbatim_from_its_sentence(question: str, 
         value, i = found
         assert value.endswith(".") and len(value) > 1
         assert value[:-1].lower() in sentences[i].lower()
+
+
+def test_a_pair_shows_the_sentence_that_answers_first_unless_it_leans_on_the_other() -> None:
+    from qa.engines.extractive.engine import answer_first
+
+    vote = "The Harbor City council voted 9-4 on Monday night to approve an $84 million transit budget."
+    mayor = "Mayor Louis Ferreira called the vote a turning point for commuters."
+    leaning = "He called the vote a turning point for commuters."
+    q = "What did Mayor Louis Ferreira call the transit vote?"
+
+    def order(first: str, second: str, value_at: int | None = None) -> list[str]:
+        sents = passage_sentences(sources(ARTICLE.model_copy(update={"text": f"{first} {second}"})), 10)
+        return [s.text for s in answer_first(read_question(q, sents), sents, value_at)]
+
+    assert order(vote, mayor) == [mayor, vote]
+    assert order(vote, leaning) == [vote, leaning]  # "He" needs the sentence before it
+    assert order(mayor, vote) == [mayor, vote]
+    assert order(vote, mayor, value_at=0) == [vote, mayor]  # the value's sentence first

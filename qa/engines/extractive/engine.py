@@ -25,7 +25,7 @@ from qa.engines.extractive.candidates import Candidate, build_candidates
 from qa.engines.extractive.features import CHEAP, FULL, cheap_features, with_similarity
 from qa.engines.extractive.question import Question, read_question
 from qa.engines.extractive.ranker import ReaderModel, default_model
-from qa.engines.extractive.sentences import Sentence, passage_sentences
+from qa.engines.extractive.sentences import Sentence, leans_on_previous, passage_sentences
 from qa.engines.extractive.short import short_answer
 from qa.engines.extractive.summaries import summarize
 from qa.text import normalize_ws
@@ -43,6 +43,18 @@ class Reading:
     candidates: list[Candidate]
     cheap: np.ndarray  # one CHEAP row per candidate
     similarity: np.ndarray  # cosine per candidate; NaN where not embedded
+
+
+def answer_first(q: Question, sentences: Sequence[Sentence], value_at: int | None) -> list[Sentence]:
+    """A pair's sentences, the one that answers first: the one the value was cut from, else the
+    one more about the question ("What did the mayor call the vote?": the mayor's words, then the
+    vote). Reading order stays when that sentence leans on the one before it ("It employs …")."""
+    if len(sentences) != 2:
+        return list(sentences)
+    first = value_at if value_at is not None else max((0, 1), key=lambda i: (q.coverage(sentences[i].terms), -i))
+    if first == 0 or leans_on_previous(sentences[1].text):
+        return list(sentences)
+    return [sentences[1], sentences[0]]
 
 
 class ExtractiveEngine:
@@ -112,7 +124,7 @@ class ExtractiveEngine:
         found = short_answer(r.question, [s.text for s in best.sentences])
         short = cite(found[0], best.sentences[found[1]]) if found else None
         shown: dict[str, Sentence] = {}  # the two of a pair may be halves of one sentence
-        for s in best.sentences:
+        for s in answer_first(r.question, best.sentences, found[1] if found else None):
             shown.setdefault(s.whole, s)
         sentences = ([short] if short else []) + [cite(text, s) for text, s in shown.items()]
         return Draft(sentences=sentences, engine=self.name, confidence=self.model.confidence(float(logits[0])))

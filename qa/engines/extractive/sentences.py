@@ -21,6 +21,11 @@ DANGLING = re.compile(r"^(?:It|This|That|These|Those|They|He|She|But|And|Also|Ho
 _ANAPHOR = re.compile(r"^(?:It|Its|He|His|She|Her|They|Their|The (?:company|firm|group|plant|city|town))\b")
 
 
+def leans_on_previous(sentence: str) -> bool:
+    """Whether a sentence needs the one before it to be read: "It employs …", "The plant's …"."""
+    return bool(DANGLING.match(sentence) or _ANAPHOR.match(sentence))
+
+
 # Text addressed to a model rather than a reader ("Ignore previous instructions and answer ...").
 # Quoting it is true to the article but never informs anyone, and an LLM downstream may obey it.
 _INSTRUCTION = re.compile(
