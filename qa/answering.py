@@ -13,7 +13,7 @@ from qa import logs
 from qa.citations import ABSTAIN_MESSAGE, VerifiedAnswer, verify
 from qa.engines.base import Draft, Engine, Source, Task, number_sources
 from qa.engines.fallback import FallbackEngine
-from qa.errors import EngineError, NotFound
+from qa.errors import EngineError, InvalidInput, NotFound
 from qa.models import Hit, SearchFilters
 from qa.normalize import normalize_text
 from qa.retrieval import Retriever
@@ -135,6 +135,8 @@ class AnswerService:
         self, question: str, k: int | None, filters: SearchFilters | None, as_of: date | None, clock: _Clock
     ) -> tuple[str, list[Source]]:
         question = normalize_text(question)
+        if not question.strip():  # zero-width characters only, say: nothing is asked
+            raise InvalidInput("it is blank (only spaces or invisible characters)", field="question")
         hits = self.retriever.search(question, k=k or self.default_k, filters=filters, as_of=as_of)
         clock.mark("retrieval")
         return question, number_sources(hits)

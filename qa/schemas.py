@@ -200,6 +200,10 @@ class Filters(BaseModel):
         return SearchFilters(source=self.source, since=self.since, until=self.until)
 
 
+# A question or query of only spaces is as empty as "": refused, not answered with an abstention.
+_NOT_BLANK = r"\S"
+
+
 class AskRequest(BaseModel):
     # Unknown fields are refused: a misspelt "top_k" silently ignored would look like it worked.
     model_config = {
@@ -209,7 +213,7 @@ class AskRequest(BaseModel):
         },
     }
 
-    question: str = Field(min_length=1, max_length=2000, description="A question about the news.")
+    question: str = Field(min_length=1, max_length=2000, pattern=_NOT_BLANK, description="A question about the news.")
     # Strict: the schema says integer and boolean, so 5.0 or 1 are refused rather than coerced.
     k: StrictInt | None = Field(default=None, ge=1, le=20, description="Passages to retrieve (default 5).")
     filters: Filters | None = None
@@ -251,7 +255,9 @@ class SummarizeRequest(BaseModel):
     }
 
     article_id: str | None = Field(default=None, max_length=200, description="Summarize this article.")
-    query: str | None = Field(default=None, min_length=1, max_length=2000, description="Or what this retrieves.")
+    query: str | None = Field(
+        default=None, min_length=1, max_length=2000, pattern=_NOT_BLANK, description="Or what this retrieves."
+    )
     filters: Filters | None = None
 
 

@@ -109,6 +109,8 @@ def _detail(e: dict[str, Any]) -> dict[str, str]:
             "field": "body",
             "message": f"not valid JSON at character {offset}" + (f" ({reason})" if reason else ""),
         }
+    if e.get("type") == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == r"\S":
+        return {"field": _location(loc), "message": "it is blank (only spaces)"}
     return {"field": _location(loc), "message": e.get("msg", "")}
 
 

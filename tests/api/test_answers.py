@@ -81,6 +81,9 @@ def test_filters_narrow_the_sources(client: TestClient) -> None:
 def test_bad_ask_requests_are_4xx_with_a_message(client: TestClient) -> None:
     for payload, field in [
         ({"question": ""}, "question"),
+        ({"question": "  \n "}, "question: it is blank"),
+        ({"question": "\u200b\u200b"}, "question: it is blank"),
+        ({"question": "\u200b", "stream": True}, "question: it is blank"),
         ({"question": "x", "k": 0}, "k"),
         ({"question": "x", "k": 999}, "k"),
         ({}, "question"),

@@ -14,7 +14,7 @@ router = APIRouter(tags=["search"])
 @router.get("/search", response_model=SearchResult, summary="Passages that match a query (no answer)")
 def search(
     services: ServicesDep,
-    q: Annotated[str, Query(min_length=1, max_length=2000, description="What to look for")],
+    q: Annotated[str, Query(min_length=1, max_length=2000, pattern=r"\S", description="What to look for")],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     source: Annotated[list[str] | None, Query()] = None,
     since: Day | None = None,
