@@ -158,6 +158,19 @@ def test_short_answer_is_the_value_cut_from_the_sentence(question: str, sentence
             ["The U.S. returned Cuba to the list a week after it was removed."],
             "Cuba.",
         ),
+        # Every country is listed, so a capitalised run that is none is no answer to "which country".
+        (
+            "The US signed a minerals deal with which country?",
+            ["Officials in Washington signed it on Wednesday."],
+            None,
+        ),
+        ("Which city hosted the summit?", ["The summit was held in Harbor City on Monday."], "Harbor City."),
+        # A dateline says where the report was filed.
+        (
+            "Which party leads the polls?",
+            ["BERLIN (Reuters) - The Christian Democrats lead the polls."],
+            "Christian Democrats.",
+        ),
         # No value is better than a wrong one: "did Mayor" asks for no mayor, and a figure with
         # none of the question's words near it is not offered.
         (

@@ -61,6 +61,9 @@ _BOUNDARY_GAP = 2
 _BOUNDARY = re.compile(r"[,;:()—–]")
 _WORD = re.compile(r"[\w'’-]+")
 _LAST_WORD = re.compile(r"([\w'’-]+)\W*$")
+# Place types places.json lists completely (every country, every US state).
+_COMPLETE_TYPES = frozenset(["country", "state"])
+_DATELINE_REST = re.compile(r"\s*(?:\([^)]{1,40}\)\s*)?[-–—]")
 # How near the noun a question asks about ("the vote") a figure must be to be its value.
 _FOCUS_REACH = 2
 # A value stated with the counted noun or unit ("35 people", "$650") outranks a bare number by this.
@@ -227,6 +230,11 @@ def _score(span: _Span, text: str, anchors: dict[str, float]) -> float:
     return sum(best.values()) * (_UNIT_BONUS if span.unit else 1.0)
 
 
+def _dateline(text: str, span: _Span) -> bool:
+    """ "BERLIN (Reuters) —" opens a report with where it was filed: never the value asked for."""
+    return span.start == 0 and text[: span.end].isupper() and bool(_DATELINE_REST.match(text, span.end))
+
+
 def _as_sentence(value: str) -> str | None:
     value = re.sub(r"['’]s$", "", value.strip(" ,;:'\"“”‘’()"))  # "Trudeau's" government: Trudeau
     if not value or len(value) > 120:
@@ -238,9 +246,14 @@ def short_answer(q: Question, texts: Sequence[str]) -> tuple[str, int] | None:
     """The asked-for value as a short sentence cut from one of ``texts``, and which one; None when
     no span of the asked-for kind has a word of the question near it."""
     anchors = _anchors(q)
-    # A place of the type asked for, when the sentences name one, before any capitalised run.
+    # A place of the type asked for, when the sentences name one, before any capitalised run. The
+    # lists hold every country and US state, so a capitalised run cannot be one they lack: for
+    # those, no value; for a city, a smaller one than the list holds may be meant.
     typed = [(i, sp) for i, text in enumerate(texts) for sp in _typed_places(q, text)] if q.ask.place else []
-    spans = typed or [(i, sp) for i, text in enumerate(texts) for sp in _spans(q, text)]
+    if typed or q.ask.place in _COMPLETE_TYPES:
+        spans = typed
+    else:
+        spans = [(i, sp) for i, text in enumerate(texts) for sp in _spans(q, text) if not _dateline(text, sp)]
     scored = [(_score(sp, texts[i], anchors), -i, -sp.start, i, sp) for i, sp in spans]
     if not scored:
         return None
