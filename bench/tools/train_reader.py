@@ -42,9 +42,9 @@ sys.path.insert(0, str(REPO))
 from qa.config import Settings  # noqa: E402
 from qa.engines.base import number_sources  # noqa: E402
 from qa.engines.extractive import ExtractiveEngine  # noqa: E402
+from qa.engines.extractive.engine import presented  # noqa: E402
 from qa.engines.extractive.features import CHEAP, FULL, with_similarity  # noqa: E402
 from qa.engines.extractive.ranker import WEIGHTS  # noqa: E402
-from qa.engines.extractive.short import short_answer  # noqa: E402
 from qa.services import Services  # noqa: E402
 
 DATA = REPO.parent / "shared" / "bench" / "realtimeqa"
@@ -91,9 +91,10 @@ def build_records(services: Services, questions: list[dict[str, Any]], k: int = 
         gold = q["answer"].lower()
         whole = re.compile(rf"(?<!\w){re.escape(gold)}(?!\w)", re.I)
         texts = [c.text for c in r.candidates]
-        shorts = [
-            found[0] if (found := short_answer(r.question, [s.text for s in c.sentences])) else "" for c in r.candidates
-        ]
+        # Scored on what the answer would show: the value, then the sentences it keeps.
+        shown = [presented(r.question, c) for c in r.candidates]
+        shorts = [value[0] if value else "" for value, _ in shown]
+        answers = [" ".join([s, *(x.whole for x in kept)]).strip() for s, (_, kept) in zip(shorts, shown, strict=True)]
         out.append(
             Record(
                 qid=q["id"],
@@ -103,9 +104,9 @@ def build_records(services: Services, questions: list[dict[str, Any]], k: int = 
                 cheap=r.cheap,
                 similarity=r.similarity,
                 label=np.array([bool(whole.search(t)) for t in texts], dtype=bool),
-                correct=np.array([gold in t.lower() for t in texts], dtype=bool),
+                correct=np.array([gold in a.lower() for a in answers], dtype=bool),
                 short_ok=np.array([bool(s) and gold in s.lower() for s in shorts], dtype=bool),
-                length=np.array([len(s) + 1 + len(t) if s else len(t) for s, t in zip(shorts, texts, strict=True)]),
+                length=np.array([len(a) for a in answers]),
                 texts=[f"{s} || {t}" if s else t for s, t in zip(shorts, texts, strict=True)],
             )
         )

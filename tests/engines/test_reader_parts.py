@@ -346,3 +346,5 @@ def test_a_pair_shows_the_sentence_that_answers_first_unless_it_leans_on_the_oth
     assert order(vote, leaning) == [vote, leaning]  # "He" needs the sentence before it
     assert order(mayor, vote) == [mayor, vote]
     assert order(vote, mayor, value_at=0) == [vote, mayor]  # the value's sentence first
+    # Under a value, the other sentence only if it adds a word of the question.
+    assert order("Commuters cheered on Monday night.", mayor, value_at=1) == [mayor]

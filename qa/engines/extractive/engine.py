@@ -48,13 +48,30 @@ class Reading:
 def answer_first(q: Question, sentences: Sequence[Sentence], value_at: int | None) -> list[Sentence]:
     """A pair's sentences, the one that answers first: the one the value was cut from, else the
     one more about the question ("What did the mayor call the vote?": the mayor's words, then the
-    vote). Reading order stays when that sentence leans on the one before it ("It employs …")."""
+    vote). Reading order stays when that sentence leans on the one before it ("It employs …").
+    Under a value, the other sentence stays only if it adds a word of the question: the value's
+    own sentence supports it, and the answer stays short."""
     if len(sentences) != 2:
         return list(sentences)
     first = value_at if value_at is not None else max((0, 1), key=lambda i: (q.coverage(sentences[i].terms), -i))
+    other = sentences[1 - first]
+    if value_at is not None and not (other.terms & q.weight.keys()) - sentences[first].terms:
+        return [sentences[first]]
     if first == 0 or leans_on_previous(sentences[1].text):
         return list(sentences)
     return [sentences[1], sentences[0]]
+
+
+def presented(q: Question, best: Candidate) -> tuple[tuple[str, Sentence] | None, list[Sentence]]:
+    """What an answer shows of its best candidate: the asked-for value (and the sentence it was cut
+    from, which it cites), then the candidate's sentences in the order :func:`answer_first` gives,
+    each whole and once (the two of a pair may be halves of one sentence)."""
+    found = short_answer(q, [s.text for s in best.sentences])
+    value = (found[0], best.sentences[found[1]]) if found else None
+    shown: dict[str, Sentence] = {}
+    for s in answer_first(q, best.sentences, found[1] if found else None):
+        shown.setdefault(s.whole, s)
+    return value, list(shown.values())
 
 
 class ExtractiveEngine:
@@ -116,17 +133,10 @@ class ExtractiveEngine:
         r, ranked, logits = self.rank(question, sources)
         if not ranked:
             return Draft(abstained=True, engine=self.name, confidence=0.0)
-        best = r.candidates[ranked[0]]
         # Each quoted whole (the ranker's split may cut one), and so is its citation's quote.
         cite = lambda text, s: DraftSentence(text=text, cites=[s.source.n], quotes={s.source.n: s.whole})  # noqa: E731
-        # The asked-for value first, from whichever sentence of the pair states it beside the
-        # question's words.
-        found = short_answer(r.question, [s.text for s in best.sentences])
-        short = cite(found[0], best.sentences[found[1]]) if found else None
-        shown: dict[str, Sentence] = {}  # the two of a pair may be halves of one sentence
-        for s in answer_first(r.question, best.sentences, found[1] if found else None):
-            shown.setdefault(s.whole, s)
-        sentences = ([short] if short else []) + [cite(text, s) for text, s in shown.items()]
+        value, shown = presented(r.question, r.candidates[ranked[0]])
+        sentences = ([cite(*value)] if value else []) + [cite(s.whole, s) for s in shown]
         return Draft(sentences=sentences, engine=self.name, confidence=self.model.confidence(float(logits[0])))
 
     def evidence_confidence(self, question: str, sources: Sequence[Source], quotes: Sequence[str]) -> float | None:
