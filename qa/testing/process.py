@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the process that started it dies, however it dies.
+    A test run killed outright (no fixture teardown) then leaves no server behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _preexec() -> Callable[[], None] | None:
+    # The signal follows the thread that forked, not the process: only the main thread's children
+    # may rely on it, or a finished worker thread would take its server down with it.
+    if sys.platform == "linux" and threading.current_thread() is threading.main_thread():
+        return _die_with_parent
+    return None
 
 
 def free_port() -> int:
@@ -28,6 +50,7 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **env} if env else None,
+                preexec_fn=_preexec(),
             )
         self.pid = self._proc.pid
 
