@@ -11,8 +11,8 @@ from qa.briefing import headlines, news
 from qa.briefing.clustering import Doc
 from qa.briefing.conflicts import conflicts
 from qa.briefing.ranking import Story, rank
-from qa.briefing.summaries import completed, lead_of, news_spans
-from qa.engines.base import DraftSentence, number_sources
+from qa.briefing.summaries import completed, lead_first, lead_of, news_spans
+from qa.engines.base import Draft, DraftSentence, Source, number_sources
 from qa.models import ArticleMeta, Chunk, Hit
 
 
@@ -400,3 +400,59 @@ def test_a_quote_the_engine_stopped_early_is_completed_from_the_source_it_cites(
     assert completed(DraftSentence(text="The decision was made", cites=[1]), sources).text == "The decision was made"
     assert completed(cut.model_copy(update={"cites": [2]}), sources) == cut.model_copy(update={"cites": [2]})
     assert completed(whole, sources) == whole
+
+
+@pytest.mark.parametrize(
+    ("lead", "score"),
+    [
+        ("WASHINGTON — President Donald Trump said Friday he will impose tariffs.", 2),
+        ("Two people are dead after two small planes collided Wednesday morning.", 1),
+        ("Biden declared Jan. 9 a national day of mourning.", 1),
+        ("The crash marks the second fatal midair crash in the U.S. this year.", 0),
+    ],
+)
+def test_a_lead_reports_an_event_when_it_is_filed_from_the_scene_or_names_the_day(lead: str, score: int) -> None:
+    assert news.reports_event(lead) == score
+
+
+def _source(n: int, article_id: str, title: str, text: str) -> Source:
+    chunk = Chunk(id=f"{article_id}:0", article_id=article_id, position=0, start=0, end=len(text), text=text)
+    return Source(n=n, hit=Hit(chunk=chunk, article=ArticleMeta(id=article_id, title=title), score=1.0))
+
+
+def test_the_summary_opens_with_the_lead_that_reports_the_event() -> None:
+    sources = [  # the most central article first, as sources_for orders them
+        _source(1, "tally", "Plane crashes in 2025", "The crash marks the second fatal crash this year. It was windy."),
+        _source(2, "other", "Another crash report", "A jet crashed on Monday. Nobody was hurt."),
+        _source(
+            3,
+            "marana",
+            "Marana plane crash: 2 dead",
+            "Two died when two planes collided Wednesday. Police came.",
+        ),
+    ]
+    draft = Draft(
+        sentences=[
+            DraftSentence(text="The crash marks the second fatal crash this year.", cites=[1]),
+            DraftSentence(text="It was windy.", cites=[1]),
+            DraftSentence(text="Police came.", cites=[3]),
+        ],
+        engine="extractive",
+    )
+    # Two leads name a day: the one the headline was taken from opens, and the summary stays full.
+    led = lead_first(draft, sources, most=3, headline="Marana plane crash: 2 dead")
+    assert [s.text for s in led.sentences] == [
+        "Two died when two planes collided Wednesday.",
+        "The crash marks the second fatal crash this year.",
+        "It was windy.",
+    ]
+    assert led.sentences[0].cites == [3]
+    # Without that headline, the most central of the two.
+    assert lead_first(draft, sources, most=3).sentences[0].text == "A jet crashed on Monday."
+    # No lead names a day or a dateline: the engine's order stands.
+    assert lead_first(draft, sources[:1], most=3).sentences == draft.sentences
+
+
+def test_a_gallery_is_a_format_and_the_desk_beside_it_says_what_the_story_is() -> None:
+    gallery = ArticleMeta(id="g", title="Russia invades Ukraine", url="https://www.cnn.com/2022/02/14/world/gallery/x")
+    assert news.section_kind(gallery) == ("hard", "world")

@@ -107,9 +107,11 @@ HARD_SECTIONS = words(
     "news politics world nation us national courts justice health elections congress military crime weather "
     "climate economy investigations world-news uk-news science-health education immigration"
 )
+# Not "gallery" or "graphics": they name a format, and the desk beside them ("/world/gallery/")
+# says what the story is.
 SOFT_SECTIONS = words(
     "entertainment sports sport life lifestyle travel food dining style celebrities music movies tv shopping "
-    "reviewed games wellness gallery graphics puzzles horoscopes things-to-do nfl nba mlb nhl olympics college "
+    "reviewed games wellness puzzles horoscopes things-to-do nfl nba mlb nhl olympics college "
     "soccer football golf tennis high-school cars 50-states home-garden food-and-drink arts books culture"
 )
 # A national outlet's local and state desks (USA Today files its network papers' stories under
@@ -224,6 +226,20 @@ def sets_a_scene(sentence: str, names: frozenset[str]) -> bool:
         or _ATTRIBUTION.search(sentence)
         or OFFICIALS.search(sentence)
     )
+
+
+# When it happened: the day a news lead names ("on Tuesday", "late Wednesday", "on Jan. 9"). A
+# sentence with a day reports an event; background ("this year", "for decades") names none.
+WHEN = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|overnight"
+    r"|(jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?\b)",
+    re.I,
+)
+
+
+def reports_event(sentence: str) -> int:
+    """How plainly a lead reports an event: a dateline (filed from the scene) and a day named."""
+    return bool(DATELINE.match(sentence)) + bool(WHEN.search(sentence))
 
 
 def first_match(pattern: re.Pattern[str], text: str) -> str | None:

@@ -28,6 +28,7 @@ from qa.briefing.conflicts import conflicts
 from qa.briefing.ranking import Story, rank
 from qa.briefing.summaries import (
     SUMMARY_SENTENCES,
+    TOP_SUMMARY_SENTENCES,
     lead_first,
     lead_of,
     other_outlets,
@@ -226,11 +227,12 @@ class BriefingService:
         engines: set[str] = set()
         sections = []
         whole = isinstance(self.engine, BriefingEngine)
-        planned = [(story, sources_for(story, whole_chunks=whole)) for story in shown]
+        planned = [(story, sources_for(story, whole_chunks=whole, top=k == 0)) for k, story in enumerate(shown)]
         if not whole:
             prefetch(self.embedder, [src for _, src in planned])
-        for story, sources in planned:
-            section, engine_name, note = self._section(day, story, sources)
+        for k, (story, sources) in enumerate(planned):
+            most = TOP_SUMMARY_SENTENCES if k == 0 else SUMMARY_SENTENCES
+            section, engine_name, note = self._section(day, story, sources, most)
             sections.append(section)
             engines.add(engine_name)
             if note:
@@ -274,7 +276,9 @@ class BriefingService:
                 d.vec = v / max(float(np.linalg.norm(v)), 1e-12)
         return docs
 
-    def _section(self, day: dt.date, story: Story, sources: list[Source]) -> tuple[BriefingSection, str, str | None]:
+    def _section(
+        self, day: dt.date, story: Story, sources: list[Source], most: int
+    ) -> tuple[BriefingSection, str, str | None]:
         texts: dict[str, str | None] = {}
 
         def article_text(article_id: str) -> str | None:
@@ -290,7 +294,7 @@ class BriefingService:
         if isinstance(engine, BriefingEngine):
             try:
                 headline, draft = engine.briefing(day.isoformat(), sources)
-                verified = verify_kept(draft, sources, article_text, self.min_support)
+                verified = verify_kept(draft, sources, article_text, self.min_support, most)
             except EngineError as exc:
                 if self.fallback is None:
                     raise
@@ -303,9 +307,9 @@ class BriefingService:
                 )
                 engine, verified, headline = self.fallback, None, None
         if verified is None:
-            draft = engine.summarize(None, sources, max_sentences=SUMMARY_SENTENCES)
-            draft = lead_first(other_outlets(self.embedder, story, draft, sources))
-            verified = verify_kept(draft, sources, article_text, self.min_support)
+            draft = engine.summarize(None, sources, max_sentences=most)
+            draft = lead_first(other_outlets(self.embedder, story, draft, sources, most), sources, most, story.headline)
+            verified = verify_kept(draft, sources, article_text, self.min_support, most)
         summary = NO_SUMMARY if verified.abstained else verified.text
         opinion = story.opinion
         section = BriefingSection(

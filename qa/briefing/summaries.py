@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from qa.briefing import headlines, news
 from qa.briefing.clustering import Doc, names_of
 from qa.briefing.news import DASHES, newsworthy, sets_a_scene
 from qa.briefing.ranking import Story
@@ -27,9 +28,13 @@ from qa.store.protocol import ChunkRecord
 from qa.text import content_tokens, normalize_ws, sentence_spans, teaser
 
 SUMMARY_SENTENCES = 4
+# The top story is given more room, on the page and in its summary: the day's main story is the
+# one a reader wants told in full, and it is usually told by the most articles.
+TOP_SUMMARY_SENTENCES = 6
 MAX_SUMMARY_ARTICLES = 6  # leads shown to the engine per story; more repeat the same facts
 LONE_LEAD = 4  # news sentences of a lone article shown to the engine
 SHARED_LEAD = 3  # ... and of each article of a story several articles tell
+TOP_LEAD = 2  # ... times this for the top story
 REDUNDANT_COSINE = 0.8  # the extractive engine's own "says the same thing" bound
 _LEAD = re.compile(r"^.*?\[\d+\](?:\s*\[\d+\])*")
 
@@ -88,10 +93,10 @@ def news_spans(chunk: Chunk, limit: int | None) -> list[Chunk]:
     ]
 
 
-def sources_for(story: Story, whole_chunks: bool = False) -> list[Source]:
+def sources_for(story: Story, whole_chunks: bool = False, top: bool = False) -> list[Source]:
     """The leads of the story's reporting articles, one per outlet first (most central first),
-    then the rest. An engine that writes the section itself (the LLM) gets whole first chunks,
-    less what is not news."""
+    then the rest; longer leads for the ``top`` story. An engine that writes the section itself
+    (the LLM) gets whole first chunks, less what is not news."""
     seen: set[str | None] = set()
     first: list[Doc] = []
     rest: list[Doc] = []
@@ -99,12 +104,13 @@ def sources_for(story: Story, whole_chunks: bool = False) -> list[Source]:
         (rest if d.meta.source in seen else first).append(d)
         seen.add(d.meta.source)
     picked = (first + rest)[:MAX_SUMMARY_ARTICLES]
-    per_article = LONE_LEAD if len(picked) == 1 else SHARED_LEAD
+    per_article = (LONE_LEAD if len(picked) == 1 else SHARED_LEAD) * (TOP_LEAD if top else 1)
     hits = []
     for d in picked:
         records = d.chunks[:1]
-        # A lone article whose first chunk is short may hold its lead past it.
-        if len(picked) == 1 and len(d.chunks) > 1 and len(news_spans(d.chunks[0].chunk, LONE_LEAD)) < 2:
+        # A lone article whose first chunk is short may hold its lead past it, as may a top story's.
+        short = len(news_spans(d.chunks[0].chunk, LONE_LEAD)) < 2
+        if len(picked) == 1 and len(d.chunks) > 1 and (short or top):
             records = d.chunks[:2]
         limit = None if whole_chunks else per_article
         hits += [Hit(chunk=span, article=d.meta, score=1.0) for r in records for span in news_spans(r.chunk, limit)]
@@ -129,10 +135,14 @@ def prefetch(embedder: Embedder, plans: Sequence[Sequence[Source]]) -> None:
 
 
 def verify_kept(
-    draft: Draft, sources: Sequence[Source], article_text: Callable[[str], str | None], min_support: float
+    draft: Draft,
+    sources: Sequence[Source],
+    article_text: Callable[[str], str | None],
+    min_support: float,
+    most: int = SUMMARY_SENTENCES,
 ) -> VerifiedAnswer:
-    """Verify like ``/ask``, keeping at most :data:`SUMMARY_SENTENCES` sentences that pass and
-    are news (an engine writing freely may still quote a housekeeping line)."""
+    """Verify like ``/ask``, keeping at most ``most`` sentences that pass and are news (an engine
+    writing freely may still quote a housekeeping line)."""
 
     def passes(s: DraftSentence) -> bool:
         one = draft.model_copy(update={"sentences": [s]})
@@ -142,7 +152,7 @@ def verify_kept(
     for s in draft.sentences:
         c = completed(s, sources)
         drafted.setdefault(normalize_ws(c.text), c)
-    passing = [s for s in drafted.values() if passes(s)][:SUMMARY_SENTENCES]
+    passing = [s for s in drafted.values() if passes(s)][:most]
     kept = draft.model_copy(update={"sentences": passing})
     return verify(kept, sources, article_text, min_support=min_support)
 
@@ -169,14 +179,63 @@ def completed(s: DraftSentence, sources: Sequence[Source]) -> DraftSentence:
     return s
 
 
-def lead_first(draft: Draft) -> Draft:
-    """Open with a sentence that can tell what happened: not mostly a quote, not leaning on
-    another ("It is also…"). The rest keep their order."""
+def lead_first(
+    draft: Draft, sources: Sequence[Source] = (), most: int = SUMMARY_SENTENCES, headline: str = ""
+) -> Draft:
+    """Open with the sentence that best tells what happened.
+
+    That is an article's own lead (its first news sentence, which a reporter writes to say who
+    did what and when) that plainly reports an event: filed from the scene or naming the day
+    (:func:`qa.briefing.news.reports_event`); on a tie the lead of the article the ``headline``
+    was taken from, so lead and headline tell one event, then the most central. It opens the
+    summary even if the engine did not pick it (then the summary's last sentence makes room, when
+    full). With no such lead, the first sentence not mostly a quote and not leaning on another
+    ("It is also…") opens. The rest keep their order."""
     sentences = list(draft.sentences)
+    lead = best_lead(sources, headline)
+    if lead is not None and not draft.abstained:
+        text, n = lead
+        key = normalize_ws(text)
+        at = next((i for i, s in enumerate(sentences) if normalize_ws(s.text) == key), None)
+        if at is None:
+            # What the engine picked that says what the lead says goes; then the last makes room.
+            told = content_tokens(text)
+            sentences = [s for s in sentences if _jaccard(content_tokens(s.text), told) < 0.5]
+            sentences = sentences[: most - 1] if len(sentences) >= most else sentences
+            sentences.insert(0, DraftSentence(text=text, cites=[n], quotes={n: text}))
+        else:
+            sentences.insert(0, sentences.pop(at))
+        return draft.model_copy(update={"sentences": sentences})
     k = next((i for i, s in enumerate(sentences) if quoted_share(s.text) <= 0.4 and not DANGLING.match(s.text)), 0)
     if k:
         sentences.insert(0, sentences.pop(k))
     return draft.model_copy(update={"sentences": sentences})
+
+
+def best_lead(sources: Sequence[Source], headline: str = "") -> tuple[str, int] | None:
+    """The article lead (first news sentence of an article's top) that most plainly reports an
+    event, with its source number; None if none names a day or a dateline. A tie goes to the
+    article the headline comes from, then to the most central (sources come in that order)."""
+    best: tuple[tuple[int, bool], str, int] | None = None
+    seen: set[str] = set()
+    for src in sorted(sources, key=lambda s: s.n):
+        article, chunk = src.hit.article.id, src.hit.chunk
+        if article in seen:
+            continue
+        seen.add(article)
+        if chunk.position != 0 or news.is_opinion(src.hit.article):
+            continue
+        first = next(
+            (chunk.text[a:b] for a, b in sentence_spans(chunk.text, join_lowercase=True) if usable(chunk.text[a:b])),
+            None,
+        )
+        if first is None or quoted_share(first) > 0.4 or DANGLING.match(first) or not newsworthy(first):
+            continue
+        event = news.reports_event(first)
+        score = (event, bool(headline) and headlines.choose([src.hit.article.title]) == headline)
+        if event and (best is None or score > best[0]):
+            best = (score, first, src.n)
+    return (best[1], best[2]) if best else None
 
 
 def lead_of(summary: str) -> str:
@@ -185,7 +244,9 @@ def lead_of(summary: str) -> str:
     return m.group().strip() if m else ""
 
 
-def other_outlets(embedder: Embedder, story: Story, draft: Draft, sources: list[Source]) -> Draft:
+def other_outlets(
+    embedder: Embedder, story: Story, draft: Draft, sources: list[Source], most: int = SUMMARY_SENTENCES
+) -> Draft:
     """If a story told by several outlets got a summary citing one of them, add the most central
     news sentence of another outlet's lead that says something the summary does not (replacing
     the summary's last sentence if it is full). Appends its source to ``sources``."""
@@ -224,7 +285,7 @@ def other_outlets(embedder: Embedder, story: Story, draft: Draft, sources: list[
     text, record, meta = candidates[best[1]]
     n = max(outlet, default=0) + 1
     sources.append(Source(n=n, hit=Hit(chunk=record.chunk, article=meta, score=1.0)))
-    keep = chosen if len(chosen) < SUMMARY_SENTENCES else chosen[:-1]
+    keep = chosen if len(chosen) < most else chosen[:-1]
     return draft.model_copy(update={"sentences": [*keep, DraftSentence(text=text, cites=[n], quotes={n: text})]})
 
 

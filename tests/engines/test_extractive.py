@@ -13,6 +13,8 @@ from qa.citations import verify
 from qa.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
 from qa.engines.base import Draft, Engine, Source, number_sources
 from qa.engines.extractive import ExtractiveEngine, classify, usable
+from qa.engines.extractive.sentences import content_terms
+from qa.engines.extractive.summaries import repeats
 from qa.ingest.chunking import chunk_article
 from qa.models import Article, ArticleMeta, Hit
 from qa.tokens import tokenize
@@ -370,3 +372,13 @@ def test_explain_lists_the_ranked_candidates_with_finite_features(engine: Extrac
     assert rows and [r["logit"] for r in rows] == sorted((r["logit"] for r in rows), reverse=True)
     assert all(np.isfinite(list(r["features"].values())).all() for r in rows)  # type: ignore[union-attr]
     assert rows[0]["confidence"] == engine.answer(question, retrieve(question)).confidence
+
+
+def test_a_sentence_the_chosen_ones_tell_together_is_a_repeat() -> None:
+    told = set(content_terms("Former President Jimmy Carter was honored Thursday at a state funeral in Washington."))
+    told |= content_terms("President Joe Biden declared Thursday a national day of mourning for Carter.")
+    # Neither sentence alone holds half of it, so no pairwise check catches it.
+    again = content_terms("The national day of mourning Biden declared fell on Thursday, the day of the state funeral.")
+    new = content_terms("The service drew thousands of mourners, foreign dignitaries and all five living presidents.")
+    assert repeats(again, told) and not repeats(new, told)
+    assert not repeats(again, set())  # the first sentence repeats nothing

@@ -22,6 +22,10 @@ EARLY = 0.25
 # Sentences of one story sit 0.4-0.6 apart in cosine anyway; only closeness beyond SAME_TOPIC
 # counts as repeating a chosen sentence.
 SAME_TOPIC = 0.4
+# A sentence whose content terms the chosen sentences already hold, all but this share, repeats
+# them together even when it repeats none alone ("a national day of mourning Thursday, the day
+# of the state funeral" after one sentence on the mourning and one on the funeral).
+NOVEL = 0.4
 
 
 def summarize(
@@ -83,6 +87,7 @@ def summarize(
         pool = [i for i in pool if on_topic[sents[i].source.hit.article.id] >= floor]
     want = min(max_sentences, len(pool), max(3, math.ceil(len(pool) / 3)))
     chosen: list[int] = []
+    told: set[str] = set()
     while len(chosen) < want:
         best_i, best_v = -1, -math.inf
         for i in pool:
@@ -91,15 +96,23 @@ def summarize(
             overlap = max((float(sv[i] @ sv[j]) for j in chosen), default=0.0)
             if overlap >= redundancy or any(jaccard(sents[i].terms, sents[j].terms) >= 0.5 for j in chosen):
                 continue  # never two sentences saying the same thing
+            if repeats(sents[i].terms, told):
+                continue
             v = rounded(0.7 * float(value[i]) - 0.3 * max(0.0, overlap - SAME_TOPIC))
             if v > best_v:
                 best_i, best_v = i, v
         if best_i < 0:
             break
         chosen.append(best_i)
+        told |= sents[best_i].terms
     # Reading order: articles in the order the sources first show them, then text position.
     first_seen: dict[str, int] = {}
     for src in sources:
         first_seen.setdefault(src.hit.article.id, len(first_seen))
     picked = sorted((sents[i] for i in chosen), key=lambda s: (first_seen[s.source.hit.article.id], s.at))
     return picked
+
+
+def repeats(terms: frozenset[str], told: set[str]) -> bool:
+    """True if all but :data:`NOVEL` of a sentence's content terms were told already."""
+    return bool(told and terms) and len(terms - told) < NOVEL * len(terms)
