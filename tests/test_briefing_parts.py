@@ -41,6 +41,9 @@ from qa.models import ArticleMeta, Chunk, Hit
         "Correction, April 28, 2025: The judge faces two federal charges.",
         "Correction/clarification: A previous version of this story misstated the score.",
         "Video player was slow to load content Video content never loaded Ad froze or did not finish loading",
+        # Part of a quote that runs on from the sentence before, or into the next.
+        "It's okay, I like it,\" Meester told Access Hollywood.",
+        'Newsom shot back: "U.S. Marines have served honorably in defense of democracy.',
     ],
 )
 def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
@@ -57,6 +60,7 @@ def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
         "“I’m sorry, but we cannot do that,” the mayor said.",
         '"Good morning, Abigail," Samuel said, his voice soft.',
         "The White House said the talks would resume on Monday. [1]",  # an engine's marker after the stop
+        'A fake clip told Americans to "vote remotely” due to a threat of terrorism.',  # mixed quote marks
     ],
 )
 def test_news_sentences_are_news(line: str) -> None:
@@ -456,3 +460,16 @@ def test_the_summary_opens_with_the_lead_that_reports_the_event() -> None:
 def test_a_gallery_is_a_format_and_the_desk_beside_it_says_what_the_story_is() -> None:
     gallery = ArticleMeta(id="g", title="Russia invades Ukraine", url="https://www.cnn.com/2022/02/14/world/gallery/x")
     assert news.section_kind(gallery) == ("hard", "world")
+
+
+def test_casualties_count_from_titles_and_first_sentences_not_from_background() -> None:
+    lead = [
+        "WASHINGTON — President Donald Trump ordered a migrant detention center at Guantanamo Bay on Wednesday.",
+        "The base has long held suspects accused in the 9/11 terrorist attacks.",
+    ]
+    url = "https://x.example/story/news/politics/2025/1/"
+    background = Story([_doc("g", "Trump orders Guantanamo Bay to house migrants", lead, url)])
+    told = Story([_doc("c", "Plane, helicopter collide in DC crash", lead, url)])
+    rank([background, told])
+    assert not any(r.startswith("casualties") for r in background.reasons), background.reasons
+    assert any(r.startswith("casualties, disaster or war: 'crash'") for r in told.reasons), told.reasons

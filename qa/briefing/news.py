@@ -66,8 +66,18 @@ def newsworthy(sentence: str) -> bool:
     housekeeping, rhetorical questions (a summary states; it does not ask) and lines that are
     not whole sentences."""
     line = _MARKERS.sub("", sentence).strip()
-    whole = bool(_COMPLETE.search(line)) and not _CUT_START.match(line)
+    whole = bool(_COMPLETE.search(line)) and not _CUT_START.match(line) and _quotes_closed(line)
     return whole and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
+
+
+def _quotes_closed(line: str) -> bool:
+    """An odd number of double quotes: the sentence is part of a quote that runs on from the one
+    before ('It's okay, I like it," Meester said.') or into the next. Straight and curly quotes
+    count alike, since pages mix them ("vote remotely”)."""
+    return sum(line.count(q) for q in _DOUBLE_QUOTES) % 2 == 0
+
+
+_DOUBLE_QUOTES = ('"', "“", "”")
 
 
 # -- round-ups -----------------------------------------------------------------------------------

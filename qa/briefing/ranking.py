@@ -7,7 +7,7 @@ briefings to fit them on, and the briefing eval must stay a check, not a trainin
 - **section** of the articles' URLs: hard news (news, politics, world…) +1, a local or state
   desk +0.5, soft (entertainment, sports, food…) −1, opinion −1.5;
 - **hard-news words** in the titles and leads: casualties, disaster (a power outage too) or war (and
-  its diplomacy) +1.25, or else an election decided (a concession, a race won) +1.25; officials
+  its diplomacy; in a title or first sentence, not background further down) +1.25, or else an election decided (a concession, a race won) +1.25; officials
   or institutions +0.5, a dateline +0.5, numbers +0.25;
 - **service and feature pieces**: a title that is a question −0.5, predictions, reviews, deals and
   the like −0.5;
@@ -97,7 +97,10 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
 
     docs = story.reporting[:3]
     text = " ".join([d.meta.title for d in docs] + [s for d in docs for s in d.lead[:2]])
-    if (word := news.first_match(news.CASUALTIES, text)) is not None:
+    # What happened is in the titles and first sentences; a later one's "9/11 terrorist attacks"
+    # is background.
+    told = " ".join([d.meta.title for d in docs] + [d.lead[0] for d in docs if d.lead])
+    if (word := news.first_match(news.CASUALTIES, told)) is not None:
         add(CASUALTIES, f"casualties, disaster or war: {word!r}")
     elif (word := news.election_decided(text)) is not None:
         add(ELECTION, f"an election decided: {word!r}")
