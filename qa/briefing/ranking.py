@@ -7,8 +7,9 @@ briefings to fit them on, and the briefing eval must stay a check, not a trainin
 - **section** of the articles' URLs: hard news (news, politics, world…) +1, a local or state
   desk +0.5, soft (entertainment, sports, food…) −1, opinion −1.5;
 - **hard-news words** in the titles and leads: casualties, disaster (a power outage too) or war (and
-  its diplomacy; in a title or first sentence, not background further down) +1.25, or else an election decided (a concession, a race won) +1.25; officials
-  or institutions +0.5, a dateline +0.5, numbers +0.25;
+  its diplomacy; in a title or first sentence, not background further down) +1.25, or else an
+  election decided (a concession, a race won) +1.25; officials or institutions +0.5, a dateline
+  +0.5, numbers +0.25;
 - **service and feature pieces**: a title that is a question −0.5, predictions, reviews, deals and
   the like −0.5;
 - **round-ups** (a newsletter telling the day's stories in turn) −2: each of those stories is told
