@@ -413,6 +413,8 @@ def test_a_quote_the_engine_stopped_early_is_completed_from_the_source_it_cites(
         ("Two people are dead after two small planes collided Wednesday morning.", 1),
         ("Biden declared Jan. 9 a national day of mourning.", 1),
         ("The crash marks the second fatal midair crash in the U.S. this year.", 0),
+        ("Shares declined 5% after the company told USA TODAY it would close stores.", 0),  # no month, no day
+        ("Sales in December 2024 rose.", 0),
     ],
 )
 def test_a_lead_reports_an_event_when_it_is_filed_from_the_scene_or_names_the_day(lead: str, score: int) -> None:

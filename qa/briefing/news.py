@@ -241,8 +241,9 @@ def sets_a_scene(sentence: str, names: frozenset[str]) -> bool:
 # When it happened: the day a news lead names ("on Tuesday", "late Wednesday", "on Jan. 9"). A
 # sentence with a day reports an event; background ("this year", "for decades") names none.
 WHEN = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|overnight"
-    r"|(jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?\b)",
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?<!usa\s)today|tonight|yesterday|overnight"
+    r"|(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?"
+    r"|dec(ember)?)\.?\s+\d{1,2}(st|nd|rd|th)?)\b",
     re.I,
 )
 

@@ -201,7 +201,7 @@ def lead_first(
             # What the engine picked that says what the lead says goes; then the last makes room.
             told = content_tokens(text)
             sentences = [s for s in sentences if _jaccard(content_tokens(s.text), told) < 0.5]
-            sentences = sentences[: most - 1] if len(sentences) >= most else sentences
+            sentences = sentences[: most - 1]
             sentences.insert(0, DraftSentence(text=text, cites=[n], quotes={n: text}))
         else:
             sentences.insert(0, sentences.pop(at))
