@@ -41,6 +41,8 @@ from qa.models import ArticleMeta, Chunk, Hit
         "Correction, April 28, 2025: The judge faces two federal charges.",
         "Correction/clarification: A previous version of this story misstated the score.",
         "Video player was slow to load content Video content never loaded Ad froze or did not finish loading",
+        "Sign up here for the 5 Things newsletter.",
+        "5 Things is your one-stop shop for the latest headlines, plus other stories and videos.",
         # Part of a quote that runs on from the sentence before, or into the next.
         "It's okay, I like it,\" Meester told Access Hollywood.",
         'Newsom shot back: "U.S. Marines have served honorably in defense of democracy.',
