@@ -43,6 +43,20 @@ from qa.models import ArticleMeta, Chunk, Hit
         "Video player was slow to load content Video content never loaded Ad froze or did not finish loading",
         "Sign up here for the 5 Things newsletter.",
         "5 Things is your one-stop shop for the latest headlines, plus other stories and videos.",
+        # Signposts, newsroom notes, exclamations, asides and a writer's own story (from an
+        # editor's read of 80 busy days' briefings).
+        "Here's what to know about Milk and the Navy vessel named after him.",
+        "Ahead of the esteemed award show, here's a full list of all the awards.",
+        "Follow along as the USA TODAY Network brings you news of legal challenges.",
+        "The Des Moines Register will be providing updates as more information becomes available.",
+        "We're live in Beijing.",
+        "UPDATE 5/20/2020 : Breaking news will continue to be posted on caller.com.",
+        "On Tuesday’s episode of The Excerpt podcast: U.S. stocks surged Monday.",
+        "It's Eagles Super Bowl Parade Day!",
+        "(See: Jay-Z clapping back at the Recording Academy for snubbing his wife.)",
+        "I was ready to collapse into bed.",
+        "Just 10 more minutes of reading a bedtime story to my 2-year-old, and it would be lights out.",
+        "At first I was repulsed by the bullying treatment of the Ukrainian president.",
         # Part of a quote that runs on from the sentence before, or into the next.
         "It's okay, I like it,\" Meester told Access Hollywood.",
         'Newsom shot back: "U.S. Marines have served honorably in defense of democracy.',
@@ -63,6 +77,11 @@ def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
         '"Good morning, Abigail," Samuel said, his voice soft.',
         "The White House said the talks would resume on Monday. [1]",  # an engine's marker after the stop
         'A fake clip told Americans to "vote remotely” due to a threat of terrorism.',  # mixed quote marks
+        "World War I ended in 1918 with an armistice.",  # a numeral, not a writer
+        "The Phase I trial enrolled 40 people.",
+        '"I was ready to collapse," she said.',  # first person in a quote is a quote
+        "(Reuters) - The company said on Monday it would cut 500 jobs.",
+        "Here, officials said, the water rose 10 feet overnight.",
     ],
 )
 def test_news_sentences_are_news(line: str) -> None:
@@ -290,6 +309,21 @@ def test_news_spans_leave_out_what_is_not_news_and_stay_verbatim() -> None:
     assert [s.text for s in news_spans(chunk, limit=1)] == [
         "A jet collided with a helicopter over the river on Wednesday."
     ]
+
+
+def test_a_dateline_dash_or_a_bullet_left_at_a_sentence_start_is_not_quoted() -> None:
+    text = (
+        "– \u2060New York's toll will cost drivers $9, officials said. Sign up for our newsletter.\n"
+        "◾ The MTA approved it 11-1 on Monday."
+    )
+    chunk = Chunk(id="a:1", article_id="a", position=1, start=900, end=900 + len(text), text=text)
+    spans = news_spans(chunk, limit=None)
+    assert [s.text for s in spans] == [
+        "New York's toll will cost drivers $9, officials said.",
+        "The MTA approved it 11-1 on Monday.",
+    ]
+    for s in spans:  # still verbatim, offsets into the article
+        assert text[s.start - 900 : s.end - 900] == s.text
 
 
 def test_the_lead_is_the_summary_first_cited_sentence() -> None:

@@ -47,12 +47,38 @@ _HOUSEKEEPING = re.compile(
     | \bad\s+(froze|never\s+loaded)\b | \baudio\s+on\s+ad\b  # an ad-feedback form scraped with the page
     | ^[^\w"“‘']*good\s+(morning|afternoon|evening)\b | ^[^\w"“‘']*(hi|hello)\s+(there|everyone|readers)\b
     | ^[^\w"“‘']*(?-i:I['’]m\s+[A-Z][\w'’-]+(\s+[A-Z][\w'’-]+)*)\s*,  # a writer introducing themself (not a quote)
+    | ^[^\w"“‘']*([^,"“]{0,60},\s+)?here(['’]s|\s+is|\s+are)\s  # a signpost to what follows: "Here's what to know"
+    | \bfollow\s+along\b | \bcatch\s+up\s+here\b | \bwe['’]re\s+live\b | \b(kept|keep)\s+you\s+updated\b
+    | \b(providing|provide|bring(ing|s)?\s+you)\s+(updates|the\s+latest)\b | \bupdate\s+page\b
+    | \bepisode\s+of\s+[^.]{0,40}\bpodcast\b | ^\W*updated?\s+[\d/.,\s]+ LABEL_END  # "UPDATE 5/20/2020 :"
     | :\s*$
     """
     ).replace("LABEL_END", rf"\s*[:{DASHES}]"),  # a label's colon or dash ("Update —")
     re.I | re.X,
 )
 _QUESTION = re.compile(r"\?[\"'”’)\]]*$")
+# Not how news copy states a fact: an exclamation (outside a quote), an aside in parentheses
+# ("(See: Jay-Z clapping back …)").
+_NOT_STATED = re.compile(r"!\s*$|^\s*\(.*\)\W*$", re.S)
+_I = re.compile(r"\bI(?:['’](?:m|ve|d|ll))?\s+[a-z]")
+_MY = re.compile(r"\bmy\b|^\W*My\s+[a-z]")
+_QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]")
+
+
+def first_person(line: str) -> bool:
+    """A writer telling their own story outside quotes ("I was ready to collapse into bed.", "my
+    husband and I"): "my", or "I" before a lower-case word where it opens the sentence or follows
+    a lower-case word or a comma; after a capital it is a numeral ("World War I ended")."""
+    told = _QUOTED.sub("", line)
+    if _MY.search(told):
+        return True
+    for m in _I.finditer(told):
+        before = told[: m.start()].rstrip()
+        if not before or before[-1] in ",;:—–" or before.split()[-1].islower():
+            return True
+    return False
+
+
 # A statement starts and ends as one. A line that does not is a heading, a link's promo ("How
 # Trump won the White House (again): These key issues propelled election win"), or a sentence
 # cut short at either end ("are in play, and races down the ballot will decide…"; a teaser's
@@ -64,11 +90,13 @@ _MARKERS = re.compile(r"(\s*\[\d+\])+\s*$")  # an engine's citation markers afte
 
 def newsworthy(sentence: str) -> bool:
     """False for a line a reader of a briefing should never be told as a fact of the story:
-    housekeeping, rhetorical questions (a summary states; it does not ask) and lines that are
-    not whole sentences."""
+    housekeeping and signposts ("Here's what to know"), rhetorical questions (a summary states;
+    it does not ask), exclamations, asides and list items, a writer's first-person story, and
+    lines that are not whole sentences."""
     line = _MARKERS.sub("", sentence).strip()
     whole = bool(_COMPLETE.search(line)) and not _CUT_START.match(line) and _quotes_closed(line)
-    return whole and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
+    stated = not _NOT_STATED.search(line) and not first_person(line)
+    return whole and stated and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
 
 
 def _quotes_closed(line: str) -> bool:
@@ -112,7 +140,8 @@ def words(text: str) -> frozenset[str]:
 
 
 OPINION_SECTIONS = words(
-    "opinion opinions columnist columnists commentary editorial editorials perspectives analysis voices letters"
+    "opinion opinions column columns columnist columnists commentary editorial editorials perspectives analysis "
+    "voices letters"
 )
 HARD_SECTIONS = words(
     "news politics world nation us national courts justice health elections congress military crime weather "

@@ -44,6 +44,7 @@ _DATELINE_LINE = re.compile(rf"^[ \t]*[A-Z][A-Za-z.'’ ,-]{{1,40}}[ \t]+[{DASHE
 _DATELINE_WITHIN = 600
 # "Read here." after a sentence makes that sentence the blurb of a link, not a fact of the story.
 _LINK_PROMPT = re.compile(r"^\W*(read|see|watch|listen)(\s+(it|more|the\s+\w+(\s+\w+)?))?\s+here\b", re.I)
+_LEFT_OVER = DASHES + "◾◼•▪●■◆►▶ \t\n\u2060\u200b\u200c\u200d\ufeff"
 MAX_SCENE_SENTENCES = 3  # scene-setting sentences skipped at most at the top of an article
 
 
@@ -69,6 +70,9 @@ def news_spans(chunk: Chunk, limit: int | None) -> list[Chunk]:
         # "The full report was published in 2021. Read here.": a link's blurb.
         blurb = k + 1 < len(spans) and bool(_LINK_PROMPT.match(text[spans[k + 1][0] : spans[k + 1][1]]))
         a = max(a, story_start + len(text[story_start:b]) - len(text[story_start:b].lstrip()))
+        # What a dateline on the line before left at the start (its dash, invisible joiners), or
+        # a list's bullet.
+        a += len(text[a:b]) - len(text[a:b].lstrip(_LEFT_OVER))
         sentence = text[a:b]
         # A sentence leaning on one before it ("It is also…") cannot open a lead either, nor one
         # that only sets a scene (the article's first few sentences only).
