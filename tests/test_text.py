@@ -31,3 +31,17 @@ def test_summaries_never_end_a_sentence_before_a_lower_case_word() -> None:
     assert whole == ["A jet and a helicopter collided in Washington D.C. in a crash on Wednesday.", "Officials spoke."]
     # The reader's split, which its trained weights were fitted on, is unchanged.
     assert split_sentences(text)[0] == "A jet and a helicopter collided in Washington D.C."
+
+
+def test_summaries_keep_a_rank_with_its_name() -> None:
+    text = (
+        "Russian Ministry of Defense spokesperson Maj. Gen. Igor Konashenkov said troops were regrouping. "
+        "The contenders want to be seen in a certain light:Rep. Adam Schiff as a defender. It ended."
+    )
+    whole = [text[a:b] for a, b in sentence_spans(text, join_lowercase=True)]
+    assert whole == [
+        "Russian Ministry of Defense spokesperson Maj. Gen. Igor Konashenkov said troops were regrouping.",
+        "The contenders want to be seen in a certain light:Rep. Adam Schiff as a defender.",
+        "It ended.",
+    ]
+    assert split_sentences(text)[0] == "Russian Ministry of Defense spokesperson Maj."  # the reader's split
