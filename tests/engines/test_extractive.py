@@ -382,3 +382,39 @@ def test_a_sentence_the_chosen_ones_tell_together_is_a_repeat() -> None:
     new = content_terms("The service drew thousands of mourners, foreign dignitaries and all five living presidents.")
     assert repeats(again, told) and not repeats(new, told)
     assert not repeats(again, set())  # the first sentence repeats nothing
+
+
+class _TopicEmbedder:
+    """Storm sentences share one axis, the more so the more they mention it (each has its own axis
+    too, so none repeats another); the rest are off topic. The summary's choice then turns on the
+    rule under test, not on a model."""
+
+    model_id = "topic-test"
+    dim = 16
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for k, t in enumerate(texts):
+            out[k, 0] = t.lower().count("storm") + t.lower().count("flood")  # more mentions, more central
+            out[k, 1 + sum(map(ord, t)) % (self.dim - 1)] = 0.9
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_a_summary_shows_a_sentence_leaning_on_the_one_before_only_after_it() -> None:
+    storm = Article(
+        id="storm-lean",
+        title="Storm floods the coast",
+        text=(
+            "Officials met on Tuesday to discuss the county budget for next year. "
+            "It flooded 300 homes as the storm's floodwaters hit the storm coast, they said. "
+            "The storm closed roads in Port Ellis on Monday. "
+            "The storm cut power to 5,000 homes overnight. "
+            "Schools reopened on Friday after the storm passed. "
+            "Insurance claims rose after the storm, agents said."
+        ),
+    )
+    from qa.engines.extractive.summaries import summarize
+
+    picked = [s.text for s in summarize(_TopicEmbedder(), None, number_sources(hits_of(storm, 2000)), 3)]
+    assert len(picked) == 3 and "Officials met" not in " ".join(picked)
+    assert not any(t.startswith("It flooded") for t in picked), picked

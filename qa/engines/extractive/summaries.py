@@ -2,11 +2,13 @@
 
 A sentence is central when it is close to the centroid of the material, to its own article's
 headline, and to the topic when one is given. News is written most-important-first, so an early
-sentence gets a bonus; quotes, fragments and sentences leaning on one we may not show lose.
+sentence gets a bonus; quotes and fragments lose. A sentence leaning on the one before it ("It was
+the worst…") is shown only after that one, and none repeats what the chosen ones told together.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -14,7 +16,15 @@ import numpy as np
 
 from qa.embeddings import Embedder
 from qa.engines.base import Source
-from qa.engines.extractive.sentences import DANGLING, Sentence, jaccard, passage_sentences, quoted_share, rounded
+from qa.engines.extractive.sentences import (
+    DANGLING,
+    Sentence,
+    jaccard,
+    leans_on_previous,
+    passage_sentences,
+    quoted_share,
+    rounded,
+)
 
 SUMMARY_CANDIDATES = 80
 # A sentence's place in its article is worth up to EARLY (the first) down to 0 (the last).
@@ -26,6 +36,7 @@ SAME_TOPIC = 0.4
 # them together even when it repeats none alone ("a national day of mourning Thursday, the day
 # of the state funeral" after one sentence on the mourning and one on the funeral).
 NOVEL = 0.4
+ADJACENT = 3  # characters between two sentences with nothing else between them (spaces, a line break)
 
 
 def summarize(
@@ -86,6 +97,13 @@ def summarize(
         floor = max(on_topic.values()) - 0.3
         pool = [i for i in pool if on_topic[sents[i].source.hit.article.id] >= floor]
     want = min(max_sentences, len(pool), max(3, math.ceil(len(pool) / 3)))
+    # A sentence that leans on the one before it ("It was the worst contraction since May.") is
+    # shown only after that one; the material's order tells which one it is.
+    before: dict[int, int] = {}
+    for idx in by_article.values():
+        for prev, i in itertools.pairwise(idx):
+            if sents[i].at - (sents[prev].source.hit.chunk.start + sents[prev].end) <= ADJACENT:
+                before[i] = prev
     chosen: list[int] = []
     told: set[str] = set()
     while len(chosen) < want:
@@ -96,6 +114,8 @@ def summarize(
             overlap = max((float(sv[i] @ sv[j]) for j in chosen), default=0.0)
             if overlap >= redundancy or any(jaccard(sents[i].terms, sents[j].terms) >= 0.5 for j in chosen):
                 continue  # never two sentences saying the same thing
+            if leans_on_previous(sents[i].text) and before.get(i) not in chosen:
+                continue
             if repeats(sents[i].terms, told):
                 continue
             v = rounded(0.7 * float(value[i]) - 0.3 * max(0.0, overlap - SAME_TOPIC))
