@@ -119,10 +119,19 @@ def test_news_sentences_are_news(line: str) -> None:
             ],
             "Starbucks cuts 30% of its menu",
         ),
+        # A question mark only where the title asks and asks once; never added to a statement in
+        # headline style or to a title cut before its end.
         (
             ["What Gatorade color has been dumped the most in Super Bowl ..."],
-            "What Gatorade color has been dumped the most?",
+            "What Gatorade color has been dumped the most",
         ),
+        (["Why Elon Musk and Joe Biden both love EVs | CNN"], "Why Elon Musk and Joe Biden both love EVs"),
+        (
+            ["When is the next holiday? See the list of major 2025 holidays"],
+            "When is the next holiday? See the list of major 2025 holidays",
+        ),
+        (["Who won the Super Bowl in 2024"], "Who won the Super Bowl in 2024?"),
+        (["How much to tip at restaurants | USA TODAY"], "How much to tip at restaurants?"),
     ],
 )
 def test_headlines_are_complete_statements(titles: list[str], expected: str) -> None:

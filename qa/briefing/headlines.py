@@ -88,12 +88,27 @@ def choose(titles: Sequence[str]) -> str:
         if not text:
             continue
         question = bool(QUESTION_TITLE.search(text))
-        if question and not text.endswith("?"):
+        if question and not text.endswith("?") and asks(text):
             text += "?"
         ranked.append((2 * question + bool(cut), k, text))
     if not ranked:
         return titles[0][:MAX_CHARS] if titles else ""
     return min(ranked)[2][:MAX_CHARS]
+
+
+# A title that asks, though its page dropped the "?": "Who won …", "When is …", "How much to tip".
+# "Why Musk and Biden both love EVs", "How Iowa's Caitlin Clark became …" and "What another
+# presidency would mean for …" are statements in headline style; a title that goes on after its
+# question ("When is the Super Bowl? Date, kickoff time …") has asked already.
+_ASKS = re.compile(
+    r"^\s*(who\b|(what|when|where|why|how|which)\s+(is|are|was|were|do|does|did|has|have|had|will|would|can|could|"
+    r"should|much|many|long|old|to)\b)",
+    re.I,
+)
+
+
+def asks(title: str) -> bool:
+    return bool(_ASKS.match(title)) and not _SENTENCE_END.search(title)
 
 
 def clean(text: str | None) -> str | None:
