@@ -131,6 +131,7 @@ def test_news_sentences_are_news(line: str) -> None:
             "When is the next holiday? See the list of major 2025 holidays",
         ),
         (["Who won the Super Bowl in 2024"], "Who won the Super Bowl in 2024?"),
+        (["What is the best way to watch the eclipse without ..."], "What is the best way"),
         (["How much to tip at restaurants | USA TODAY"], "How much to tip at restaurants?"),
     ],
 )

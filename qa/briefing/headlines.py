@@ -88,7 +88,7 @@ def choose(titles: Sequence[str]) -> str:
         if not text:
             continue
         question = bool(QUESTION_TITLE.search(text))
-        if question and not text.endswith("?") and asks(text):
+        if question and not cut and not text.endswith("?") and asks(text):
             text += "?"
         ranked.append((2 * question + bool(cut), k, text))
     if not ranked:
