@@ -108,6 +108,7 @@ _ASKS = re.compile(
 
 
 def asks(title: str) -> bool:
+    """Whether a title without its "?" is a question (see :data:`_ASKS`)."""
     return bool(_ASKS.match(title)) and not _SENTENCE_END.search(title)
 
 

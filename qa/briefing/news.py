@@ -91,22 +91,22 @@ _MARKERS = re.compile(r"(\s*\[\d+\])+\s*$")  # an engine's citation markers afte
 def newsworthy(sentence: str) -> bool:
     """False for a line a reader of a briefing should never be told as a fact of the story:
     housekeeping and signposts ("Here's what to know"), rhetorical questions (a summary states;
-    it does not ask), exclamations, asides and list items, a writer's first-person story, and
-    lines that are not whole sentences."""
+    it does not ask), exclamations and asides, a writer's first-person story, and lines that are
+    not whole sentences."""
     line = _MARKERS.sub("", sentence).strip()
     whole = bool(_COMPLETE.search(line)) and not _CUT_START.match(line) and _quotes_closed(line)
     stated = not _NOT_STATED.search(line) and not first_person(line)
     return whole and stated and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
 
 
-def _quotes_closed(line: str) -> bool:
-    """An odd number of double quotes: the sentence is part of a quote that runs on from the one
-    before ('It's okay, I like it," Meester said.') or into the next. Straight and curly quotes
-    count alike, since pages mix them ("vote remotely”)."""
-    return sum(line.count(q) for q in _DOUBLE_QUOTES) % 2 == 0
-
-
 _DOUBLE_QUOTES = ('"', "“", "”")
+
+
+def _quotes_closed(line: str) -> bool:
+    """False for an odd number of double quotes: the sentence is part of a quote that runs on from
+    the one before ('It's okay, I like it," Meester said.') or into the next. Straight and curly
+    quotes count alike, since pages mix them ("vote remotely”)."""
+    return sum(line.count(q) for q in _DOUBLE_QUOTES) % 2 == 0
 
 
 # -- round-ups -----------------------------------------------------------------------------------
