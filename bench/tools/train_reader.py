@@ -43,13 +43,15 @@ from qa.config import Settings  # noqa: E402
 from qa.engines.base import number_sources  # noqa: E402
 from qa.engines.extractive import ExtractiveEngine  # noqa: E402
 from qa.engines.extractive.engine import presented  # noqa: E402
-from qa.engines.extractive.features import CHEAP, FULL, with_similarity  # noqa: E402
+from qa.engines.extractive.features import CHEAP, FULL, SIGNALS, second_stage  # noqa: E402
 from qa.engines.extractive.ranker import WEIGHTS  # noqa: E402
 from qa.services import Services  # noqa: E402
 
 DATA = REPO.parent / "shared" / "bench" / "realtimeqa"
 FOLDS = 5
-EMBED_TOP = 10
+# Candidates stage 2 scores (each sentence of them read by the cross-encoder); QA_TRAIN_DEPTH
+# overrides it for the depth-vs-accuracy table in bench/README.
+EMBED_TOP = int(os.environ.get("QA_TRAIN_DEPTH", "10"))
 # Inverse L2 strength. Strong: a rare feature must not earn an extreme weight from a few questions
 # (one once reached -6 and vetoed every sentence that used the question's own verb).
 C = 0.1
@@ -69,25 +71,49 @@ class Record:
     question: str
     gold: str
     cheap: np.ndarray
-    similarity: np.ndarray
+    signals: dict[str, np.ndarray]  # per candidate: bi-encoder cosine, cross-encoder log-odds
     label: np.ndarray  # trained on: the gold answer as a whole word or phrase
     correct: np.ndarray  # scored on: the gold string anywhere, as bench/run.py has always counted
     short_ok: np.ndarray
     length: np.ndarray  # characters of the answer each candidate would give
     texts: list[str]  # the candidates, for reading the failures
+    passage: np.ndarray | None = None  # per candidate: the number of the passage it comes from
+    passage_gold: np.ndarray | None = None  # per passage (fused order): holds the gold string
 
 
-def build_records(services: Services, questions: list[dict[str, Any]], k: int = 5) -> list[Record]:
-    engine = ExtractiveEngine(services.embedder)
+# Passages read per question: 5, as /ask reads; more to measure reading deeper and reranking.
+READ_K = int(os.environ.get("QA_TRAIN_K", "5"))
+
+
+# Synthetic + dev cross-encoders (bench/tools/train_cross_encoder.py --dev-from): a folder holding
+# dev-0 … dev-4 (each fine-tuned on the other folds' dev questions) and dev-all. Each dev question is
+# read with the model that never saw its day (out-of-fold scores, as in stacking); unset: the
+# shipped, synthetic-only model for every question.
+CE_DIR = os.environ.get("QA_TRAIN_CE_DIR")
+
+
+def _cross_encoder(fold: int | str) -> Any:
+    """The cross-encoder that reads questions of ``fold`` (None: the shipped one)."""
+    if CE_DIR is None:
+        return None
+    from qa.engines.extractive.cross_encoder import CrossEncoder
+
+    return CrossEncoder(Path(CE_DIR) / f"dev-{fold}")
+
+
+def build_records(services: Services, questions: list[dict[str, Any]], k: int = READ_K) -> list[Record]:
+    days = sorted({q["date"] for q in questions})
+    engines = {f: ExtractiveEngine(services.embedder, cross_encoder=_cross_encoder(f)) for f in range(FOLDS)}
     out = []
     for n, q in enumerate(questions, 1):
+        engine = engines[days.index(q["date"]) % FOLDS]
         day = dt.date.fromisoformat(q["date"])
         hits = services.retriever.search(q["question"], k=k, as_of=day)
         sources = number_sources(hits)
         r = engine.read(q["question"], sources)
         every = list(range(len(r.candidates)))
         if every:
-            engine.embed_candidates(r, every)
+            engine.score_candidates(r, every, SIGNALS)
         gold = q["answer"].lower()
         whole = re.compile(rf"(?<!\w){re.escape(gold)}(?!\w)", re.I)
         texts = [c.text for c in r.candidates]
@@ -102,12 +128,14 @@ def build_records(services: Services, questions: list[dict[str, Any]], k: int = 
                 question=q["question"],
                 gold=q["answer"],
                 cheap=r.cheap,
-                similarity=r.similarity,
+                signals=r.signals,
                 label=np.array([bool(whole.search(t)) for t in texts], dtype=bool),
                 correct=np.array([gold in a.lower() for a in answers], dtype=bool),
                 short_ok=np.array([bool(s) and gold in s.lower() for s in shorts], dtype=bool),
                 length=np.array([len(a) for a in answers]),
                 texts=[f"{s} || {t}" if s else t for s, t in zip(shorts, texts, strict=True)],
+                passage=np.array([c.sentences[0].source.n for c in r.candidates], dtype=int),
+                passage_gold=np.array([gold in h.chunk.text.lower() for h in hits], dtype=bool),
             )
         )
         if n % 20 == 0:
@@ -153,7 +181,7 @@ def eval_records() -> list[Record]:
         services = Services.from_settings(Settings(data_dir=Path(tmp), seed_on_start=False), embedder=embedder)  # type: ignore[call-arg]
         # Not evals/heldout/corpus: articles written for held-out cases are never trained on.
         services.ingestor.ingest(read_paths([REPO / "seeds", REPO / "evals" / "corpus"]))
-        engine = ExtractiveEngine(services.embedder)
+        engine = ExtractiveEngine(services.embedder, cross_encoder=_cross_encoder("all"))
         out = []
         for c in cases:
             hits = services.retriever.search(
@@ -161,7 +189,7 @@ def eval_records() -> list[Record]:
             )
             r = engine.read(c.question or "", number_sources(hits))
             if r.candidates:
-                engine.embed_candidates(r, list(range(len(r.candidates))))
+                engine.score_candidates(r, list(range(len(r.candidates))), SIGNALS)
             texts = [x.text for x in r.candidates]
             ok = np.array([bool(c.facts) and all(any(_matches(a, t) for a in g) for g in c.facts) for t in texts])
             out.append(
@@ -171,7 +199,7 @@ def eval_records() -> list[Record]:
                     question=c.question or "",
                     gold="",
                     cheap=r.cheap,
-                    similarity=r.similarity,
+                    signals=r.signals,
                     label=ok.astype(bool),
                     correct=ok.astype(bool),
                     short_ok=np.zeros(len(texts), dtype=bool),
@@ -199,6 +227,19 @@ def _top(r: Record, coef: np.ndarray, b: float, n: int) -> list[int]:
     return sorted(range(len(z)), key=lambda i: -round(float(z[i]), 6))[:n]
 
 
+# Stage 2's features: the cheap ones plus the per-sentence model signals (QA_TRAIN_STAGE2 picks them,
+# to compare the bi-encoder, the cross-encoder, and both).
+STAGE2 = {
+    "cross": FULL,
+    "similarity": (*CHEAP, "similarity", "similarity_gap"),
+    "both": (*CHEAP, "similarity", "similarity_gap", "cross", "cross_gap"),
+}[os.environ.get("QA_TRAIN_STAGE2", "cross")]
+
+
+def _rows(r: Record, top: list[int]) -> np.ndarray:
+    return second_stage(STAGE2, r.cheap[top], {k: v[top] for k, v in r.signals.items()})
+
+
 def _weight(r: Record, n: int) -> np.ndarray:
     return np.full(n, EVAL_WEIGHT if r.day == EVAL_DAY else 1.0)
 
@@ -213,7 +254,7 @@ def fit_stages(train: list[Record], embed_top: int = EMBED_TOP) -> dict[str, Any
         if not len(r.label):
             continue
         top = _top(r, c1, b1, embed_top)
-        x2.append(with_similarity(r.cheap[top], r.similarity[top]))
+        x2.append(_rows(r, top))
         y2.append(r.label[top])
         w2.append(_weight(r, len(top)))
     c2, b2 = _fit(np.vstack(x2), np.concatenate(y2), np.concatenate(w2))
@@ -225,9 +266,29 @@ def best_of(r: Record, m: dict[str, Any]) -> tuple[float, int] | None:
     if not len(r.label):
         return None
     top = _top(r, m["c1"], m["b1"], m["embed_top"])
-    z = with_similarity(r.cheap[top], r.similarity[top]) @ m["c2"] + m["b2"]
+    z = _rows(r, top) @ m["c2"] + m["b2"]
     k = min(range(len(top)), key=lambda i: (-round(float(z[i]), 6), i))
     return float(1 / (1 + np.exp(-z[k]))), top[k]
+
+
+def _recall(r: Record, m: dict[str, Any], k: int = 5) -> dict[str, bool]:
+    """Whether the gold string is in the first ``k`` passages as fused, and as reranked by the
+    reader: passages ordered by the best stage-2 score among their candidates (those stage 2 read),
+    then the rest in fused order."""
+    if r.passage is None or r.passage_gold is None:
+        return {}
+    best: dict[int, float] = {}
+    if len(r.label):
+        top = _top(r, m["c1"], m["b1"], m["embed_top"])
+        z = _rows(r, top) @ m["c2"] + m["b2"]
+        for i, v in zip(top, z, strict=True):
+            n = int(r.passage[i])
+            best[n] = max(best.get(n, -np.inf), float(v))
+    order = sorted(range(1, len(r.passage_gold) + 1), key=lambda n: (n not in best, -best.get(n, 0.0), n))
+    return {
+        "fused_hit": bool(r.passage_gold[:k].any()),
+        "reranked_hit": bool(any(r.passage_gold[n - 1] for n in order[:k])),
+    }
 
 
 def cross_validate(records: list[Record]) -> list[dict[str, Any]]:
@@ -244,6 +305,7 @@ def cross_validate(records: list[Record]) -> list[dict[str, Any]]:
             p, i = got if got else (0.0, -1)
             rows.append(
                 {
+                    **_recall(r, model),
                     "qid": r.qid,
                     "fold": f,
                     "p": p,
@@ -300,7 +362,17 @@ def report(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
                 }
             )
     lengths = sorted(x["length"] for x in answered)
+    dev = [x for x in rows if "fused_hit" in x]
+    recall = (
+        {
+            "recall_at_5_fused": round(sum(x["fused_hit"] for x in dev) / len(dev), 3),
+            "recall_at_5_reranked": round(sum(x["reranked_hit"] for x in dev) / len(dev), 3),
+        }
+        if dev
+        else {}
+    )
     return {
+        **recall,
         "questions": n,
         "min_confidence": threshold,
         "answer_accuracy": round(right / n, 3),
@@ -353,7 +425,7 @@ def final_model(records: list[Record], rows: list[dict[str, Any]], threshold: fl
     return {
         "version": 1,
         "stage1": {"features": list(CHEAP), "coef": r6(m["c1"]), "intercept": round(m["b1"], 4)},
-        "stage2": {"features": list(FULL), "coef": r6(m["c2"]), "intercept": round(m["b2"], 4)},
+        "stage2": {"features": list(STAGE2), "coef": r6(m["c2"]), "intercept": round(m["b2"], 4)},
         "calibration": {"x": r6(cx), "y": r6(cy), "kind": "platt, tabulated"},
         "embed_top": m["embed_top"],
         "default_min_confidence": threshold,
@@ -378,6 +450,11 @@ def dev_records(services: Services, questions: list[dict[str, Any]]) -> list[Rec
                 services.store.revision(),
                 services.retriever.recency_weight,
                 services.settings.lexical_index,
+                READ_K,
+                [hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(CE_DIR).glob("dev-*/model.int8.onnx"))]
+                if CE_DIR
+                else None,
+                hashlib.sha256((REPO / "qa/assets/cross_encoder/model.int8.onnx").read_bytes()).hexdigest(),
                 # The code that makes candidates and features: a change to it is a new cache.
                 hashlib.sha256(
                     b"".join(p.read_bytes() for p in sorted((REPO / "qa").glob("**/*.py")) if "briefing" not in p.parts)

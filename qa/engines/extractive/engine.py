@@ -22,7 +22,8 @@ import numpy as np
 from qa.embeddings import Embedder
 from qa.engines.base import Draft, DraftSentence, Source, Task
 from qa.engines.extractive.candidates import Candidate, build_candidates
-from qa.engines.extractive.features import CHEAP, FULL, cheap_features, with_similarity
+from qa.engines.extractive.cross_encoder import CrossEncoder, default_cross_encoder
+from qa.engines.extractive.features import CHEAP, FULL, SIGNALS, cheap_features, second_stage, signals_needed
 from qa.engines.extractive.question import Question, read_question
 from qa.engines.extractive.ranker import ReaderModel, default_model
 from qa.engines.extractive.sentences import Sentence, leans_on_previous, passage_sentences
@@ -42,7 +43,18 @@ class Reading:
     sentences: list[Sentence]
     candidates: list[Candidate]
     cheap: np.ndarray  # one CHEAP row per candidate
-    similarity: np.ndarray  # cosine per candidate; NaN where not embedded
+    # Per candidate, its best sentence's score by each stage-2 signal ("similarity": the
+    # bi-encoder's cosine, "cross": the cross-encoder's log-odds); NaN where not scored.
+    signals: dict[str, np.ndarray]
+
+    @property
+    def similarity(self) -> np.ndarray:
+        return self.signals["similarity"]
+
+    def rows(self, features: tuple[str, ...], which: Sequence[int]) -> np.ndarray:
+        """Stage-2 rows of the candidates ``which`` (gaps taken among them)."""
+        idx = list(which)
+        return second_stage(features, self.cheap[idx], {k: v[idx] for k, v in self.signals.items()})
 
 
 def answer_first(q: Question, sentences: Sequence[Sentence], value_at: int | None) -> list[Sentence]:
@@ -84,11 +96,13 @@ class ExtractiveEngine:
         embedder: Embedder,
         *,
         model: ReaderModel | None = None,
+        cross_encoder: CrossEncoder | None = None,
         max_candidates: int = MAX_CANDIDATE_SENTENCES,
         redundancy: float = 0.8,
     ) -> None:
         self.embedder = embedder
         self.model = model or default_model()
+        self._cross_encoder = cross_encoder
         self.max_candidates = max_candidates
         self.redundancy = redundancy
 
@@ -105,15 +119,33 @@ class ExtractiveEngine:
         sents = passage_sentences(sources, self.max_candidates)
         q = read_question(question, sents)
         cands = build_candidates(sents)
-        return Reading(q, sents, cands, cheap_features(q, sents, cands), np.full(len(cands), np.nan))
+        blank = {s: np.full(len(cands), np.nan) for s in SIGNALS}
+        return Reading(q, sents, cands, cheap_features(q, sents, cands), blank)
+
+    @property
+    def cross_encoder(self) -> CrossEncoder:
+        if self._cross_encoder is None:
+            self._cross_encoder = default_cross_encoder()
+        return self._cross_encoder
+
+    def score_candidates(self, r: Reading, which: Sequence[int], signals: Sequence[str] | None = None) -> None:
+        """Fill in the stage-2 signals (default: those the model reads) of the candidates ``which``:
+        one model call per signal for all their sentences; a candidate gets its best sentence's."""
+        rows = list(dict.fromkeys(i for c in which for i in r.candidates[c].idx))
+        texts = [r.sentences[i].text for i in rows]
+        for signal in signals_needed(self.model.stage2.features) if signals is None else signals:
+            if signal == "similarity":
+                vecs = self.embedder.embed([r.question.text, *texts])
+                per_sentence = vecs[1:] @ vecs[0]
+            else:
+                per_sentence = self.cross_encoder.score(r.question.text, texts)
+            by_row = dict(zip(rows, per_sentence.tolist(), strict=True))
+            for c in which:
+                r.signals[signal][c] = max(by_row[i] for i in r.candidates[c].idx)
 
     def embed_candidates(self, r: Reading, which: Sequence[int]) -> None:
-        """Fill in the similarity of the candidates ``which``: one embedder call for all their sentences."""
-        rows = list(dict.fromkeys(i for c in which for i in r.candidates[c].idx))
-        vecs = self.embedder.embed([r.question.text, *(r.sentences[i].text for i in rows)])
-        sims = dict(zip(rows, (vecs[1:] @ vecs[0]).tolist(), strict=True))
-        for c in which:
-            r.similarity[c] = max(sims[i] for i in r.candidates[c].idx)
+        """Fill in the bi-encoder similarity of the candidates ``which``."""
+        self.score_candidates(r, which, ["similarity"])
 
     def rank(self, question: str, sources: Sequence[Source]) -> tuple[Reading, list[int], np.ndarray]:
         """The reading, the candidates stage 2 scored (best first) and their logits."""
@@ -123,9 +155,8 @@ class ExtractiveEngine:
         first = self.model.stage1.logits(r.cheap)
         top = sorted(range(len(first)), key=lambda i: (-round(float(first[i]), 6), r.candidates[i].idx))
         top = top[: self.model.embed_top]
-        self.embed_candidates(r, top)
-        full = with_similarity(r.cheap[top], r.similarity[top])
-        second = self.model.stage2.logits(full)
+        self.score_candidates(r, top)
+        second = self.model.stage2.logits(r.rows(self.model.stage2.features, top))
         order = sorted(range(len(top)), key=lambda k: (-round(float(second[k]), 6), r.candidates[top[k]].idx))
         return r, [top[k] for k in order], np.asarray([second[k] for k in order])
 
@@ -151,8 +182,8 @@ class ExtractiveEngine:
         ][: self.model.embed_top]
         if not chosen or not r.question.terms:
             return None
-        self.embed_candidates(r, chosen)
-        logits = self.model.stage2.logits(with_similarity(r.cheap[chosen], r.similarity[chosen]))
+        self.score_candidates(r, chosen)
+        logits = self.model.stage2.logits(r.rows(self.model.stage2.features, chosen))
         return self.model.confidence(float(logits.max()))
 
     def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
@@ -164,14 +195,15 @@ class ExtractiveEngine:
     def explain(self, question: str, sources: Sequence[Source]) -> list[dict[str, object]]:
         """The scored candidates, best first, with their features: for debugging and calibration."""
         r, ranked, logits = self.rank(question, sources)
-        # Only the ranked candidates were embedded: the similarity gap is taken among them, as ranked.
-        full = with_similarity(r.cheap[ranked], r.similarity[ranked])
+        # Only the ranked candidates were scored: the gaps are taken among them, as ranked.
+        names = self.model.stage2.features
+        full = r.rows(names, ranked)
         return [
             {
                 "text": r.candidates[c].text,
                 "logit": round(float(z), 4),
                 "confidence": self.model.confidence(float(z)),
-                "features": dict(zip(FULL, map(float, row), strict=True)),
+                "features": dict(zip(names, map(float, row), strict=True)),
             }
             for c, z, row in zip(ranked, logits, full, strict=True)
         ]

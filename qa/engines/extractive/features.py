@@ -50,7 +50,11 @@ CHEAP: tuple[str, ...] = (
     "names_in_title",
     "value_salience",
 )
-FULL: tuple[str, ...] = (*CHEAP, "similarity", "similarity_gap")
+# Stage 2 adds signals that cost a model call per sentence, each with its gap to the question's best:
+# the bi-encoder's cosine ("similarity") and the cross-encoder's log-odds ("cross"). Which of them a
+# shipped model uses is named in its stage-2 feature list; only those are computed.
+SIGNALS: tuple[str, ...] = ("similarity", "cross")
+FULL: tuple[str, ...] = (*CHEAP, "cross", "cross_gap")
 
 
 def _values(q: Question, text: str) -> set[str]:
@@ -144,8 +148,26 @@ def cheap_features(q: Question, sents: list[Sentence], cands: list[Candidate]) -
     return x
 
 
+def signals_needed(features: tuple[str, ...]) -> tuple[str, ...]:
+    """The stage-2 signals a feature list reads (``cross_gap`` needs ``cross``)."""
+    return tuple(s for s in SIGNALS if s in features or f"{s}_gap" in features)
+
+
+def second_stage(features: tuple[str, ...], x: np.ndarray, signals: dict[str, np.ndarray]) -> np.ndarray:
+    """``CHEAP`` rows extended to ``features``: each signal as is, and each ``*_gap`` as the distance
+    to the best value among these rows."""
+    if tuple(features[: len(CHEAP)]) != CHEAP:
+        raise ValueError("stage-2 features must begin with the cheap ones, in order")
+    cols = [x]
+    for name in features[len(CHEAP) :]:
+        base = name.removesuffix("_gap")
+        if base not in SIGNALS:
+            raise ValueError(f"unknown stage-2 feature {name!r}")
+        v = signals[base].reshape(-1, 1)
+        cols.append((v.max() - v) if name.endswith("_gap") and len(v) else v)
+    return np.hstack(cols)
+
+
 def with_similarity(x: np.ndarray, similarity: np.ndarray) -> np.ndarray:
-    """``CHEAP`` rows extended to ``FULL`` with each candidate's cosine and its gap to the best."""
-    sim = similarity.reshape(-1, 1)
-    gap = (sim.max() - sim) if len(sim) else sim
-    return np.hstack([x, sim, gap])
+    """``CHEAP`` rows with the bi-encoder's cosine and its gap (the reader before the cross-encoder)."""
+    return second_stage((*CHEAP, "similarity", "similarity_gap"), x, {"similarity": similarity})
