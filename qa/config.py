@@ -13,6 +13,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 _REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
+_NO_KEY = "QA_API_KEYS is set but holds no key: give at least one, or unset it to run without keys"
+
+
+def _blank_free(part: str) -> str:
+    """A comma-separated part without its whitespace and quotes: empty when it names no key."""
+    return part.strip().strip("\"'").strip()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
 
@@ -166,13 +174,22 @@ class Settings(BaseSettings):
     def _keys_given_are_keys(cls, data: object) -> object:
         # A key list that is set but blank (QA_API_KEYS=" , ", or "$(cat keys)" of an empty file)
         # would silently run the server open: refuse it instead.
+        # Any whitespace counts as blank, not only spaces: a CRLF keys file gives "\r", and a key of
+        # "\t" or a no-break space would otherwise be dropped later and leave no key at all.
         if isinstance(data, dict):
             raw = data.get("api_keys")
-            if isinstance(raw, str) and not [p for p in raw.strip(" []").split(",") if p.strip(" \"'")]:
-                raise ValueError(
-                    "QA_API_KEYS is set but holds no key: give at least one, or unset it to run without keys"
-                )
+            if isinstance(raw, str) and not [p for p in raw.strip().strip("[]").split(",") if _blank_free(p)]:
+                raise ValueError(_NO_KEY)
         return data
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_are_trimmed(cls, v: list[str]) -> list[str]:
+        # A list given in code skips the comma split: trim and check its keys too.
+        keys = [k.strip() for k in v]
+        if v and not any(keys):
+            raise ValueError(_NO_KEY)
+        return [k for k in keys if k]
 
     @field_validator("log_level")
     @classmethod

@@ -17,6 +17,12 @@ from qa.config import Settings
     [
         ({"QA_API_KEYS": " , "}, "QA_API_KEYS is set but holds no key"),
         ({"QA_API_KEYS": ""}, "QA_API_KEYS is set but holds no key"),
+        # What "$(cat keys)" gives from a CRLF file, and other whitespace that is not a space.
+        ({"QA_API_KEYS": "\r"}, "QA_API_KEYS is set but holds no key"),
+        ({"QA_API_KEYS": "\t"}, "QA_API_KEYS is set but holds no key"),
+        ({"QA_API_KEYS": "\n"}, "QA_API_KEYS is set but holds no key"),
+        ({"QA_API_KEYS": "\t,\t"}, "QA_API_KEYS is set but holds no key"),
+        ({"QA_API_KEYS": "\u00a0"}, "QA_API_KEYS is set but holds no key"),
         ({"QA_ENGINE": "llm"}, "QA_ENGINE=llm needs QA_LLM_BASE_URL"),
         ({"QA_ENGINE": "llm", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1"}, "needs QA_LLM_MODEL"),
         ({"QA_LLM_BASE_URL": "127.0.0.1:8080"}, "is not an http(s) URL"),
@@ -43,6 +49,12 @@ def test_good_settings_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_LOG_LEVEL", "warning")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.api_keys == ["k1", "k2"] and s.log_level == "WARNING"
+    monkeypatch.setenv("QA_API_KEYS", "k1\r\n")  # a CRLF keys file: the key, not the line ending
+    assert Settings(_env_file=None).api_keys == ["k1"]  # type: ignore[call-arg]
+    # Given as a list (in code): trimmed too, and a list of blanks is no key.
+    assert Settings(_env_file=None, api_keys=[" k1 ", "k2"]).api_keys == ["k1", "k2"]  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="holds no key"):
+        Settings(_env_file=None, api_keys=["\t", " "])  # type: ignore[call-arg]
 
 
 def test_the_cli_says_which_setting_in_one_line(tmp_path: object) -> None:
@@ -54,6 +66,23 @@ def test_the_cli_says_which_setting_in_one_line(tmp_path: object) -> None:
     assert r.returncode == 2
     assert "QA_ENGINE=llm needs QA_LLM_BASE_URL" in r.stderr and "Traceback" not in r.stderr
     assert "serving on" not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("keys", ["\r", "\t,\t", "\u00a0"])
+def test_the_server_never_starts_open_on_keys_of_whitespace(tmp_path: object, keys: str) -> None:
+    """The attack of the second hardening round: QA_API_KEYS=$'\\r' started the server without keys."""
+    from qa.testing.chroma_server import free_port
+
+    env = {**os.environ, "QA_API_KEYS": keys, "QA_DATA_DIR": str(tmp_path)}
+    r = subprocess.run(  # with the bug it serves, open, until the timeout fails the test
+        [sys.executable, "-m", "qa.cli", "serve", "--no-seed", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "QA_API_KEYS is set but holds no key" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_data_dir_that_takes_no_writes_is_refused_at_start(tmp_path: object) -> None:
