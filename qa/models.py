@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -54,6 +54,29 @@ def parse_published(value: Any) -> date | datetime | None:
     raise ValueError(f"unparseable date {value!r}")
 
 
+# Real UTC offsets run from -12:00 to +14:00; one beyond them ("+24:00") parses but breaks every
+# conversion to UTC later, at write time or in a briefing.
+MAX_UTC_OFFSET = timedelta(hours=14)
+EARLIEST_PUBLISHED = date(1900, 1, 1)
+
+
+def check_published(value: date | datetime | None) -> date | datetime | None:
+    """A publication date an article can have: a real offset, not before 1900, and not after
+    tomorrow (UTC), so no article dated 9999 overflows day arithmetic or becomes the default day."""
+    if value is None:
+        return None
+    offset = value.utcoffset() if isinstance(value, datetime) else None
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ValueError(f"published {value.isoformat()} has a UTC offset beyond ±14:00")
+    day = value.date() if isinstance(value, datetime) else value
+    latest = datetime.now(UTC).date() + timedelta(days=1)
+    if not EARLIEST_PUBLISHED <= day <= latest:
+        raise ValueError(
+            f"published {day.isoformat()} is outside {EARLIEST_PUBLISHED.isoformat()} … {latest.isoformat()}"
+        )
+    return value
+
+
 class Article(BaseModel):
     """One news article. ``id`` is stable: given, else from the url, else from title + text."""
 
@@ -93,7 +116,7 @@ class Article(BaseModel):
     @field_validator("published", mode="before")
     @classmethod
     def _parse_published(cls, v: Any) -> Any:
-        return parse_published(v)
+        return check_published(parse_published(v))
 
     @field_validator("authors", mode="before")
     @classmethod

@@ -44,6 +44,21 @@ def test_invalid_batch_stores_nothing_and_says_why(client: TestClient) -> None:
     assert client.post("/articles", content=b"{broken", headers={"content-type": "application/json"}).status_code == 422
 
 
+def test_a_published_date_no_article_can_have_is_a_422_and_the_briefing_still_works(client: TestClient) -> None:
+    """Hardening round two: "+24:00" passed validation and failed at write (a job that never ended,
+    a 503 retried forever); year 9999 broke the default briefing for everyone and became its day."""
+    for published, why in (
+        ("2025-07-02T10:00:00+23:30", "offset beyond ±14:00"),
+        ("9999-12-31", "is outside 1900-01-01"),
+        ("0001-01-01T00:00:00-14:00", "is outside 1900-01-01"),
+    ):
+        r = client.post("/articles", json={**NEW, "published": published})
+        assert r.status_code == 422, (published, r.text)
+        assert "published" in r.json()["error"]["message"] and why in r.json()["error"]["message"]
+    assert client.post("/articles", json={**NEW, "published": "2025-07-02T10:00:00-14:00"}).status_code == 200
+    assert client.get("/briefing").status_code == 200
+
+
 def test_list_filter_and_page(client: TestClient) -> None:
     client.post("/articles", json=NEW)
     r = client.get("/articles", params={"source": "Harbor Times"}).json()
