@@ -84,6 +84,7 @@ def test_empty_day_latest_day_and_sources(client: TestClient) -> None:
         ("format=pdf", ["format"]),
         ("max_sections=0", ["max_sections"]),
         ("max_sections=51", ["max_sections"]),
+        ("&".join(f"source=outlet{i}" for i in range(101)), ["source", "100"]),  # was a 500
     ],
 )
 def test_bad_input_is_422_with_a_clear_message(client: TestClient, query: str, words: list[str]) -> None:

@@ -60,6 +60,8 @@ def test_every_route_but_healthz_needs_a_key(make_client: MakeClient, path: str)
     assert body["error"]["type"] == "unauthorized" and "missing API key" in body["error"]["message"]
     assert body["request_id"] == r.headers["x-request-id"]
     assert c.get("/healthz").status_code == 200  # liveness probes carry no key
+    head = c.head("/healthz")  # load balancers probe with HEAD (it was a 405)
+    assert head.status_code == 200 and head.content == b""
 
 
 def test_a_post_without_a_key_stores_nothing(make_client: MakeClient) -> None:

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from qa.api.deps import ServicesDep
 from qa.briefing import DEFAULT_MAX_SECTIONS, Briefing
 from qa.briefing.render import render_html
-from qa.models import parse_day
+from qa.models import MAX_FILTER_SOURCES, parse_day
 from qa.schemas import ErrorOut
 
 router = APIRouter(tags=["briefings"])
@@ -40,7 +40,12 @@ def briefing(
             json_schema_extra={"format": "date"},  # parsed by parse_day, whose 422 says what a day looks like
         ),
     ] = None,
-    source: Annotated[list[str] | None, Query(description="Only these outlets (repeatable).")] = None,
+    source: Annotated[
+        list[str] | None,
+        Query(
+            description=f"Only these outlets (repeatable, at most {MAX_FILTER_SOURCES}).", max_length=MAX_FILTER_SOURCES
+        ),
+    ] = None,
     max_sections: Annotated[int, Query(ge=1, le=50, description="At most this many stories.")] = DEFAULT_MAX_SECTIONS,
     fmt: Annotated[Literal["json", "md", "html"], Query(alias="format", description="json, md or html.")] = "json",
 ) -> Briefing | Response:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from qa.api.deps import ServicesDep
 from qa.embeddings import check_ready
@@ -19,6 +19,12 @@ def healthz(services: ServicesDep) -> Health:
         engine=services.engine.name,
         store=services.store.name,
     )
+
+
+@router.head("/healthz", include_in_schema=False)
+def healthz_head() -> Response:
+    """Load balancers probe with HEAD: alive is enough, and costs no store call."""
+    return Response(status_code=200)
 
 
 @router.get(
