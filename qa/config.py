@@ -231,6 +231,17 @@ class Settings(BaseSettings):
                 )
             if not self.llm_model:
                 raise ValueError("QA_ENGINE=llm needs QA_LLM_MODEL (the model name the endpoint serves)")
+            # Found here, at start, not as a 500 on the first request.
+            missing = [
+                f"{task}.{part}.md"
+                for task in ("ask", "summarize", "briefing")
+                for part in ("system", "user")
+                if not (self.prompts_dir / f"{task}.{part}.md").is_file()
+            ]
+            if missing:
+                raise ValueError(
+                    f"QA_PROMPTS_DIR {self.prompts_dir} lacks the LLM engine's prompts: {', '.join(missing)}"
+                )
         return self
 
     @field_validator("rate_limit")

@@ -26,6 +26,15 @@ from qa.config import Settings
         ({"QA_ENGINE": "llm"}, "QA_ENGINE=llm needs QA_LLM_BASE_URL"),
         ({"QA_ENGINE": "llm", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1"}, "needs QA_LLM_MODEL"),
         ({"QA_LLM_BASE_URL": "127.0.0.1:8080"}, "is not an http(s) URL"),
+        (
+            {
+                "QA_ENGINE": "llm",
+                "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1",
+                "QA_LLM_MODEL": "m",
+                "QA_PROMPTS_DIR": "/no",
+            },
+            "QA_PROMPTS_DIR /no lacks the LLM engine's prompts: ask.system.md",
+        ),
         ({"QA_LOG_LEVEL": "LOUD"}, "is not a log level"),
         ({"QA_LOG_FORMAT": "xml"}, "'json' or 'text'"),
         ({"QA_RATE_LIMIT_STORAGE": "banana://"}, "is not a 'limits' storage URI"),
