@@ -161,7 +161,8 @@ class _Index:
 
 
 def _whole(value: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", re.I)
+    """The value as a whole word; a name only in its own case ("US" is not "us")."""
+    return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)", 0 if value[:1].isupper() else re.I)
 
 
 def _group(
