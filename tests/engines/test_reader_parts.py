@@ -353,3 +353,37 @@ def test_a_pair_shows_the_sentence_that_answers_first_unless_it_leans_on_the_oth
     assert order(vote, mayor, value_at=0) == [vote, mayor]  # the value's sentence first
     # Under a value, the other sentence only if it adds a word of the question.
     assert order("Commuters cheered on Monday night.", mayor, value_at=1) == [mayor]
+
+
+class _Counting:
+    """Stands in for the embedder or the cross-encoder and counts what reaches it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.dim, self.model_id = 8, "counting"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        return np.eye(8, dtype=np.float32)[[i % 8 for i in range(len(texts))]]
+
+    def score(self, question: str, sentences: list[str]) -> np.ndarray:
+        self.calls += 1
+        return np.arange(len(sentences), dtype=np.float64)
+
+
+@pytest.mark.parametrize("signal", ["similarity", "cross"])
+def test_stage_two_runs_only_the_model_its_weights_name(signal: str) -> None:
+    from qa.engines.extractive import ExtractiveEngine
+
+    raw = json.loads(WEIGHTS.read_text())
+    raw["stage2"] = {
+        "features": [*CHEAP, signal, f"{signal}_gap"],
+        "coef": [0.0] * len(CHEAP) + [1.0, 0.0],
+        "intercept": 0,
+    }
+    embedder, cross = _Counting(), _Counting()
+    engine = ExtractiveEngine(embedder, model=ReaderModel.from_dict(raw), cross_encoder=cross)  # type: ignore[arg-type]
+    draft = engine.answer("Which plant did the drone strike in Izhevsk?", sources())
+    assert not draft.abstained
+    used, idle = (embedder, cross) if signal == "similarity" else (cross, embedder)
+    assert used.calls == 1 and idle.calls == 0

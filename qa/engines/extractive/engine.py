@@ -47,10 +47,6 @@ class Reading:
     # bi-encoder's cosine, "cross": the cross-encoder's log-odds); NaN where not scored.
     signals: dict[str, np.ndarray]
 
-    @property
-    def similarity(self) -> np.ndarray:
-        return self.signals["similarity"]
-
     def rows(self, features: tuple[str, ...], which: Sequence[int]) -> np.ndarray:
         """Stage-2 rows of the candidates ``which`` (gaps taken among them)."""
         idx = list(which)
@@ -115,7 +111,7 @@ class ExtractiveEngine:
     # -- answers --------------------------------------------------------------------------------
 
     def read(self, question: str, sources: Sequence[Source]) -> Reading:
-        """Candidates and their cheap features; no similarity yet (see :meth:`embed_candidates`)."""
+        """Candidates and their cheap features; no stage-2 signal yet (see :meth:`score_candidates`)."""
         sents = passage_sentences(sources, self.max_candidates)
         q = read_question(question, sents)
         cands = build_candidates(sents)
@@ -142,10 +138,6 @@ class ExtractiveEngine:
             by_row = dict(zip(rows, per_sentence.tolist(), strict=True))
             for c in which:
                 r.signals[signal][c] = max(by_row[i] for i in r.candidates[c].idx)
-
-    def embed_candidates(self, r: Reading, which: Sequence[int]) -> None:
-        """Fill in the bi-encoder similarity of the candidates ``which``."""
-        self.score_candidates(r, which, ["similarity"])
 
     def rank(self, question: str, sources: Sequence[Source]) -> tuple[Reading, list[int], np.ndarray]:
         """The reading, the candidates stage 2 scored (best first) and their logits."""
