@@ -43,7 +43,7 @@ from qa.config import Settings  # noqa: E402
 from qa.engines.base import number_sources  # noqa: E402
 from qa.engines.extractive import ExtractiveEngine  # noqa: E402
 from qa.engines.extractive.engine import presented  # noqa: E402
-from qa.engines.extractive.features import CHEAP, FULL, SIGNALS, second_stage  # noqa: E402
+from qa.engines.extractive.features import CHEAP, FULL, SIGNALS, WITH_CROSS, second_stage  # noqa: E402
 from qa.engines.extractive.ranker import WEIGHTS  # noqa: E402
 from qa.services import Services  # noqa: E402
 
@@ -227,13 +227,14 @@ def _top(r: Record, coef: np.ndarray, b: float, n: int) -> list[int]:
     return sorted(range(len(z)), key=lambda i: -round(float(z[i]), 6))[:n]
 
 
-# Stage 2's features: the cheap ones plus the per-sentence model signals (QA_TRAIN_STAGE2 picks them,
-# to compare the bi-encoder, the cross-encoder, and both).
+# Stage 2's features: the cheap ones plus the per-sentence model signals. QA_TRAIN_STAGE2 picks them,
+# to compare the bi-encoder, the cross-encoder and both; unset, the shipped reader's (FULL), so that
+# bench/run.py cross-validates what ships.
 STAGE2 = {
-    "cross": FULL,
-    "similarity": (*CHEAP, "similarity", "similarity_gap"),
-    "both": (*CHEAP, "similarity", "similarity_gap", "cross", "cross_gap"),
-}[os.environ.get("QA_TRAIN_STAGE2", "cross")]
+    "similarity": FULL,
+    "cross": WITH_CROSS,
+    "both": (*FULL, "cross", "cross_gap"),
+}[os.environ.get("QA_TRAIN_STAGE2", "similarity")]
 
 
 def _rows(r: Record, top: list[int]) -> np.ndarray:

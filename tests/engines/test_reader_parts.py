@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from qa.engines.base import number_sources
 from qa.engines.extractive.candidates import build_candidates
-from qa.engines.extractive.features import CHEAP, FULL, cheap_features, second_stage, signals_needed, with_similarity
+from qa.engines.extractive.features import (
+    CHEAP,
+    FULL,
+    WITH_CROSS,
+    cheap_features,
+    second_stage,
+    signals_needed,
+    with_similarity,
+)
 from qa.engines.extractive.places import places
 from qa.engines.extractive.question import Ask, classify, fits, read_question
 from qa.engines.extractive.ranker import WEIGHTS, ReaderModel
@@ -233,11 +241,12 @@ def test_features_have_one_named_column_each_and_are_finite() -> None:
     x = cheap_features(q, sents, cands)
     assert x.shape == (len(cands), len(CHEAP))
     assert np.isfinite(x).all()
-    full = second_stage(FULL, x, {"cross": np.linspace(-2, 2, len(cands))})
+    full = with_similarity(x, np.linspace(0, 1, len(cands)))
     assert full.shape == (len(cands), len(FULL))
-    assert full[:, FULL.index("cross_gap")].min() == 0.0
-    assert with_similarity(x, np.linspace(0, 1, len(cands))).shape == (len(cands), len(CHEAP) + 2)
-    assert signals_needed(FULL) == ("cross",)
+    assert full[:, FULL.index("similarity_gap")].min() == 0.0
+    cross = second_stage(WITH_CROSS, x, {"cross": np.linspace(-2, 2, len(cands))})
+    assert cross[:, WITH_CROSS.index("cross_gap")].min() == 0.0
+    assert signals_needed(FULL) == ("similarity",) and signals_needed(WITH_CROSS) == ("cross",)
     with pytest.raises(ValueError, match="cheap"):
         second_stage(("cross",), x, {"cross": np.zeros(len(cands))})
 
@@ -245,8 +254,7 @@ def test_features_have_one_named_column_each_and_are_finite() -> None:
 def test_shipped_weights_match_the_features_and_calibrate_monotonically() -> None:
     raw = json.loads(WEIGHTS.read_text())
     assert raw["stage1"]["features"] == list(CHEAP)
-    assert raw["stage2"]["features"][: len(CHEAP)] == list(CHEAP)
-    assert signals_needed(tuple(raw["stage2"]["features"]))  # reads the cross-encoder or the embedder
+    assert raw["stage2"]["features"] == list(FULL)
     model = ReaderModel.load()
     conf = [model.confidence(z) for z in np.linspace(-8, 8, 33)]
     assert conf == sorted(conf)
