@@ -244,6 +244,24 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, v: str) -> str:
+        # uvicorn ignores an entry it cannot read, so a typo would silently trust no proxy (or
+        # believe no forwarded address): refuse it at start.
+        import ipaddress
+
+        for part in (p.strip() for p in v.split(",")):
+            if not part or part == "*":
+                continue
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"QA_TRUSTED_PROXIES: {part[:60]!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8, *)"
+                ) from None
+        return v
+
     @field_validator("rate_limit")
     @classmethod
     def _valid_rate(cls, v: str | None) -> str | None:

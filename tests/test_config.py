@@ -36,6 +36,7 @@ from qa.config import Settings
             "QA_PROMPTS_DIR /no lacks the LLM engine's prompts: ask.system.md",
         ),
         ({"QA_LOG_LEVEL": "LOUD"}, "is not a log level"),
+        ({"QA_TRUSTED_PROXIES": "127.0.0.1, not an ip"}, "'not an ip' is not an IP address or network"),
         ({"QA_LOG_FORMAT": "xml"}, "'json' or 'text'"),
         ({"QA_RATE_LIMIT_STORAGE": "banana://"}, "is not a 'limits' storage URI"),
         ({"QA_MIN_CONFIDENCE": "2"}, "less than or equal to 1"),
@@ -58,6 +59,8 @@ def test_good_settings_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_LOG_LEVEL", "warning")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.api_keys == ["k1", "k2"] and s.log_level == "WARNING"
+    monkeypatch.setenv("QA_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8, ::1")
+    assert Settings(_env_file=None).trusted_proxies  # type: ignore[call-arg]
     monkeypatch.setenv("QA_API_KEYS", "k1\r\n")  # a CRLF keys file: the key, not the line ending
     assert Settings(_env_file=None).api_keys == ["k1"]  # type: ignore[call-arg]
     # Given as a list (in code): trimmed too, and a list of blanks is no key.
