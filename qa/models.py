@@ -101,6 +101,13 @@ class Article(BaseModel):
                 data["id"] = short_hash(str(data["title"]).strip(), str(data["text"]).strip())
         return data
 
+    @field_validator("title", "text", "url", "source", mode="before")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        # NUL ends strings in C code downstream and prints as nothing: a space, so that every
+        # offset into the text (the citations' spans) stays where it was.
+        return v.replace("\x00", " ") if isinstance(v, str) else v
+
     @field_validator("title", "text")
     @classmethod
     def _not_blank(cls, v: str) -> str:
@@ -124,7 +131,9 @@ class Article(BaseModel):
         if v is None:
             return []
         if isinstance(v, str):
-            return [a.strip() for a in v.split(",") if a.strip()]
+            v = [a.strip() for a in v.split(",") if a.strip()]
+        if isinstance(v, list):
+            return [a.replace("\x00", " ") if isinstance(a, str) else a for a in v]
         return v
 
     @property

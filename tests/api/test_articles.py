@@ -59,6 +59,15 @@ def test_a_published_date_no_article_can_have_is_a_422_and_the_briefing_still_wo
     assert client.get("/briefing").status_code == 200
 
 
+def test_nul_characters_are_not_stored(client: TestClient) -> None:
+    article = {**NEW, "url": None, "id": "nul-test", "title": "Harbor\u0000 bridge", "authors": ["A\u0000B"]}
+    article["text"] = NEW["text"].replace("bridge", "bri\u0000ge")
+    assert client.post("/articles", json=article).status_code == 200
+    got = client.get("/articles/nul-test").json()
+    assert "\u0000" not in got["title"] + got["text"] + "".join(got["authors"])
+    assert len(got["text"]) == len(article["text"])  # a space in its place: offsets hold
+
+
 def test_list_filter_and_page(client: TestClient) -> None:
     client.post("/articles", json=NEW)
     r = client.get("/articles", params={"source": "Harbor Times"}).json()
