@@ -73,7 +73,9 @@ def test_a_job_is_ingested_in_steps_and_reports_each_article(tmp_path: Path, ing
 
 def test_a_job_survives_its_worker_and_is_resumed_by_another(tmp_path: Path, ingestor: Ingestor) -> None:
     path = tmp_path / "jobs.sqlite"
-    crashed = JobQueue(path, ingestor, step_articles=2, lease_s=0.2)
+    # The lease is renewed as a step starts; it must outlast the step (embedding two articles on a
+    # loaded machine took longer than the 0.2 s this test once used, and the check below failed).
+    crashed = JobQueue(path, ingestor, step_articles=2, lease_s=3.0)
     job_id = crashed.submit(articles(5))
     assert crashed.run_pending(max_steps=1) == 1  # then the worker "dies": no further step, lease held
     job = crashed.get(job_id)
@@ -81,7 +83,7 @@ def test_a_job_survives_its_worker_and_is_resumed_by_another(tmp_path: Path, ing
 
     other = JobQueue(path, ingestor, step_articles=2)
     assert other.run_pending() == 0  # the lease still holds: nobody else takes the job
-    time.sleep(0.3)
+    time.sleep(3.1)
     assert other.run_pending() > 0
     job = other.get(job_id)
     assert job is not None and job.state == "done" and job.counts == {"added": 5}
