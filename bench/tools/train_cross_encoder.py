@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cross_encoder_data as data  # noqa: E402
 
-from qa.engines.extractive.cross_encoder import MODEL_DIR, TOKENIZER  # noqa: E402
+from qa.engines.extractive.cross_encoder import MODEL_DIR, pad, pair_tokenizer  # noqa: E402
 
 CACHE = REPO / "bench" / ".cache" / "cross-encoder"
 
@@ -81,25 +81,7 @@ def build_model(layers: int) -> Any:
 
 
 def encode(tokenizer: Any, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    enc = tokenizer.encode_batch(pairs)
-    width = max(len(e.ids) for e in enc)
-    ids = np.zeros((len(enc), width), dtype=np.int64)
-    mask = np.zeros_like(ids)
-    types = np.zeros_like(ids)
-    for i, e in enumerate(enc):
-        ids[i, : len(e.ids)] = e.ids
-        mask[i, : len(e.ids)] = 1
-        types[i, : len(e.ids)] = e.type_ids
-    return ids, mask, types
-
-
-def load_tokenizer(max_len: int) -> Any:
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(TOKENIZER))
-    tok.no_padding()
-    tok.enable_truncation(max_length=max_len, strategy="longest_first")
-    return tok
+    return pad(tokenizer.encode_batch(pairs))
 
 
 def dataset(args: argparse.Namespace) -> list[data.Example]:
@@ -139,7 +121,7 @@ def fit(
     checkpointed every ``args.save_every`` steps; resumes from ``ckpt`` when it exists."""
     import torch
 
-    tok = load_tokenizer(args.max_len)
+    tok = pair_tokenizer(args.max_len)
     steps = math.ceil(len(train_set) * epochs / args.batch)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warm = max(1, steps // 20)
@@ -229,7 +211,7 @@ def train(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     return model, figures | {
         "examples": len(train_set),
         "kinds": dict(Counter(e.kind for e in examples)),
-        "heldout_group_accuracy": round(group_accuracy(model, load_tokenizer(args.max_len), held), 3),
+        "heldout_group_accuracy": round(group_accuracy(model, pair_tokenizer(args.max_len), held), 3),
         "validation_groups": len(held),
     }
 

@@ -82,24 +82,32 @@ class CrossEncoder:
         out = np.zeros(len(sentences), dtype=np.float64)
         if not sentences:
             return out
-        enc = _tokenizer(self.max_len).encode_batch([(question, s) for s in sentences])
+        enc = pair_tokenizer(self.max_len).encode_batch([(question, s) for s in sentences])
         order = sorted(range(len(enc)), key=lambda i: len(enc[i].ids))
         for lo in range(0, len(order), BATCH):
             rows = order[lo : lo + BATCH]
-            width = max(len(enc[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            types = np.zeros_like(ids)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                n = len(enc[i].ids)
-                ids[r, :n], types[r, :n], mask[r, :n] = enc[i].ids, enc[i].type_ids, 1
+            ids, mask, types = pad([enc[i] for i in rows])
             (scores,) = self.session.run(["score"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
             out[rows] = scores
         return out
 
 
+def pad(encodings: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token ids, attention mask and segment ids of encoded pairs, padded to the longest: the
+    model's three inputs, built the same way in training and here."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    types = np.zeros_like(ids)
+    for r, e in enumerate(encodings):
+        n = len(e.ids)
+        ids[r, :n], types[r, :n], mask[r, :n] = e.ids, e.type_ids, 1
+    return ids, mask, types
+
+
 @lru_cache(maxsize=2)
-def _tokenizer(max_len: int) -> Tokenizer:
+def pair_tokenizer(max_len: int) -> Tokenizer:
+    """The embedder's vocabulary, reading "[CLS] question [SEP] sentence [SEP]", cut to ``max_len``."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(TOKENIZER))
