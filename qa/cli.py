@@ -436,16 +436,21 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Do not load seeds/ into an empty store.")] = False,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (needs QA_CHROMA_URL).")] = 1,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Run no ingest jobs here; `qa worker` processes run them.")
+    ] = False,
 ) -> None:
     """Run the HTTP API (docs at /docs). On first start, an empty store gets the seed articles."""
     import os
 
     import uvicorn
 
-    settings = get_settings()
     if no_seed:
         os.environ["QA_SEED_ON_START"] = "false"
-        get_settings.cache_clear()
+    if no_worker:
+        os.environ["QA_INGEST_WORKER"] = "false"
+    get_settings.cache_clear()  # the app (in this process or uvicorn's workers) reads the flags above
+    settings = get_settings()
     if workers > 1 and settings.embedded():
         raise typer.BadParameter(
             "several workers need a shared Chroma server (set QA_CHROMA_URL); "
@@ -477,6 +482,50 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run ingest jobs until stopped (SIGTERM or Ctrl-C finish the step in progress first).
+
+    With QA_QUEUE_URL, jobs come from the shared Redis and workers run on any host; without it,
+    from this host's data dir. Start as many as the store and the cores can take.
+    """
+    import signal
+    import threading
+
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+    services = _services()
+    services.store.repair()  # chunks an interrupted ingest left behind, as `qa serve` does at start
+    queue = services.ingest_jobs
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    queue.start()
+    where = "Redis (QA_QUEUE_URL)" if settings.queue_url else str(settings.data_dir)
+    err.print(f"qa: ingest worker running jobs from {where}")
+    stop.wait()
+    err.print("qa: ingest worker stopping after the step in progress")
+    queue.stop()
+
+
+@app.command("workers")
+def workers_list(as_json: JsonOpt = False) -> None:
+    """List the processes that run ingest jobs, with their last heartbeat."""
+    found = _services().ingest_workers()
+    if as_json:
+        from qa.schemas import IngestWorkerOut
+
+        _print_json([IngestWorkerOut.of(w).model_dump(mode="json") for w in found])
+        return
+    if not found:
+        err.print("no ingest worker has been heard from")
+        return
+    table = Table("worker", "alive", "last seen", "steps", box=None)
+    for w in found:
+        table.add_row(w.name, "yes" if w.alive else "no", f"{time.time() - w.last_seen:.0f} s ago", str(w.steps))
+    out.print(table)
 
 
 @app.command()

@@ -161,6 +161,24 @@ class Settings(BaseSettings):
         default=100_000, ge=1, description="Articles in one POST /ingest job (the body size limit applies too)."
     )
 
+    # Where ingest jobs wait: a SQLite file in the data dir (one host), or a Redis every host shares.
+    queue_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/0 puts ingest jobs, their progress and the workers' heartbeats in "
+        "Redis, so any API host answers for any job and `qa worker`s on any host run them; unset: "
+        "a SQLite file in QA_DATA_DIR.",
+    )
+    queue_dead_worker_s: float = Field(
+        default=60.0,
+        ge=1,
+        le=3600,
+        description="A worker silent this long is taken for dead; another runs its unfinished steps (Redis queue).",
+    )
+    ingest_worker: bool = Field(
+        default=True,
+        description="Run ingest jobs inside `qa serve` too; false (qa serve --no-worker) leaves them to `qa worker`s.",
+    )
+
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, v: object) -> object:
@@ -198,6 +216,15 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError(f"{v!r} is not a log level (DEBUG, INFO, WARNING, ERROR, CRITICAL)")
         return level
+
+    @field_validator("queue_url")
+    @classmethod
+    def _valid_queue_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            return None
+        if v is not None and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{v!r} is not a Redis URL such as redis://127.0.0.1:6379/0")
+        return v
 
     @field_validator("rate_limit_storage")
     @classmethod

@@ -45,6 +45,10 @@ class StoreUnavailable(QAError):
     """The vector store cannot be reached or opened."""
 
 
+class QueueUnavailable(StoreUnavailable):
+    """The shared job queue (Redis, ``QA_QUEUE_URL``) cannot be reached."""
+
+
 class UnknownEngine(QAError):
     """``QA_ENGINE`` names no engine the registry knows (built in, or added by a plugin package)."""
 

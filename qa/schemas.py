@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, m
 
 from qa.answering import Result
 from qa.errors import InvalidInput
-from qa.ingest.jobs import Job
+from qa.ingest.jobs import Job, WorkerInfo
 from qa.models import MAX_FILTER_SOURCES, Article, ArticleMeta, Hit, IngestReport, SearchFilters, parse_day
 
 
@@ -63,6 +63,9 @@ class IngestJobOut(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = Field(default=None, description="Why the job failed, or its last failed step's reason.")
+    workers: list[str] = Field(
+        default_factory=list, description="The live workers running a step of this job now (see /ingest/workers)."
+    )
     articles: list[IngestJobArticle]
 
     @classmethod
@@ -82,9 +85,32 @@ class IngestJobOut(BaseModel):
             started_at=when(job.started_at),
             finished_at=when(job.finished_at),
             error=job.error,
+            workers=job.workers,
             articles=[
                 IngestJobArticle(index=a.index, id=a.article_id, status=a.status, reason=a.reason) for a in job.articles
             ],
+        )
+
+
+class IngestWorkerOut(BaseModel):
+    name: str = Field(description="host:pid:tag, unique per process.")
+    host: str
+    pid: int
+    started_at: datetime
+    last_seen: datetime = Field(description="Its last heartbeat.")
+    steps: int = Field(description="Job steps it has run.")
+    alive: bool = Field(description="Heard from within QA_QUEUE_DEAD_WORKER_S (Redis) or 60 s (SQLite).")
+
+    @classmethod
+    def of(cls, w: WorkerInfo) -> IngestWorkerOut:
+        return cls(
+            name=w.name,
+            host=w.host,
+            pid=w.pid,
+            started_at=datetime.fromtimestamp(w.started_at, UTC),
+            last_seen=datetime.fromtimestamp(w.last_seen, UTC),
+            steps=w.steps,
+            alive=w.alive,
         )
 
 

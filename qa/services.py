@@ -24,7 +24,7 @@ from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, check_engine, create_engine
 from qa.errors import InvalidInput, NotFound, StoreUnavailable
-from qa.ingest.jobs import Job, JobQueue, Rejected
+from qa.ingest.jobs import IngestQueue, Job, JobQueue, Rejected, WorkerInfo
 from qa.ingest.pipeline import Ingestor
 from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
 from qa.lexical import LexicalIndex
@@ -216,9 +216,20 @@ class Services:
         return [a for _, a in articles]
 
     @cached_property
-    def ingest_jobs(self) -> JobQueue:
-        """Background ingest jobs, kept in the data dir (every process on the host shares them)."""
+    def ingest_jobs(self) -> IngestQueue:
+        """Background ingest jobs: in Redis where QA_QUEUE_URL is set (every host shares them),
+        else in the data dir (every process on this host shares them)."""
+        if self.settings.queue_url:
+            from qa.ingest.jobs_redis import RedisJobQueue  # Dramatiq is imported only where it is used
+
+            return RedisJobQueue(
+                self.settings.queue_url, self.ingestor, dead_worker_s=self.settings.queue_dead_worker_s
+            )
         return JobQueue(self.settings.data_dir / "ingest_jobs.sqlite", self.ingestor)
+
+    def ingest_workers(self) -> list[WorkerInfo]:
+        """The processes that run ingest jobs, with their heartbeats."""
+        return self.ingest_jobs.workers()
 
     def submit_ingest(self, items: Sequence[ArticleIn]) -> Job:
         """Queue a batch as a background job; it is on disk when this returns. Unlike

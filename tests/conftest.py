@@ -12,6 +12,7 @@ from qa.config import Settings
 from qa.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
 from qa.testing.chroma_server import ChromaServer, start_chroma_server
 from qa.testing.llama_server import LlamaServer, find_smollm2_gguf, start_llama_server
+from qa.testing.redis_server import RedisServer, redis_server_binary, start_redis_server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -19,6 +20,16 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
     server = start_chroma_server(tmp_path_factory.mktemp("chroma-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server for the session; tests that use it skip, saying why, where none is installed."""
+    if redis_server_binary() is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)")
+    server = start_redis_server(tmp_path_factory.mktemp("redis-server"))
     yield server
     server.stop()
 

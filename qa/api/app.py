@@ -106,8 +106,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Up to date and loaded before the first request (a new data dir builds its lexical index
         # here, not in someone's first query); the server answers nothing, /readyz included, until then.
         svc.retriever.warm()
-        # Jobs a stopped server left unfinished resume here; new ones run as they are submitted.
-        svc.ingest_jobs.start()
+        # Jobs a stopped server left unfinished resume here; new ones run as they are submitted
+        # (unless QA_INGEST_WORKER=false: then `qa worker` processes run them).
+        if settings.ingest_worker:
+            svc.ingest_jobs.start()
         app.state.services = svc
         try:
             yield

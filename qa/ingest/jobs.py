@@ -11,6 +11,8 @@ a crash writes nothing twice: its articles come back ``unchanged``.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -19,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, cast
 
 from qa.ingest.pipeline import Ingestor
 from qa.models import Article, IngestReport
@@ -60,7 +62,18 @@ CREATE TABLE IF NOT EXISTS job_articles (
     PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX IF NOT EXISTS job_articles_pending ON job_articles(job_id, status, idx);
+CREATE TABLE IF NOT EXISTS workers (
+    name TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    steps INTEGER NOT NULL DEFAULT 0
+);
 """
+HEARTBEAT_S = 2.0  # how often an idle worker says it is alive (a busy one says so at each step)
+WORKER_SILENT_S = 60.0  # a worker not heard from this long is listed as not alive
+WORKER_FORGOTTEN_S = 3600.0  # a worker silent this long is no longer listed
 
 
 @dataclass
@@ -69,6 +82,10 @@ class JobArticle:
     article_id: str | None
     status: ArticleStatus
     reason: str | None = None
+
+    def settled(self, status: str, reason: str | None) -> JobArticle:
+        """This article with its outcome (a status from ingest's report)."""
+        return JobArticle(self.index, self.article_id, cast(ArticleStatus, status), reason)
 
 
 @dataclass
@@ -84,6 +101,7 @@ class Job:
     error: str | None
     counts: dict[str, int] = field(default_factory=dict)  # articles per status
     articles: list[JobArticle] = field(default_factory=list)  # empty unless asked for
+    workers: list[str] = field(default_factory=list)  # the live workers running a step of it now
 
     @property
     def done(self) -> int:
@@ -92,6 +110,45 @@ class Job:
     @property
     def chunks_per_s(self) -> float | None:
         return round(self.chunks / self.busy_s, 1) if self.busy_s > 0 else None
+
+
+@dataclass
+class WorkerInfo:
+    """A process that runs ingest jobs (`qa worker`, or `qa serve` with its in-process worker)."""
+
+    name: str
+    host: str
+    pid: int
+    started_at: float
+    last_seen: float
+    steps: int  # job steps it has run
+    alive: bool  # heard from within the queue's dead-worker timeout
+
+
+def worker_name() -> str:
+    """Unique per process and readable by an operator: host, pid and a short random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class IngestQueue(Protocol):
+    """Where ingest jobs wait and who runs them: a SQLite file on one host (the default), or a
+    shared Redis that any API host and any `qa worker` can reach (``QA_QUEUE_URL``)."""
+
+    def submit(self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = ()) -> str:
+        """Persist a job and return its id; from here on nothing of it is lost."""
+        ...
+
+    def get(self, job_id: str, articles: bool = True) -> Job | None: ...
+
+    def workers(self) -> list[WorkerInfo]:
+        """The processes that run jobs, newest first, with their last heartbeat."""
+        ...
+
+    def start(self) -> None:
+        """Run jobs in this process, in the background, until :meth:`stop`."""
+        ...
+
+    def stop(self, timeout_s: float = 30.0) -> None: ...
 
 
 @dataclass
@@ -104,6 +161,8 @@ class Rejected:
 
 
 class JobQueue:
+    """Jobs in a SQLite file in the data dir: the processes of one host share it."""
+
     def __init__(
         self,
         path: Path,
@@ -120,7 +179,9 @@ class JobQueue:
         self.lease_s = lease_s
         self.retry_wait_s = retry_wait_s
         self.max_attempts = max_attempts
-        self.owner = uuid.uuid4().hex  # this process's worker, for leases
+        self.owner = worker_name()  # this process's worker, for leases and the workers list
+        self._started_at = time.time()
+        self._steps = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -169,9 +230,9 @@ class JobQueue:
         with self._db() as db:
             db.execute("BEGIN")  # one snapshot for the job and its articles
             row = db.execute(
-                "SELECT id, state, created_at, started_at, finished_at, total, chunks, busy_s, error "
-                "FROM jobs WHERE id = ?",
-                (job_id,),
+                "SELECT id, state, created_at, started_at, finished_at, total, chunks, busy_s, error, "
+                "CASE WHEN lease_until > ? THEN owner END FROM jobs WHERE id = ?",
+                (time.time(), job_id),
             ).fetchone()
             if row is None:
                 return None
@@ -188,10 +249,39 @@ class JobQueue:
                 else []
             )
             db.execute("COMMIT")
-        (jid, state, created, started, finished, total, chunks, busy_s, error) = row
+        (jid, state, created, started, finished, total, chunks, busy_s, error, owner) = row
         return Job(
-            jid, state, created, started, finished, total, chunks, busy_s, error, counts, [JobArticle(*r) for r in rows]
+            jid,
+            state,
+            created,
+            started,
+            finished,
+            total,
+            chunks,
+            busy_s,
+            error,
+            counts,
+            [JobArticle(*r) for r in rows],
+            [owner] if owner else [],
         )
+
+    def workers(self) -> list[WorkerInfo]:
+        now = time.time()
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT name, host, pid, started_at, last_seen, steps FROM workers WHERE last_seen > ? "
+                "ORDER BY started_at DESC",
+                (now - WORKER_FORGOTTEN_S,),
+            ).fetchall()
+        return [WorkerInfo(n, h, pid, t0, seen, k, now - seen < WORKER_SILENT_S) for n, h, pid, t0, seen, k in rows]
+
+    def _heartbeat(self) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "last_seen = excluded.last_seen, steps = excluded.steps",
+                (self.owner, socket.gethostname(), os.getpid(), self._started_at, time.time(), self._steps),
+            )
 
     # -- the worker side ------------------------------------------------------------------------
 
@@ -221,6 +311,8 @@ class JobQueue:
                 break
             while not self._stop.is_set() and (max_steps is None or steps < max_steps):
                 steps += 1
+                self._steps += 1
+                self._heartbeat()
                 if not self._step(job_id):
                     break
         return steps
@@ -320,10 +412,11 @@ class JobQueue:
         def loop() -> None:
             while not self._stop.is_set():
                 try:
+                    self._heartbeat()
                     self.run_pending()
                 except Exception:  # a worker must outlive one bad job; the lease hands it on
                     log.exception("ingest job worker")
-                self._wake.wait(poll_s)
+                self._wake.wait(min(poll_s, HEARTBEAT_S))
                 self._wake.clear()
 
         self._thread = threading.Thread(target=loop, name="ingest-jobs", daemon=True)
@@ -336,6 +429,8 @@ class JobQueue:
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
+            with self._tx() as db:  # gone, not silent: no longer listed
+                db.execute("DELETE FROM workers WHERE name = ?", (self.owner,))
 
 
 RETRY = "retry"  # an outcome that is not final: the store failed to write the article

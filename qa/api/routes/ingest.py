@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from qa.api.deps import ArticlesBody, ServicesDep
-from qa.schemas import ErrorOut, IngestJobAccepted, IngestJobOut
+from qa.schemas import ErrorOut, IngestJobAccepted, IngestJobOut, IngestWorkerOut
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 
@@ -25,6 +25,12 @@ def submit(services: ServicesDep, items: ArticlesBody, request: Request, respons
     return IngestJobAccepted(
         job_id=job.id, state=job.state, total=job.total, rejected=job.counts.get("failed", 0), url=url
     )
+
+
+# Declared before /{job_id}, which would otherwise take "workers" for a job id.
+@router.get("/workers", response_model=list[IngestWorkerOut], summary="The processes that run ingest jobs")
+def ingest_workers(services: ServicesDep) -> list[IngestWorkerOut]:
+    return [IngestWorkerOut.of(w) for w in services.ingest_workers()]
 
 
 _NO_SUCH_JOB: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No job has this id."}}

@@ -1,0 +1,154 @@
+"""Ingest jobs on a real Redis: any queue object (another host) reads any job, a worker that
+vanished mid-step has its step run by another, every article is stored once, a broken store
+fails the job only after retries, and Redis down is a clear error."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.errors import QueueUnavailable
+from qa.ingest.jobs import Job, Rejected
+from qa.ingest.jobs_redis import QUEUE, RedisJobQueue
+from qa.ingest.pipeline import Ingestor
+from qa.models import Article, IngestReport
+from qa.store.chroma import open_store
+from qa.testing.process import free_port
+from qa.testing.redis_server import RedisServer
+
+from .test_jobs import articles
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def ingestor(embedded_settings: Settings, hashing_embedder: Embedder) -> Ingestor:
+    return Ingestor(open_store(embedded_settings), hashing_embedder)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"t{uuid.uuid4().hex[:8]}"  # one Redis for the session; a prefix per test
+
+
+@pytest.fixture
+def queues(redis_server: RedisServer) -> Iterator[list[RedisJobQueue]]:
+    made: list[RedisJobQueue] = []
+    yield made
+    for q in made:
+        q.stop(timeout_s=5)
+
+
+def make(queues: list[RedisJobQueue], url: str, ingestor: Ingestor, prefix: str, **kw: float) -> RedisJobQueue:
+    q = RedisJobQueue(url, ingestor, prefix=prefix, step_articles=2, **kw)  # type: ignore[arg-type]
+    queues.append(q)
+    return q
+
+
+def finished(queue: RedisJobQueue, job_id: str, timeout_s: float = 60) -> Job:
+    deadline = time.monotonic() + timeout_s
+    while (job := queue.get(job_id)) is not None and job.state not in ("done", "failed"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} not finished in {timeout_s} s: {job.counts} {job.error}")
+        time.sleep(0.05)
+    assert job is not None
+    return job
+
+
+def test_any_host_reads_a_job_that_a_worker_elsewhere_runs(
+    redis_server: RedisServer, ingestor: Ingestor, prefix: str, queues: list[RedisJobQueue]
+) -> None:
+    api_a = make(queues, redis_server.url, ingestor, prefix)
+    api_b = make(queues, redis_server.url, ingestor, prefix)
+    batch = [*articles(5), (5, articles(1)[0][1])]  # job-0 again, last: its first copy is not written
+    job_id = api_a.submit(batch, [Rejected(6, None, "articles[6].text: Field required")])
+    queued = api_b.get(job_id)
+    assert queued is not None and queued.state == "queued" and queued.total == 7
+    assert queued.counts == {"pending": 5, "unchanged": 1, "failed": 1}
+
+    worker = make(queues, redis_server.url, ingestor, prefix)
+    worker.start()
+    job = finished(api_b, job_id)
+    assert job.state == "done" and job.done == job.total == 7 and job.error is None
+    assert job.counts == {"added": 5, "unchanged": 1, "failed": 1}
+    assert job.articles[0].reason == "repeated later in this job (articles[5])"
+    assert job.articles[6].reason == "articles[6].text: Field required"
+    assert job.chunks == 5 and job.started_at is not None and job.finished_at is not None
+    assert ingestor.store.count_articles() == 5
+
+    seen = {w.name: w for w in api_a.workers()}
+    assert worker.name in seen and seen[worker.name].alive and seen[worker.name].steps >= 3
+    assert api_a.get("no-such-job") is None
+
+    again = api_a.submit(articles(5))
+    assert finished(api_b, again).counts == {"unchanged": 5}
+    worker.stop()
+    assert worker.name not in {w.name for w in api_a.workers()}  # stopped, not merely silent
+
+
+def test_a_step_whose_worker_vanished_is_run_by_another(
+    redis_server: RedisServer, ingestor: Ingestor, prefix: str, queues: list[RedisJobQueue]
+) -> None:
+    crashed = make(queues, redis_server.url, ingestor, prefix, dead_worker_s=1.0)
+    job_id = crashed.submit(articles(6))
+    # The "crashed" worker took a step off the queue and died holding it: fetched, never acked,
+    # and no heartbeat after.
+    consumer = crashed.broker.consume(QUEUE, prefetch=1, timeout=100)
+    taken = next(m for m in consumer if m is not None)
+    assert taken.args[0] == job_id
+
+    other = make(queues, redis_server.url, ingestor, prefix, dead_worker_s=1.0)
+    other.start()
+    job = finished(other, job_id, timeout_s=90)
+    assert job.state == "done" and job.counts == {"added": 6}
+    assert ingestor.store.count_articles() == 6
+
+
+class FlakyStore:
+    """A store whose writes fail the first ``failures`` times."""
+
+    def __init__(self, ingestor: Ingestor, failures: int) -> None:
+        self.ingestor, self.failures = ingestor, failures
+        self.lock = threading.Lock()
+
+    def ingest(self, batch: list[Article]) -> IngestReport:
+        with self.lock:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("store unreachable")
+        return self.ingestor.ingest(batch)
+
+
+def test_a_failed_step_is_retried_then_given_up_with_each_article_reported(
+    redis_server: RedisServer, ingestor: Ingestor, prefix: str, queues: list[RedisJobQueue]
+) -> None:
+    flaky = FlakyStore(ingestor, failures=1)
+    q = make(queues, redis_server.url, flaky, prefix, retry_wait_s=0.05, max_attempts=3)  # type: ignore[arg-type]
+    q.start()
+    job = finished(q, q.submit(articles(2)))
+    assert job.state == "done" and job.counts == {"added": 2}  # one failure, then the retry stored both
+
+    broken = FlakyStore(ingestor, failures=10**6)
+    q2 = make(queues, redis_server.url, broken, prefix + "b", retry_wait_s=0.05, max_attempts=3)  # type: ignore[arg-type]
+    q2.start()
+    job = finished(q2, q2.submit(articles(3, prefix="down")))
+    assert job.state == "failed" and job.counts == {"failed": 3}
+    assert job.error is not None and job.error.startswith("gave up after 3 failed attempts: store unreachable")
+    assert all(a.reason == "not stored: store unreachable" for a in job.articles)
+
+
+def test_an_unreachable_redis_is_a_clear_error(ingestor: Ingestor, tmp_path: Path) -> None:
+    q = RedisJobQueue(f"redis://127.0.0.1:{free_port()}/0", ingestor)
+    with pytest.raises(QueueUnavailable, match=r"job queue \(QA_QUEUE_URL\) cannot be reached"):
+        q.submit(articles(1))
+    with pytest.raises(QueueUnavailable):
+        q.get("abc")
+    assert isinstance(redis.ConnectionError(), redis.RedisError)
