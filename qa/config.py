@@ -168,6 +168,12 @@ class Settings(BaseSettings):
         "Redis, so any API host answers for any job and `qa worker`s on any host run them; unset: "
         "a SQLite file in QA_DATA_DIR.",
     )
+    job_step_articles: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="Articles per ingest job step (progress moves often, a crash redoes little).",
+    )
     queue_dead_worker_s: float = Field(
         default=60.0,
         ge=1,

@@ -223,9 +223,13 @@ class Services:
             from qa.ingest.jobs_redis import RedisJobQueue  # Dramatiq is imported only where it is used
 
             return RedisJobQueue(
-                self.settings.queue_url, self.ingestor, dead_worker_s=self.settings.queue_dead_worker_s
+                self.settings.queue_url,
+                self.ingestor,
+                step_articles=self.settings.job_step_articles,
+                dead_worker_s=self.settings.queue_dead_worker_s,
             )
-        return JobQueue(self.settings.data_dir / "ingest_jobs.sqlite", self.ingestor)
+        path = self.settings.data_dir / "ingest_jobs.sqlite"
+        return JobQueue(path, self.ingestor, step_articles=self.settings.job_step_articles)
 
     def ingest_workers(self) -> list[WorkerInfo]:
         """The processes that run ingest jobs, with their heartbeats."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A real redis-server for the session; tests that use it skip, saying why, where none is installed."""
     if redis_server_binary() is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)")
+        why = "redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)"
+        if os.environ.get("CI_REQUIRE_REDIS"):
+            pytest.fail(why)
+        pytest.skip(why)
     server = start_redis_server(tmp_path_factory.mktemp("redis-server"))
     yield server
     server.stop()

@@ -66,6 +66,7 @@ DEAD_WORKER_S = 60.0  # default for QA_QUEUE_DEAD_WORKER_S
 MAINTENANCE_CHANCE = 200_000
 STEP_TIME_LIMIT_S = 600  # a step that runs longer is interrupted and retried
 QUEUE = "ingest"
+UNREPORTED = "stored already: by this job's earlier run of the step (its worker stopped before reporting) or before"
 T = TypeVar("T")
 
 
@@ -226,7 +227,8 @@ class RedisJobQueue:
                 p.hsetnx(self._key(job_id), "started_at", time.time())
                 p.hget(self._key(job_id), "state")
                 p.hmget(self._key(job_id, "bodies"), indices)
-                _, state, bodies = p.execute()
+                p.hincrby(self._key(job_id, "step_runs"), str(step), 1)
+                _, state, bodies, runs = p.execute()
             if state is None:
                 return  # the job is gone
             if state == b"queued":
@@ -234,7 +236,7 @@ class RedisJobQueue:
             todo = [(i, Article.model_validate_json(b)) for i, b in zip(indices, bodies, strict=True) if b is not None]
             if todo:
                 try:
-                    self._ingest(job_id, todo)
+                    self._ingest(job_id, todo, rerun=runs > 1)
                 except dramatiq.Retry:
                     raise
                 except Exception as exc:  # a bug or Redis down mid-step: retried, and in the end reported
@@ -245,7 +247,7 @@ class RedisJobQueue:
             self.client.hdel(holders, self.name)
             _quietly(self._heartbeat)
 
-    def _ingest(self, job_id: str, todo: list[tuple[int, Article]]) -> None:
+    def _ingest(self, job_id: str, todo: list[tuple[int, Article]], rerun: bool) -> None:
         t0 = time.perf_counter()
         try:
             report = self.ingestor.ingest([a for _, a in todo])
@@ -256,6 +258,8 @@ class RedisJobQueue:
         by_id = _outcomes(report)
         retry = [i for i, a in todo if by_id.get(a.id, ("", ""))[0] == RETRY]
         outcome = {i: by_id.get(a.id, ("failed", "not reported by ingest")) for i, a in todo if i not in retry}
+        if rerun:  # "unchanged" may be this job's own write, made by a run whose worker died before reporting
+            outcome = {i: (s, r if s != "unchanged" else UNREPORTED) for i, (s, r) in outcome.items()}
         self._record(job_id, outcome, chunks=report.chunks, busy_s=time.perf_counter() - t0)
         if retry:  # a store write failed: those articles stay pending and the step is retried
             errors = [e for e in report.errors if STORE_FAILURE in e]
