@@ -110,3 +110,60 @@ def test_the_embedder_examples_are_what_the_code_prints() -> None:
         for line in done
     )
     assert all(re.fullmatch(r"reindex: \d+/\d+ chunks", line) for line in lines if line.startswith("reindex:"))
+
+
+def several_hosts_block() -> str:
+    """The README's bash block that starts a multi-host deployment (the one with `qa worker`)."""
+    return next(b for b in _blocks("bash") if "qa worker" in b and "redis-server" in b)
+
+
+@pytest.mark.chroma_server
+@pytest.mark.redis
+@pytest.mark.timeout(300)
+def test_the_several_hosts_example_runs_as_written(tmp_path: Path, redis_server: object) -> None:
+    """The block runs in bash as written, with its folder and ports moved to free ones; then a job
+    submitted on one API host is read on the other and run by the two workers it started."""
+    import os
+    import signal
+    import sys
+    import time
+
+    import httpx
+
+    from qa.testing.process import free_port
+
+    ports = {p: str(free_port()) for p in ("8001", "6379", "8000", "8010")}
+    script = several_hosts_block().replace("/srv/qa", str(tmp_path))
+    for old, new in ports.items():
+        script = re.sub(rf"(?<=[:\s]){old}\b", new, script)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "QA_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(["bash", "-e", "-c", script + "\nwait"], env=env, start_new_session=True)
+    try:
+        api = [f"http://127.0.0.1:{ports[p]}" for p in ("8000", "8010")]
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, "the example exited: " + "; ".join(
+                f.name + ": " + f.read_text()[-500:] for f in tmp_path.glob("*.log")
+            )
+            try:
+                workers = httpx.get(f"{api[1]}/ingest/workers", timeout=5).json()
+                if httpx.get(f"{api[0]}/readyz", timeout=5).status_code == 200 and len(workers) == 2:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the example's hosts and workers did not come up"
+            time.sleep(0.5)
+        art = {"id": "readme-hosts", "title": "Harbor report", "text": "The harbor reopened on Tuesday."}
+        job = httpx.post(f"{api[0]}/ingest", json=[art], timeout=30).json()
+        while (seen := httpx.get(f"{api[1]}/ingest/{job['job_id']}", timeout=30).json())["state"] != "done":
+            assert time.monotonic() < deadline + 60, seen
+            time.sleep(0.3)
+        assert seen["counts"] == {"added": 1}
+        assert httpx.get(f"{api[1]}/articles/readme-hosts", timeout=30).status_code == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
