@@ -112,7 +112,7 @@ def ingest(
     from qa.ingest.readers import read_paths
     from qa.schemas import IngestResult
 
-    read = list(read_paths(paths))
+    read = list(read_paths(paths, max_chars=get_settings().max_article_chars))
     # What could not be read is reported as such; progress counts only articles being stored.
     items = [i for i in read if not isinstance(i, ArticleError)]
     unreadable = [str(i) for i in read if isinstance(i, ArticleError)]

@@ -273,7 +273,7 @@ class Services:
             return None
         from qa.ingest.readers import read_paths
 
-        report = self.ingestor.ingest(read_paths([self.settings.seed_dir]))
+        report = self.ingestor.ingest(read_paths([self.settings.seed_dir], max_chars=self.settings.max_article_chars))
         log.info("seeded %d articles from %s", len(report.added), self.settings.seed_dir)
         return report
 

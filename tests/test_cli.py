@@ -76,6 +76,20 @@ def test_ingest_holds_each_article_to_the_limits_the_api_does(tmp_path: Path) ->
     assert body["errors"] == ["long: text has 1,440 characters, over the limit of 1,000 (QA_MAX_ARTICLE_CHARS)"]
 
 
+def test_ingest_honours_a_raised_article_limit(tmp_path: Path) -> None:
+    """QA_MAX_ARTICLE_CHARS above the readers' default lets a longer article in (it was refused at
+    1,000,000 characters whatever the setting said); above the setting, the reader names it."""
+    feed = tmp_path / "long.jsonl"
+    text = "Words about the harbor. " * 50_000  # 1,200,000 characters; repeated chunks embed once
+    feed.write_text(json.dumps({"id": "long", "title": "Long", "text": text}), encoding="utf-8")
+    r = qa("ingest", str(feed), "--json", data_dir=tmp_path, QA_MAX_ARTICLE_CHARS="2000000")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["added"] == ["long"]
+    r = qa("ingest", str(feed), "--json", data_dir=tmp_path / "other", QA_MAX_ARTICLE_CHARS="1100000")
+    assert r.returncode != 0
+    assert "over the limit of 1,100,000 (QA_MAX_ARTICLE_CHARS)" in r.stdout + r.stderr
+
+
 def test_help_is_plain(tmp_path: Path) -> None:
     r = qa("--help", data_dir=tmp_path)
     assert r.returncode == 0 and "Usage: " in r.stdout and "<bool>" not in r.stdout

@@ -34,7 +34,8 @@ from qa.models import Article
 Item = Article | ArticleError
 
 SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".txt", ".html", ".htm")
-MAX_TEXT_CHARS = 1_000_000  # the default of Settings.max_article_chars
+MAX_TEXT_CHARS = 1_000_000  # the default of Settings.max_article_chars; callers pass the setting
+_LIMIT = "(QA_MAX_ARTICLE_CHARS)"
 
 # Feed field names → ours. A canonical key present in the object wins over its alias.
 _ALIASES = {
@@ -75,7 +76,7 @@ def parse_article_obj(obj: Any, where: str, *, max_chars: int = MAX_TEXT_CHARS) 
         data["source"] = data["source"].get("name")
     text = data.get("text")
     if isinstance(text, str) and len(text) > max_chars:
-        return ArticleError(f"text has {len(text):,} characters, over the limit of {max_chars:,}", where)
+        return ArticleError(f"text has {len(text):,} characters, over the limit of {max_chars:,} {_LIMIT}", where)
     try:
         return Article.model_validate(data)
     except ValidationError as exc:
@@ -207,7 +208,7 @@ def _txt(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
     for i, item in enumerate(split_page(text, label)):
         if isinstance(item, Article) and len(item.text) > max_chars:
             item = ArticleError(
-                f"text has {len(item.text):,} characters, over the limit of {max_chars:,}", f"{label}[{i}]"
+                f"text has {len(item.text):,} characters, over the limit of {max_chars:,} {_LIMIT}", f"{label}[{i}]"
             )
         yield item
 

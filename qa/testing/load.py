@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -47,6 +48,11 @@ class LoadConfig:
     headers: dict[str, str] = field(default_factory=dict)
     timeout_s: float = 60.0
     seed: int = 1
+    # "articles": POST /articles (stored when answered); "jobs": POST /ingest (queued when answered;
+    # the run then waits for every job). Jobs carry only new articles: two jobs are not ordered, so
+    # an update in one could land before the version it replaces in another.
+    ingest_via: str = "articles"
+    jobs_wait_s: float = 300.0
 
 
 @dataclass
@@ -61,6 +67,8 @@ class LoadReport:
     lost: list[str]
     not_searchable: list[str]
     error_samples: list[str]
+    hosts: int = 1
+    jobs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -78,6 +86,8 @@ class LoadReport:
             "lost_articles": len(self.lost),
             "not_searchable": len(self.not_searchable),
             "error_samples": self.error_samples[:5],
+            **({"hosts": self.hosts} if self.hosts > 1 else {}),
+            **({"jobs": self.jobs} if self.jobs else {}),
         }
 
 
@@ -106,7 +116,10 @@ def _article(rng: random.Random, article_id: str, marker: str) -> dict[str, str]
     }
 
 
-def run(base_url: str, cfg: LoadConfig) -> LoadReport:
+def run(base_url: str | list[str], cfg: LoadConfig) -> LoadReport:
+    """Clients take turns over the hosts given; the check afterwards reads from every host."""
+    urls = [base_url] if isinstance(base_url, str) else base_url
+    jobs: dict[str, str] = {}  # job id -> the host it was submitted to
     lock = threading.Lock()
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: Counter[str] = Counter()
@@ -125,14 +138,19 @@ def run(base_url: str, cfg: LoadConfig) -> LoadReport:
     def client(n: int) -> None:
         rng = random.Random(cfg.seed * 1000 + n)
         mine: list[str] = []  # this client's acknowledged articles; only it updates them, so order is known
-        with httpx.Client(base_url=base_url, headers=cfg.headers, timeout=cfg.timeout_s) as http:
+        url = urls[n % len(urls)]
+        with httpx.Client(base_url=url, headers=cfg.headers, timeout=cfg.timeout_s) as http:
             while take():
-                body: dict[str, Any]
+                body: dict[str, Any] | list[dict[str, str]]
                 if rng.random() < cfg.ingest_share:
                     marker = _marker()
                     # Now and then a new version of an article this client stored before.
-                    article_id = rng.choice(mine) if mine and rng.random() < 0.25 else f"load-{marker}"
-                    kind, path, body = "ingest", "/articles", dict(_article(rng, article_id, marker))
+                    update = mine and rng.random() < 0.25 and cfg.ingest_via == "articles"
+                    article_id = rng.choice(mine) if update else f"load-{marker}"
+                    body = _article(rng, article_id, marker)
+                    kind, path = "ingest", "/articles"
+                    if cfg.ingest_via == "jobs":
+                        path, body = "/ingest", [body]
                 else:
                     marker = article_id = ""
                     kind, path = "ask", "/ask"
@@ -148,6 +166,8 @@ def run(base_url: str, cfg: LoadConfig) -> LoadReport:
                 with lock:
                     if status.startswith("2"):
                         latencies[kind].append(ms)
+                        if path == "/ingest":
+                            jobs[r.json()["job_id"]] = url
                         if kind == "ingest":
                             acked[article_id] = marker
                             if article_id not in mine:
@@ -164,7 +184,13 @@ def run(base_url: str, cfg: LoadConfig) -> LoadReport:
         t.join(cfg.duration_s + cfg.timeout_s + 30)
     elapsed = time.perf_counter() - t_start
 
-    lost, not_searchable = verify_acknowledged(base_url, acked, cfg.headers)
+    job_report = _wait_for_jobs(urls, jobs, cfg, load_end=time.time()) if jobs else {}
+    lost: list[str] = []
+    not_searchable: list[str] = []
+    for url in urls:
+        lost_here, unsearchable_here = verify_acknowledged(url, acked, cfg.headers)
+        lost += [a for a in lost_here if a not in lost]
+        not_searchable += [a for a in unsearchable_here if a not in not_searchable]
     all_ms = [v for vs in latencies.values() for v in vs]
     n_requests = len(all_ms) + sum(errors.values())
     return LoadReport(
@@ -181,7 +207,40 @@ def run(base_url: str, cfg: LoadConfig) -> LoadReport:
         lost=lost,
         not_searchable=not_searchable,
         error_samples=samples,
+        hosts=len(urls),
+        jobs=job_report,
     )
+
+
+def _wait_for_jobs(urls: list[str], jobs: dict[str, str], cfg: LoadConfig, load_end: float) -> dict[str, Any]:
+    """Poll each job on a host other than the one that took it, until all finish or the wait ends;
+    timings come from the jobs' own records (queued at submit, finished by a worker)."""
+    states: Counter[str] = Counter()
+    queued_s: list[float] = []
+    finished: list[float] = []
+    deadline = time.monotonic() + cfg.jobs_wait_s
+    pending = dict(jobs)
+    with httpx.Client(headers=cfg.headers, timeout=cfg.timeout_s) as http:
+        while pending and time.monotonic() < deadline:
+            for job_id, url in list(pending.items()):
+                other = urls[(urls.index(url) + 1) % len(urls)]
+                job = http.get(f"{other}/ingest/{job_id}", params={"articles": "false"}).json()
+                if job.get("state") in ("done", "failed"):
+                    states[job["state"]] += 1
+                    end = datetime.fromisoformat(job["finished_at"]).timestamp()
+                    queued_s.append(end - datetime.fromisoformat(job["created_at"]).timestamp())
+                    finished.append(end)
+                    del pending[job_id]
+            if pending:
+                time.sleep(0.5)
+    return {
+        "submitted": len(jobs),
+        "finished": states.get("done", 0),
+        "failed": states.get("failed", 0),
+        "unfinished": len(pending),
+        "submit_to_done_s": _percentiles(queued_s),
+        "last_done_after_load_s": round(max(finished, default=load_end) - load_end, 1),
+    }
 
 
 def verify_acknowledged(
