@@ -77,15 +77,19 @@ def test_ingest_holds_each_article_to_the_limits_the_api_does(tmp_path: Path) ->
 
 
 def test_ingest_honours_a_raised_article_limit(tmp_path: Path) -> None:
-    """QA_MAX_ARTICLE_CHARS above the readers' default lets a longer article in (it was refused at
-    1,000,000 characters whatever the setting said); above the setting, the reader names it."""
+    """QA_MAX_ARTICLE_CHARS above the readers' default lets a longer article past the reader (it
+    was refused at 1,000,000 characters whatever the setting said); above the setting, the reader
+    refuses it naming the setting. The chunk cap then stops it before anything is embedded."""
     feed = tmp_path / "long.jsonl"
-    text = "Words about the harbor. " * 50_000  # 1,200,000 characters; repeated chunks embed once
+    text = " ".join(f"Ferry {i} sailed {i % 97} miles to pier {i % 13}." for i in range(36_000))
+    assert len(text) > 1_200_000
     feed.write_text(json.dumps({"id": "long", "title": "Long", "text": text}), encoding="utf-8")
-    r = qa("ingest", str(feed), "--json", data_dir=tmp_path, QA_MAX_ARTICLE_CHARS="2000000")
-    assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["added"] == ["long"]
-    r = qa("ingest", str(feed), "--json", data_dir=tmp_path / "other", QA_MAX_ARTICLE_CHARS="1100000")
+    r = qa(
+        "ingest", str(feed), "--json", data_dir=tmp_path, QA_MAX_ARTICLE_CHARS="2000000", QA_MAX_CHUNKS_PER_ARTICLE="10"
+    )
+    errors = json.loads(r.stdout)["errors"]
+    assert len(errors) == 1 and errors[0].endswith("chunks, over the limit of 10 (QA_MAX_CHUNKS_PER_ARTICLE)"), errors
+    r = qa("ingest", str(feed), "--json", data_dir=tmp_path, QA_MAX_ARTICLE_CHARS="1100000")
     assert r.returncode != 0
     assert "over the limit of 1,100,000 (QA_MAX_ARTICLE_CHARS)" in r.stdout + r.stderr
 
@@ -125,3 +129,16 @@ def test_a_store_of_another_embedder_is_one_line_until_qa_reindex(tmp_path: Path
     assert hits[0]["article_id"] == "drones"
     again = qa("reindex", data_dir=tmp_path)
     assert again.stdout.strip() == "nothing to re-embed: the store's vectors come from all-MiniLM-L6-v2-int8"
+
+
+def test_workers_lists_none_before_any_ran(tmp_path: Path) -> None:
+    r = qa("workers", data_dir=tmp_path)
+    assert r.returncode == 0 and "no ingest worker has been heard from" in r.stderr
+    r = qa("workers", "--json", data_dir=tmp_path)
+    assert r.returncode == 0 and json.loads(r.stdout) == []
+
+
+def test_a_bad_queue_url_is_one_line(tmp_path: Path) -> None:
+    r = qa("worker", data_dir=tmp_path, QA_QUEUE_URL="http://redis:6379")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "QA_QUEUE_URL" in r.stderr and "is not a Redis URL" in r.stderr

@@ -111,3 +111,26 @@ def test_the_cli_sends_a_job_to_a_running_server_and_follows_it(tmp_path: Path) 
         assert job["state"] == "done" and "low-information text" in job["articles"][0]["reason"]
         r = subprocess.run([*qa[:-1], "http://127.0.0.1:9", str(good)], capture_output=True, text=True, timeout=60)
         assert r.returncode != 0 and "cannot reach http://127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_in_process_worker_is_listed_with_its_heartbeat(client: TestClient) -> None:
+    """One host (SQLite): `qa serve` runs jobs itself, and says so on /ingest/workers; a job in
+    progress names the worker holding it (none, once done)."""
+    deadline = time.monotonic() + 30
+    while not (workers := client.get("/ingest/workers").json()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers) == 1 and workers[0]["alive"] is True
+    assert workers[0]["name"].startswith(f"{workers[0]['host']}:{workers[0]['pid']}:")
+    job = wait_done(client, client.post("/ingest", json=items(2, 40)).json()["url"])
+    assert job["workers"] == []
+    assert client.get("/ingest/workers").json()[0]["steps"] >= 1
+
+
+def test_no_worker_serves_without_running_jobs(embedded_settings: Settings, minilm: Embedder) -> None:
+    """QA_INGEST_WORKER=false (qa serve --no-worker): jobs wait for a `qa worker`."""
+    settings = embedded_settings.model_copy(update={"ingest_worker": False})
+    with TestClient(create_app(settings, Services.from_settings(settings, embedder=minilm))) as c:
+        job = c.post("/ingest", json=items(1, 50)).json()
+        time.sleep(1.5)
+        assert c.get(job["url"]).json()["state"] == "queued"
+        assert c.get("/ingest/workers").json() == []
