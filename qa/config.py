@@ -105,6 +105,17 @@ class Settings(BaseSettings):
     idle_timeout_s: float = Field(
         default=30.0, gt=0, le=3600, description="A connection that sends nothing for this long is closed."
     )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="A request head must arrive whole within this of its first byte (slowloris); else 408 and closed.",
+    )
+    min_body_bytes_per_s: int = Field(
+        default=1024,
+        ge=1,
+        description="A request body slower than this (judged over 5 s windows) gets 408 and is closed.",
+    )
     max_header_bytes: int = Field(
         default=64 * 1024, ge=4096, le=16 * 1024 * 1024, description="Larger request heads are refused unread."
     )

@@ -231,6 +231,10 @@ class Services:
         path = self.settings.data_dir / "ingest_jobs.sqlite"
         return JobQueue(path, self.ingestor, step_articles=self.settings.job_step_articles)
 
+    def check_ingest_queue(self) -> None:
+        """Raise if ingest jobs cannot be queued now (Redis down, the job file unreadable)."""
+        self.ingest_jobs.check_ready()
+
     def ingest_workers(self) -> list[WorkerInfo]:
         """The processes that run ingest jobs, with their heartbeats."""
         return self.ingest_jobs.workers()

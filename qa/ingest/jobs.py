@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, cast
 
+from qa.errors import StoreUnavailable
 from qa.ingest.pipeline import Ingestor
 from qa.models import Article, IngestReport
 
@@ -32,7 +33,9 @@ JobState = Literal["queued", "running", "done", "failed"]
 ArticleStatus = Literal["pending", "added", "updated", "unchanged", "failed"]
 
 STEP_ARTICLES = 16  # articles per step: progress moves often, a crash redoes little
-LEASE_S = 600.0  # renewed at every step; a worker that stops renewing it loses the job to another
+# A worker renews its jobs' leases every HEARTBEAT_S, also while a step runs; one that stops
+# (killed, frozen) loses its job to another within this.
+LEASE_S = 30.0
 RETRY_WAIT_S = 5.0  # after a step fails on the store the job waits this, doubling per failure...
 RETRY_WAIT_MAX_S = 300.0  # ...up to this
 MAX_ATTEMPTS = 20  # failed steps in a row (about 1.5 h of outage) before the job gives up
@@ -148,6 +151,10 @@ class IngestQueue(Protocol):
         """Run jobs in this process, in the background, until :meth:`stop`."""
         ...
 
+    def check_ready(self) -> None:
+        """Raise :class:`qa.errors.StoreUnavailable` (or a subclass) if jobs cannot be queued now."""
+        ...
+
     def stop(self, timeout_s: float = 30.0) -> None: ...
 
 
@@ -185,6 +192,7 @@ class JobQueue:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._beat: threading.Thread | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
@@ -265,6 +273,13 @@ class JobQueue:
             [owner] if owner else [],
         )
 
+    def check_ready(self) -> None:
+        try:
+            with self._db() as db:
+                db.execute("SELECT 1 FROM jobs LIMIT 1")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the ingest job file {self.path} cannot be read: {exc}") from exc
+
     def workers(self) -> list[WorkerInfo]:
         now = time.time()
         with self._db() as db:
@@ -276,11 +291,17 @@ class JobQueue:
         return [WorkerInfo(n, h, pid, t0, seen, k, now - seen < WORKER_SILENT_S) for n, h, pid, t0, seen, k in rows]
 
     def _heartbeat(self) -> None:
+        """Say this worker is alive, and keep the leases of the jobs it runs."""
+        now = time.time()
         with self._tx() as db:
             db.execute(
                 "INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "last_seen = excluded.last_seen, steps = excluded.steps",
-                (self.owner, socket.gethostname(), os.getpid(), self._started_at, time.time(), self._steps),
+                (self.owner, socket.gethostname(), os.getpid(), self._started_at, now, self._steps),
+            )
+            db.execute(
+                "UPDATE jobs SET lease_until = ? WHERE owner = ? AND state = 'running' AND lease_until > ?",
+                (now + self.lease_s, self.owner, now),
             )
 
     # -- the worker side ------------------------------------------------------------------------
@@ -312,7 +333,6 @@ class JobQueue:
             while not self._stop.is_set() and (max_steps is None or steps < max_steps):
                 steps += 1
                 self._steps += 1
-                self._heartbeat()
                 if not self._step(job_id):
                     break
         return steps
@@ -366,9 +386,12 @@ class JobQueue:
                 "UPDATE job_articles SET status = ?, reason = ?, body = NULL WHERE job_id = ? AND idx = ?",
                 [(status, reason, job_id, idx) for idx, (status, reason) in outcome.items()],
             )
+            # A step that must be retried keeps its failure count, or one article that always fails
+            # to write would keep its job running for ever.
             db.execute(
-                "UPDATE jobs SET chunks = chunks + ?, busy_s = busy_s + ?, attempts = 0 WHERE id = ?",
-                (report.chunks, time.perf_counter() - t0, job_id),
+                "UPDATE jobs SET chunks = chunks + ?, busy_s = busy_s + ?, "
+                "attempts = CASE WHEN ? THEN attempts ELSE 0 END WHERE id = ?",
+                (report.chunks, time.perf_counter() - t0, bool(retry), job_id),
             )
         if retry:  # a store write failed: those articles stay pending and the step is retried
             errors = [e for e in report.errors if STORE_FAILURE in e]
@@ -412,15 +435,25 @@ class JobQueue:
         def loop() -> None:
             while not self._stop.is_set():
                 try:
-                    self._heartbeat()
                     self.run_pending()
                 except Exception:  # a worker must outlive one bad job; the lease hands it on
                     log.exception("ingest job worker")
-                self._wake.wait(min(poll_s, HEARTBEAT_S))
+                self._wake.wait(poll_s)
                 self._wake.clear()
 
+        def beat() -> None:  # its own thread: a long step must not let the lease run out
+            while True:
+                try:
+                    self._heartbeat()
+                except sqlite3.Error as exc:
+                    log.warning("ingest job worker heartbeat: %s", exc)
+                if self._stop.wait(HEARTBEAT_S):
+                    return
+
         self._thread = threading.Thread(target=loop, name="ingest-jobs", daemon=True)
+        self._beat = threading.Thread(target=beat, name="ingest-jobs-heartbeat", daemon=True)
         self._thread.start()
+        self._beat.start()
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop after the step in progress; an unfinished job is resumed by the next worker."""
@@ -428,9 +461,17 @@ class JobQueue:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
+            finished = not self._thread.is_alive()
             self._thread = None
-            with self._tx() as db:  # gone, not silent: no longer listed
+            if self._beat is not None:
+                self._beat.join(timeout_s)
+            with self._tx() as db:  # gone, not silent: no longer listed, and its jobs free at once
                 db.execute("DELETE FROM workers WHERE name = ?", (self.owner,))
+                if finished:  # else a step still runs: its lease runs out instead
+                    db.execute(
+                        "UPDATE jobs SET owner = NULL, lease_until = NULL WHERE owner = ? AND state = 'running'",
+                        (self.owner,),
+                    )
 
 
 RETRY = "retry"  # an outcome that is not final: the store failed to write the article

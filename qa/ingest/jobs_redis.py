@@ -134,7 +134,7 @@ class RedisJobQueue:
     def _redis(self) -> Iterator[None]:
         try:
             yield
-        except redis.RedisError as exc:
+        except (redis.RedisError, dramatiq.errors.BrokerConnectionError) as exc:
             raise QueueUnavailable(f"the job queue (QA_QUEUE_URL) cannot be reached: {exc}") from exc
 
     # -- the client side ------------------------------------------------------------------------
@@ -203,6 +203,10 @@ class RedisJobQueue:
             articles=entries,
             workers=sorted(n for w in holders if (n := w.decode()) in alive),
         )
+
+    def check_ready(self) -> None:
+        with self._redis():
+            self.client.ping()
 
     def workers(self) -> list[WorkerInfo]:
         now = time.time()
@@ -325,7 +329,7 @@ class RedisJobQueue:
         if self._worker is not None:
             return
         self._stop.clear()
-        self._heartbeat()
+        _quietly(self._heartbeat)  # Redis down at start: the worker waits for it, and says so
         # One thread: a worker's step already uses the cores (embedding); add workers, not threads.
         self._worker = dramatiq.Worker(self.broker, worker_threads=1)
         self._worker.start()

@@ -20,6 +20,9 @@ KEY = "k-server-limits-0123456789"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QAServer]:
     env = {
         "QA_IDLE_TIMEOUT_S": "2",
+        "QA_HEADER_TIMEOUT_S": "2",
+        "QA_MIN_BODY_BYTES_PER_S": "1000",
+        "QA_MAX_CONNECTIONS": "20",
         "QA_MAX_HEADER_BYTES": "16384",
         "QA_API_KEYS": KEY,
         "QA_RATE_LIMIT": "3/minute",
@@ -42,6 +45,49 @@ def test_a_connection_that_sends_nothing_is_closed(server: QAServer) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", _port(server), timeout=10)
     conn.request("GET", "/healthz")
     assert conn.getresponse().status == 200
+
+
+def test_slowloris_sockets_are_closed_and_others_are_served(server: QAServer) -> None:
+    """More half-sent request heads than the server has connection slots: each sent one byte and
+    waits. They are answered 408 and closed once the head deadline passes, and then everyone else
+    is served (they used to hold every slot for as long as they stayed)."""
+    socks = [socket.create_connection(("127.0.0.1", _port(server)), timeout=15) for _ in range(30)]
+    try:
+        for s in socks:
+            s.sendall(b"G")
+        t0 = time.monotonic()
+        replies = [s.recv(1024) for s in socks]
+        assert time.monotonic() - t0 < 10
+        assert all(r in (b"",) or r.startswith(b"HTTP/1.1 408") or r.startswith(b"HTTP/1.1 503") for r in replies)
+        assert sum(r.startswith(b"HTTP/1.1 408") for r in replies) >= 10
+    finally:
+        for s in socks:
+            s.close()
+    conn = http.client.HTTPConnection("127.0.0.1", _port(server), timeout=10)
+    conn.request("GET", "/healthz")
+    assert conn.getresponse().status == 200
+
+
+def test_a_body_that_trickles_is_cut(server: QAServer) -> None:
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=20) as s:
+        s.sendall(
+            b"POST /articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"X-API-Key: {KEY}\r\nContent-Length: 100000\r\n\r\n".encode()
+        )
+        t0 = time.monotonic()
+        reply = b""
+        try:
+            while time.monotonic() - t0 < 15:
+                s.sendall(b" " * 10)  # 10 bytes a second: far under the 1,000 asked for
+                time.sleep(1)
+        except OSError:
+            pass  # closed under us
+        try:
+            reply = s.recv(1024)
+        except OSError:
+            reply = b""
+        assert time.monotonic() - t0 < 14
+        assert reply == b"" or reply.startswith(b"HTTP/1.1 408")
 
 
 def test_a_huge_header_is_refused_without_being_read(server: QAServer) -> None:

@@ -205,3 +205,58 @@ def test_the_worker_can_be_started_again_after_a_stop(tmp_path: Path, ingestor: 
         assert job.state == "done"
     finally:
         queue.stop()
+
+
+class OneArticleNeverStored:
+    """Stores every article but one, whose write always fails (as a date the store rejects did)."""
+
+    def __init__(self, ingestor: Ingestor, bad_id: str) -> None:
+        self.ingestor, self.bad_id = ingestor, bad_id
+
+    def ingest(self, items: Iterable[Article | ArticleError], progress: object = None) -> IngestReport:
+        batch = [a for a in items if isinstance(a, Article)]
+        report = self.ingestor.ingest([a for a in batch if a.id != self.bad_id])
+        if any(a.id == self.bad_id for a in batch):
+            report.errors.append(f"{self.bad_id}: could not be stored: OverflowError: date value out of range")
+        return report
+
+
+def test_an_article_that_never_writes_fails_its_job_after_the_retries(tmp_path: Path, ingestor: Ingestor) -> None:
+    """The failure count is not reset by the other articles' success, so the job ends."""
+    queue = JobQueue(
+        tmp_path / "jobs.sqlite", OneArticleNeverStored(ingestor, "job-1"), retry_wait_s=0.0, max_attempts=3
+    )  # type: ignore[arg-type]
+    job_id = queue.submit(articles(3))
+    for _ in range(10):
+        queue.run_pending()
+    job = queue.get(job_id)
+    assert job is not None and job.state == "failed" and job.counts == {"added": 2, "failed": 1}
+    assert job.articles[1].reason == "not stored: job-1: could not be stored: OverflowError: date value out of range"
+
+
+class SlowIngestor:
+    def __init__(self, ingestor: Ingestor, seconds: float) -> None:
+        self.ingestor, self.seconds = ingestor, seconds
+
+    def ingest(self, items: Iterable[Article | ArticleError], progress: object = None) -> IngestReport:
+        time.sleep(self.seconds)
+        return self.ingestor.ingest(items)
+
+
+def test_a_running_worker_keeps_its_lease_and_a_stopped_one_frees_its_job(tmp_path: Path, ingestor: Ingestor) -> None:
+    path = tmp_path / "jobs.sqlite"
+    a = JobQueue(path, SlowIngestor(ingestor, 1.5), step_articles=1, lease_s=1.0)  # type: ignore[arg-type]
+    job_id = a.submit(articles(6))
+    a.start(poll_s=0.05)
+    other = JobQueue(path, ingestor, step_articles=1)
+    try:
+        time.sleep(2.5)  # steps longer than the lease: the heartbeat renews it
+        assert other._claim() is None
+        job = a.get(job_id)
+        assert job is not None and job.workers == [a.owner] and job.state == "running"
+    finally:
+        a.stop()  # after the step in progress; the job is free at once, not after the lease
+    assert other._claim() == job_id
+    other.run_pending()
+    job = other.get(job_id)
+    assert job is not None and job.state == "done" and job.counts == {"added": 6}

@@ -152,3 +152,20 @@ def test_an_unreachable_redis_is_a_clear_error(ingestor: Ingestor, tmp_path: Pat
     with pytest.raises(QueueUnavailable):
         q.get("abc")
     assert isinstance(redis.ConnectionError(), redis.RedisError)
+
+
+def test_an_api_host_whose_redis_is_down_says_so(embedded_settings: Settings, minilm: Embedder) -> None:
+    """The server starts (it waits for Redis, it does not crash); /readyz and POST /ingest answer 503
+    naming the queue, while questions are still answered from the store."""
+    from fastapi.testclient import TestClient
+
+    from qa.api.app import create_app
+    from qa.services import Services
+
+    settings = embedded_settings.model_copy(update={"queue_url": f"redis://127.0.0.1:{free_port()}/0"})
+    with TestClient(create_app(settings, Services.from_settings(settings, embedder=minilm))) as c:
+        ready = c.get("/readyz")
+        assert ready.status_code == 503 and "job queue (QA_QUEUE_URL) cannot be reached" in ready.text
+        job = c.post("/ingest", json=[{"id": "x", "title": "Harbor", "text": "The harbor reopened on Tuesday."}])
+        assert job.status_code == 503 and "QA_QUEUE_URL" in job.text
+        assert c.post("/ask", json={"question": "How many drones did Russia launch?"}).status_code == 200

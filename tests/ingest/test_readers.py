@@ -120,7 +120,7 @@ def test_text_over_the_size_limit(tmp_path: Path) -> None:
     f = write(tmp_path, "big.jsonl", json.dumps({"title": "Big", "text": "x" * 50}) + "\n" + json.dumps(B) + "\n")
     got = list(read_paths([f], max_chars=20))
     assert titles(got) == ["Beta"]
-    assert errors(got, tmp_path) == ["big.jsonl:1: text has 50 characters, over the limit of 20"]
+    assert errors(got, tmp_path) == ["big.jsonl:1: text has 50 characters, over the limit of 20 (QA_MAX_ARTICLE_CHARS)"]
 
 
 def test_field_aliases(tmp_path: Path) -> None:

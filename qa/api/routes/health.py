@@ -29,7 +29,7 @@ def healthz_head() -> Response:
 
 @router.get(
     "/readyz",
-    summary="Ready to serve: the store answers, and the LLM and embeddings endpoints when configured",
+    summary="Ready: the store and the ingest queue answer, and the LLM and embeddings endpoints when configured",
     responses={503: {"model": ErrorOut, "description": "The store or an endpoint cannot be reached."}},
 )
 def readyz(services: ServicesDep) -> dict[str, str]:
@@ -37,6 +37,7 @@ def readyz(services: ServicesDep) -> dict[str, str]:
         services.store.revision()
     except Exception as exc:  # any failure to reach the store means not ready
         raise StoreUnavailable(f"the store does not answer: {exc}") from exc
+    services.check_ingest_queue()  # 503 with its own message when the queue is down
     try:
         check_ready(services.embedder)
         services.engine.check_ready()
