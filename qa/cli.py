@@ -463,7 +463,7 @@ def serve(
     check_before_serving(settings)  # an unknown engine, another embedder's vectors: one line here
     err.print(f"qa: serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     logs.configure(settings.log_format, settings.log_level)
-    from qa.api.server import guarded_protocol
+    from qa.api.server import GuardedH11Protocol
 
     # Our access log (with request id, client and stage timings) replaces uvicorn's.
     uvicorn.run(
@@ -474,7 +474,7 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=30,
-        http=guarded_protocol(settings.header_timeout_s, settings.min_body_bytes_per_s),
+        http=GuardedH11Protocol,
         timeout_keep_alive=max(1, round(settings.idle_timeout_s)),
         h11_max_incomplete_event_size=settings.max_header_bytes,
         limit_concurrency=settings.max_connections,

@@ -73,7 +73,8 @@ def test_ingest_holds_each_article_to_the_limits_the_api_does(tmp_path: Path) ->
     assert r.returncode == 1, r.stderr
     body = json.loads(r.stdout)
     assert body["added"] == ["ok", "ok2"]
-    assert body["errors"] == ["long: text has 1,440 characters, over the limit of 1,000 (QA_MAX_ARTICLE_CHARS)"]
+    # Refused as it is read, so the error names the file and line.
+    assert body["errors"] == [f"{feed}:2: text has 1,440 characters, over the limit of 1,000 (QA_MAX_ARTICLE_CHARS)"]
 
 
 def test_ingest_honours_a_raised_article_limit(tmp_path: Path) -> None:

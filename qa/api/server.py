@@ -17,6 +17,8 @@ import asyncio
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from qa.config import get_settings
+
 BODY_WINDOW_S = 5.0  # a body's rate is judged over windows this long
 _TIMEOUT_REPLY = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
@@ -25,15 +27,17 @@ class GuardedH11Protocol(H11Protocol):
     """h11, with the keep-alive timeout also covering a connection's first request, a deadline
     for each request head and a minimum rate for each request body."""
 
-    header_timeout_s = 10.0
-    min_body_bytes_per_s = 1024
-
     _head_deadline: asyncio.TimerHandle | None = None
     _body_check: asyncio.TimerHandle | None = None
     _body_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # Read here, not passed in: uvicorn's worker processes get this class by name (pickled),
+        # and each reads the same QA_* environment.
+        settings = get_settings()
+        self.header_timeout_s = settings.header_timeout_s
+        self.min_body_bytes_per_s = settings.min_body_bytes_per_s
         # Cancelled by the first byte received, as for any idle keep-alive connection.
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
@@ -82,12 +86,3 @@ class GuardedH11Protocol(H11Protocol):
             self._body_check.cancel()
             self._body_check = None
         super().connection_lost(exc)
-
-
-def guarded_protocol(header_timeout_s: float, min_body_bytes_per_s: int) -> type[GuardedH11Protocol]:
-    """The protocol class uvicorn instantiates, with this server's limits."""
-    return type(
-        "GuardedH11Protocol",
-        (GuardedH11Protocol,),
-        {"header_timeout_s": header_timeout_s, "min_body_bytes_per_s": min_body_bytes_per_s},
-    )
