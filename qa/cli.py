@@ -212,8 +212,8 @@ def _follow_job(http: Any, url: str, every_s: float) -> Any:
             else:
                 job = IngestJobOut.model_validate(r.raise_for_status().json())
                 wait = 0.5
-                if job.state in ("done", "failed"):
-                    return IngestJobOut.model_validate(http.get(url).raise_for_status().json())
+                if job.state in ("done", "failed", "cancelled"):
+                    return _read_whole_job(http, url)
                 if time.monotonic() - last_line >= every_s:
                     rate = f", {job.chunks_per_s} chunks/s" if job.chunks_per_s else ""
                     err.print(f"{job.state}: {job.done}/{job.total} articles{rate}")
@@ -222,6 +222,18 @@ def _follow_job(http: Any, url: str, every_s: float) -> Any:
             wait = min(30.0, 2 * wait)
             err.print(f"[yellow]cannot read the job ({exc}); trying again in {wait:.0f} s[/]", highlight=False)
         time.sleep(min(wait, 30.0))
+
+
+def _read_whole_job(http: Any, url: str) -> Any:
+    """The finished job with every article's outcome, page after page."""
+    from qa.schemas import IngestJobOut
+
+    job = IngestJobOut.model_validate(http.get(url, params={"limit": 10_000}).raise_for_status().json())
+    while job.next_offset is not None:
+        page = http.get(url, params={"offset": job.next_offset, "limit": 10_000}).raise_for_status().json()
+        job.articles += IngestJobOut.model_validate(page).articles
+        job.next_offset = page["next_offset"]
+    return job
 
 
 def _server_message(r: Any) -> str:

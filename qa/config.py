@@ -185,6 +185,9 @@ class Settings(BaseSettings):
         le=1000,
         description="Articles per ingest job step (progress moves often, a crash redoes little).",
     )
+    job_retention_days: float = Field(
+        default=7.0, gt=0, le=3650, description="Finished ingest jobs are kept this long, then deleted (404 after)."
+    )
     queue_dead_worker_s: float = Field(
         default=60.0,
         ge=1,

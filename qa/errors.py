@@ -41,6 +41,10 @@ class NotFound(QAError):
     """No such article, job or day."""
 
 
+class Conflict(QAError):
+    """The request does not fit the resource's state (HTTP 409): a finished job cannot be cancelled."""
+
+
 class StoreUnavailable(QAError):
     """The vector store cannot be reached or opened."""
 

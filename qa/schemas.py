@@ -53,7 +53,7 @@ class IngestJobArticle(BaseModel):
 
 class IngestJobOut(BaseModel):
     job_id: str
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
     total: int
     done: int = Field(description="Articles finished (stored, unchanged or failed).")
     counts: dict[str, int] = Field(description="Articles per status.")
@@ -66,10 +66,15 @@ class IngestJobOut(BaseModel):
     workers: list[str] = Field(
         default_factory=list, description="The live workers running a step of this job now (see /ingest/workers)."
     )
-    articles: list[IngestJobArticle]
+    articles: list[IngestJobArticle] = Field(
+        description="Outcomes of the articles from `offset`, at most `limit` of them (empty with articles=false)."
+    )
+    next_offset: int | None = Field(
+        default=None, description="Where the next page of `articles` starts; none when this page is the last."
+    )
 
     @classmethod
-    def of(cls, job: Job) -> IngestJobOut:
+    def of(cls, job: Job, offset: int = 0, limit: int | None = None) -> IngestJobOut:
         def when(t: float | None) -> datetime | None:
             return datetime.fromtimestamp(t, UTC) if t is not None else None
 
@@ -89,6 +94,7 @@ class IngestJobOut(BaseModel):
             articles=[
                 IngestJobArticle(index=a.index, id=a.article_id, status=a.status, reason=a.reason) for a in job.articles
             ],
+            next_offset=offset + limit if limit is not None and job.articles and offset + limit < job.total else None,
         )
 
 

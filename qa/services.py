@@ -23,8 +23,8 @@ from qa.embeddings import DEFAULT_EMBEDDER, Embedder, embedder_identity, get_emb
 from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, check_engine, create_engine
-from qa.errors import InvalidInput, NotFound, StoreUnavailable
-from qa.ingest.jobs import IngestQueue, Job, JobQueue, Rejected, WorkerInfo
+from qa.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, JobQueue, Rejected, WorkerInfo
 from qa.ingest.pipeline import Ingestor
 from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
 from qa.lexical import LexicalIndex
@@ -227,9 +227,15 @@ class Services:
                 self.ingestor,
                 step_articles=self.settings.job_step_articles,
                 dead_worker_s=self.settings.queue_dead_worker_s,
+                retention_s=self.settings.job_retention_days * 86400,
             )
         path = self.settings.data_dir / "ingest_jobs.sqlite"
-        return JobQueue(path, self.ingestor, step_articles=self.settings.job_step_articles)
+        return JobQueue(
+            path,
+            self.ingestor,
+            step_articles=self.settings.job_step_articles,
+            retention_s=self.settings.job_retention_days * 86400,
+        )
 
     def check_ingest_queue(self) -> None:
         """Raise if ingest jobs cannot be queued now (Redis down, the job file unreadable)."""
@@ -239,9 +245,10 @@ class Services:
         """The processes that run ingest jobs, with their heartbeats."""
         return self.ingest_jobs.workers()
 
-    def submit_ingest(self, items: Sequence[ArticleIn]) -> Job:
+    def submit_ingest(self, items: Sequence[ArticleIn], client: str | None = None) -> Job:
         """Queue a batch as a background job; it is on disk when this returns. Unlike
-        :meth:`add_articles`, a bad item does not refuse the batch: the job reports it as failed."""
+        :meth:`add_articles`, a bad item does not refuse the batch: the job reports it as failed.
+        Jobs of different ``client``s take turns (see :meth:`IngestQueue.submit`)."""
         limit = self.settings.max_job_articles
         if len(items) > limit:
             raise InvalidInput(f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_JOB_ARTICLES)")
@@ -250,11 +257,21 @@ class Services:
         # Not chunked here: that is the job's work (a refused article is reported by the job), and
         # the request is answered as soon as the batch is on disk.
         articles, rejected = self._check_items(items, chunked=False)
-        return self.ingest_job(self.ingest_jobs.submit(articles, rejected), articles=False)
+        return self.ingest_job(self.ingest_jobs.submit(articles, rejected, client), articles=False)
 
-    def ingest_job(self, job_id: str, articles: bool = True) -> Job:
-        """The job, with each article's outcome if ``articles``."""
-        job = self.ingest_jobs.get(job_id, articles)
+    def ingest_job(self, job_id: str, articles: bool = True, offset: int = 0, limit: int = PAGE_ARTICLES) -> Job:
+        """The job, with the outcomes of its articles ``offset`` to ``offset + limit`` if ``articles``."""
+        job = self.ingest_jobs.get(job_id, articles, offset, limit)
+        if job is None:
+            raise NotFound(f"no ingest job with id {job_id!r} (finished jobs are kept QA_JOB_RETENTION_DAYS)")
+        return job
+
+    def cancel_ingest(self, job_id: str) -> Job:
+        """Stop a job; what it stored stays stored, the rest is reported failed (cancelled)."""
+        before = self.ingest_job(job_id, articles=False)
+        if before.state in FINAL_STATES:
+            raise Conflict(f"ingest job {job_id} is already {before.state}; there is nothing to cancel")
+        job = self.ingest_jobs.cancel(job_id)
         if job is None:
             raise NotFound(f"no ingest job with id {job_id!r}")
         return job

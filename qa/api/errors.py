@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from qa.errors import (
+    Conflict,
     EmbedderMismatch,
     EmbeddingEndpointError,
     EngineError,
@@ -32,6 +33,7 @@ _TYPES = {
     401: "unauthorized",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     422: "invalid_input",
     429: "rate_limited",
@@ -127,6 +129,7 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
 STATUS: dict[type[QAError], int] = {
     InvalidInput: 422,
     NotFound: 404,
+    Conflict: 409,
     StoreUnavailable: 503,
     EmbedderMismatch: 503,
     Overloaded: 503,

@@ -29,13 +29,18 @@ from qa.models import Article, IngestReport
 
 log = logging.getLogger(__name__)
 
-JobState = Literal["queued", "running", "done", "failed"]
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+FINAL_STATES = ("done", "failed", "cancelled")
+CANCELLED = "cancelled before it was stored"  # the reason of a job's articles that a cancel reached first
+PAGE_ARTICLES = 1000  # articles per page of a job's outcomes, unless asked otherwise
 ArticleStatus = Literal["pending", "added", "updated", "unchanged", "failed"]
 
 STEP_ARTICLES = 16  # articles per step: progress moves often, a crash redoes little
 # A worker renews its jobs' leases every HEARTBEAT_S, also while a step runs; one that stops
 # (killed, frozen) loses its job to another within this.
 LEASE_S = 30.0
+RETENTION_S = 7 * 86400.0  # finished jobs are deleted after this (QA_JOB_RETENTION_DAYS)
+PRUNE_EVERY_S = 600.0
 RETRY_WAIT_S = 5.0  # after a step fails on the store the job waits this, doubling per failure...
 RETRY_WAIT_MAX_S = 300.0  # ...up to this
 MAX_ATTEMPTS = 20  # failed steps in a row (about 1.5 h of outage) before the job gives up
@@ -65,6 +70,10 @@ CREATE TABLE IF NOT EXISTS job_articles (
     PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX IF NOT EXISTS job_articles_pending ON job_articles(job_id, status, idx);
+CREATE TABLE IF NOT EXISTS clients (
+    client TEXT PRIMARY KEY,
+    served_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS workers (
     name TEXT PRIMARY KEY,
     host TEXT NOT NULL,
@@ -137,11 +146,21 @@ class IngestQueue(Protocol):
     """Where ingest jobs wait and who runs them: a SQLite file on one host (the default), or a
     shared Redis that any API host and any `qa worker` can reach (``QA_QUEUE_URL``)."""
 
-    def submit(self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = ()) -> str:
-        """Persist a job and return its id; from here on nothing of it is lost."""
+    def submit(
+        self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = (), client: str | None = None
+    ) -> str:
+        """Persist a job and return its id; from here on nothing of it is lost. Jobs of different
+        ``client``s (an API key's fingerprint, or an address) take turns, step by step."""
         ...
 
-    def get(self, job_id: str, articles: bool = True) -> Job | None: ...
+    def get(self, job_id: str, articles: bool = True, offset: int = 0, limit: int = PAGE_ARTICLES) -> Job | None:
+        """The job; with ``articles``, the outcomes of its articles ``offset`` to ``offset + limit``."""
+        ...
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Stop a queued or running job: its articles not yet stored are reported failed (:data:`CANCELLED`);
+        a step in progress finishes and reports what it stored. None if there is no such job."""
+        ...
 
     def workers(self) -> list[WorkerInfo]:
         """The processes that run jobs, newest first, with their last heartbeat."""
@@ -179,8 +198,11 @@ class JobQueue:
         lease_s: float = LEASE_S,
         retry_wait_s: float = RETRY_WAIT_S,
         max_attempts: int = MAX_ATTEMPTS,
+        retention_s: float = RETENTION_S,
     ) -> None:
         self.path = path
+        self.retention_s = retention_s
+        self._pruned_at = 0.0
         self.ingestor = ingestor
         self.step_articles = step_articles
         self.lease_s = lease_s
@@ -197,6 +219,8 @@ class JobQueue:
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            if "client" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}:  # a file from before
+                db.execute("ALTER TABLE jobs ADD COLUMN client TEXT")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -218,7 +242,9 @@ class JobQueue:
 
     # -- the client side ------------------------------------------------------------------------
 
-    def submit(self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = ()) -> str:
+    def submit(
+        self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = (), client: str | None = None
+    ) -> str:
         """Persist a job and return its id; from here on nothing of it is lost."""
         job_id = uuid.uuid4().hex[:16]
         rows: list[tuple[str, int, str | None, str | None, str, str | None]]
@@ -226,15 +252,15 @@ class JobQueue:
         rows += [(job_id, r.index, r.article_id, None, "failed", r.reason) for r in rejected]
         with self._tx() as db:
             db.execute(
-                "INSERT INTO jobs (id, state, created_at, total) VALUES (?, 'queued', ?, ?)",
-                (job_id, time.time(), len(rows)),
+                "INSERT INTO jobs (id, state, created_at, total, client) VALUES (?, 'queued', ?, ?, ?)",
+                (job_id, time.time(), len(rows), client or ""),
             )
             db.executemany("INSERT INTO job_articles VALUES (?, ?, ?, ?, ?, ?)", rows)
         self._wake.set()
         return job_id
 
-    def get(self, job_id: str, articles: bool = True) -> Job | None:
-        """The job, with each article's outcome if ``articles`` (a progress poll needs only counts)."""
+    def get(self, job_id: str, articles: bool = True, offset: int = 0, limit: int = PAGE_ARTICLES) -> Job | None:
+        """The job, with a page of its articles' outcomes if ``articles`` (a progress poll needs only counts)."""
         with self._db() as db:
             db.execute("BEGIN")  # one snapshot for the job and its articles
             row = db.execute(
@@ -251,7 +277,9 @@ class JobQueue:
             )
             rows = (
                 db.execute(
-                    "SELECT idx, article_id, status, reason FROM job_articles WHERE job_id = ? ORDER BY idx", (job_id,)
+                    "SELECT idx, article_id, status, reason FROM job_articles WHERE job_id = ? AND idx >= ? "
+                    "ORDER BY idx LIMIT ?",
+                    (job_id, offset, limit),
                 ).fetchall()
                 if articles
                 else []
@@ -272,6 +300,34 @@ class JobQueue:
             [JobArticle(*r) for r in rows],
             [owner] if owner else [],
         )
+
+    def cancel(self, job_id: str) -> Job | None:
+        with self._tx() as db:
+            stopped = db.execute(
+                "UPDATE jobs SET state = 'cancelled', finished_at = ?, owner = NULL, lease_until = NULL "
+                "WHERE id = ? AND state IN ('queued', 'running')",
+                (time.time(), job_id),
+            ).rowcount
+            if stopped:
+                db.execute(
+                    "UPDATE job_articles SET status = 'failed', reason = ?, body = NULL "
+                    "WHERE job_id = ? AND status = 'pending'",
+                    (CANCELLED, job_id),
+                )
+                log.info("ingest job %s cancelled", job_id)
+        return self.get(job_id, articles=False)
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete jobs finished more than ``retention_s`` ago; how many."""
+        cutoff = (now or time.time()) - self.retention_s
+        with self._tx() as db:
+            old = [r[0] for r in db.execute("SELECT id FROM jobs WHERE finished_at < ?", (cutoff,)).fetchall()]
+            for job_id in old:
+                db.execute("DELETE FROM job_articles WHERE job_id = ?", (job_id,))
+                db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+        if old:
+            log.info("pruned %d ingest jobs finished over %.0f days ago", len(old), self.retention_s / 86400)
+        return len(old)
 
     def check_ready(self) -> None:
         try:
@@ -306,14 +362,23 @@ class JobQueue:
 
     # -- the worker side ------------------------------------------------------------------------
 
-    def _claim(self) -> str | None:
+    def _claim(self, current: str | None = None) -> str | None:
+        """The next job to step: the least recently served client's first, oldest first within a
+        client, so one client's huge job does not hold up another's small one. Switching away from
+        ``current`` (still leased to this worker) releases it for any worker."""
         now = time.time()
         with self._tx() as db:
             row = db.execute(
                 "SELECT id FROM jobs WHERE state IN ('queued', 'running') "
-                "AND (lease_until IS NULL OR lease_until < ? OR owner = ?) ORDER BY created_at LIMIT 1",
+                "AND (lease_until IS NULL OR lease_until < ? OR owner = ?) "
+                "ORDER BY COALESCE((SELECT served_at FROM clients c WHERE c.client = COALESCE(jobs.client, '')), 0), "
+                "created_at LIMIT 1",
                 (now, self.owner),
             ).fetchone()
+            if current is not None and (row is None or row[0] != current):
+                db.execute(
+                    "UPDATE jobs SET owner = NULL, lease_until = NULL WHERE id = ? AND owner = ?", (current, self.owner)
+                )
             if row is None:
                 return None
             db.execute(
@@ -321,20 +386,25 @@ class JobQueue:
                 "WHERE id = ?",
                 (self.owner, now + self.lease_s, now, row[0]),
             )
+            db.execute(
+                "INSERT INTO clients SELECT COALESCE(client, ''), ? FROM jobs WHERE id = ? "
+                "ON CONFLICT(client) DO UPDATE SET served_at = excluded.served_at",
+                (now, row[0]),
+            )
             return str(row[0])
 
     def run_pending(self, max_steps: int | None = None) -> int:
         """Run claimable jobs until none is left (or ``max_steps`` steps); the number of steps run."""
         steps = 0
+        job_id: str | None = None
         while not self._stop.is_set() and (max_steps is None or steps < max_steps):
-            job_id = self._claim()
+            job_id = self._claim(current=job_id)  # after every step: another client's job may come first
             if job_id is None:
                 break
-            while not self._stop.is_set() and (max_steps is None or steps < max_steps):
-                steps += 1
-                self._steps += 1
-                if not self._step(job_id):
-                    break
+            steps += 1
+            self._steps += 1
+            if not self._step(job_id):
+                job_id = None
         return steps
 
     def _step(self, job_id: str) -> bool:
@@ -380,7 +450,15 @@ class JobQueue:
             if idx not in retry:
                 outcome[idx] = by_id.get(a.id, ("failed", "not reported by ingest"))
         with self._tx() as db:
-            if not db.execute("SELECT 1 FROM jobs WHERE id = ? AND owner = ?", (job_id, self.owner)).fetchone():
+            row = db.execute("SELECT owner, state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is not None and row[1] == "cancelled":  # what this step stored is reported as stored
+                db.executemany(
+                    "UPDATE job_articles SET status = ?, reason = ? WHERE job_id = ? AND idx = ? AND reason = ?",
+                    [(status, reason, job_id, idx, CANCELLED) for idx, (status, reason) in outcome.items()],
+                )
+                db.execute("UPDATE jobs SET chunks = chunks + ? WHERE id = ?", (report.chunks, job_id))
+                return False
+            if row is None or row[0] != self.owner:
                 return False  # taken over meanwhile: what was written is idempotent, the new owner reports it
             db.executemany(
                 "UPDATE job_articles SET status = ?, reason = ?, body = NULL WHERE job_id = ? AND idx = ?",
@@ -445,6 +523,9 @@ class JobQueue:
             while True:
                 try:
                     self._heartbeat()
+                    if time.time() - self._pruned_at > PRUNE_EVERY_S:
+                        self._pruned_at = time.time()
+                        self.prune()
                 except sqlite3.Error as exc:
                     log.warning("ingest job worker heartbeat: %s", exc)
                 if self._stop.wait(HEARTBEAT_S):

@@ -37,8 +37,11 @@ from redis.typing import EncodableT, FieldT
 
 from qa.errors import QueueUnavailable
 from qa.ingest.jobs import (
+    CANCELLED,
     HEARTBEAT_S,
     MAX_ATTEMPTS,
+    PAGE_ARTICLES,
+    RETENTION_S,
     RETRY,
     RETRY_WAIT_MAX_S,
     RETRY_WAIT_S,
@@ -87,8 +90,10 @@ class RedisJobQueue:
         dead_worker_s: float = DEAD_WORKER_S,
         retry_wait_s: float = RETRY_WAIT_S,
         max_attempts: int = MAX_ATTEMPTS,
+        retention_s: float = RETENTION_S,
     ) -> None:
         self.ingestor = ingestor
+        self.retention_s = retention_s
         self.prefix = prefix
         self.step_articles = step_articles
         self.dead_worker_s = dead_worker_s
@@ -139,7 +144,9 @@ class RedisJobQueue:
 
     # -- the client side ------------------------------------------------------------------------
 
-    def submit(self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = ()) -> str:
+    def submit(
+        self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = (), client: str | None = None
+    ) -> str:
         job_id = uuid.uuid4().hex[:16]
         last = {a.id: i for i, a in articles}
         entries: dict[int, JobArticle] = {}
@@ -156,7 +163,7 @@ class RedisJobQueue:
         steps = [pending[k : k + self.step_articles] for k in range(0, len(pending), self.step_articles)]
         now = time.time()
         job: dict[FieldT, EncodableT] = {"state": "queued", "created_at": now, "total": len(entries)}
-        job |= {"steps": len(steps), "chunks": 0, "busy_s": 0.0}
+        job |= {"steps": len(steps), "chunks": 0, "busy_s": 0.0, "client": client or ""}
         if not steps:
             job |= {"state": "done", "finished_at": now}
         with self._redis():
@@ -167,18 +174,21 @@ class RedisJobQueue:
                     p.hset(self._key(job_id, "bodies"), mapping={str(i): b for i, b in bodies.items()})
                 p.hset(self._key(job_id, "counts"), mapping=dict(Counter(e.status for e in entries.values())))
                 p.execute()
+            if not steps:
+                self._expire(job_id)
             # The job is recorded before its steps are sent; the caller is answered after both.
             for n, indices in enumerate(steps):
                 self.actor.send(job_id, n, indices)
         return job_id
 
-    def get(self, job_id: str, articles: bool = True) -> Job | None:
+    def get(self, job_id: str, articles: bool = True, offset: int = 0, limit: int = PAGE_ARTICLES) -> Job | None:
+        page = [str(i) for i in range(offset, offset + limit)] if articles and limit > 0 else []
         with self._redis(), self.client.pipeline(transaction=True) as p:  # one snapshot
             p.hgetall(self._key(job_id))
             p.hgetall(self._key(job_id, "counts"))
             p.hkeys(self._key(job_id, "holders"))
-            if articles:
-                p.hgetall(self._key(job_id, "articles"))
+            if page:
+                p.hmget(self._key(job_id, "articles"), page)
             raw, counts, holders, *rest = p.execute()
         if not raw:
             return None
@@ -188,7 +198,7 @@ class RedisJobQueue:
             return float(h[name]) if name in h else None
 
         alive = {w.name for w in self.workers() if w.alive}
-        entries = sorted((_load(v, int(k)) for k, v in rest[0].items()), key=lambda e: e.index) if rest else []
+        entries = [_load(v, int(k)) for k, v in zip(page, rest[0], strict=True) if v is not None] if rest else []
         return Job(
             id=job_id,
             state=cast(JobState, h["state"]),
@@ -207,6 +217,37 @@ class RedisJobQueue:
     def check_ready(self) -> None:
         with self._redis():
             self.client.ping()
+
+    def cancel(self, job_id: str) -> Job | None:
+        key, bodies_key, articles_key = self._key(job_id), self._key(job_id, "bodies"), self._key(job_id, "articles")
+
+        def stop(p: redis.client.Pipeline) -> None:
+            if p.hget(key, "state") not in (b"queued", b"running"):
+                p.multi()
+                return
+            pending = [k.decode() if isinstance(k, bytes) else k for k in p.hkeys(bodies_key)]
+            old = p.hmget(articles_key, pending) if pending else []
+            p.multi()
+            p.hset(key, mapping={"state": "cancelled", "finished_at": time.time()})
+            if pending:
+                gone = zip(pending, old, strict=True)
+                p.hset(articles_key, mapping={i: _dump(_load(o, int(i)).settled("failed", CANCELLED)) for i, o in gone})
+                p.delete(bodies_key)
+                p.hincrby(self._key(job_id, "counts"), "failed", len(pending))
+                p.hincrby(self._key(job_id, "counts"), "pending", -len(pending))
+
+        with self._redis():
+            self.client.transaction(stop, key, bodies_key)
+            self._expire(job_id)
+        log.info("ingest job %s cancelled", job_id)
+        return self.get(job_id, articles=False)
+
+    def _expire(self, job_id: str) -> None:
+        """A finished job is kept QA_JOB_RETENTION_DAYS, then Redis deletes it."""
+        with self.client.pipeline(transaction=False) as p:
+            for part in ("", "articles", "bodies", "counts", "holders", "steps_done", "step_runs"):
+                p.expire(self._key(job_id, part), int(self.retention_s))
+            p.execute()
 
     def workers(self) -> list[WorkerInfo]:
         now = time.time()
@@ -233,8 +274,8 @@ class RedisJobQueue:
                 p.hmget(self._key(job_id, "bodies"), indices)
                 p.hincrby(self._key(job_id, "step_runs"), str(step), 1)
                 _, state, bodies, runs = p.execute()
-            if state is None:
-                return  # the job is gone
+            if state is None or state == b"cancelled":
+                return  # the job is gone, or its remaining steps were cancelled
             if state == b"queued":
                 self.client.hset(self._key(job_id), "state", "running")
             todo = [(i, Article.model_validate_json(b)) for i, b in zip(indices, bodies, strict=True) if b is not None]
@@ -277,18 +318,21 @@ class RedisJobQueue:
         bodies_key, ids = self._key(job_id, "bodies"), list(outcome)
 
         def write(p: redis.client.Pipeline) -> None:
-            still = [i for i, b in zip(ids, p.hmget(bodies_key, ids), strict=True) if b is not None]
-            old = dict(zip(still, p.hmget(self._key(job_id, "articles"), still), strict=True)) if still else {}
+            bodies = dict(zip(ids, p.hmget(bodies_key, ids), strict=True))
+            old = {i: _load(o, i) for i, o in zip(ids, p.hmget(self._key(job_id, "articles"), ids), strict=True)}
+            # Pending ones, and ones a cancel marked failed while this step was storing them.
+            still = [i for i in ids if bodies[i] is not None or old[i].reason == CANCELLED]
             p.multi()
             if still:
                 p.hset(
                     self._key(job_id, "articles"),
-                    mapping={str(i): _dump(_load(old[i], i).settled(*outcome[i])) for i in still},
+                    mapping={str(i): _dump(old[i].settled(*outcome[i])) for i in still},
                 )
                 p.hdel(bodies_key, *still)
                 for status, n in Counter(outcome[i][0] for i in still).items():
                     p.hincrby(self._key(job_id, "counts"), status, n)
-                p.hincrby(self._key(job_id, "counts"), "pending", -len(still))
+                for status, n in Counter(old[i].status for i in still).items():
+                    p.hincrby(self._key(job_id, "counts"), status, -n)
             p.hincrby(self._key(job_id), "chunks", chunks)
             p.hincrbyfloat(self._key(job_id), "busy_s", busy_s)
 
@@ -314,11 +358,19 @@ class RedisJobQueue:
             p.hmget(self._key(job_id), ["steps", "gave_up"])
             _, done, (steps, gave_up) = p.execute()
         if done >= int(steps):
-            with self.client.pipeline(transaction=True) as p:
-                p.hsetnx(self._key(job_id), "finished_at", time.time())
-                p.hset(self._key(job_id), "state", "failed" if gave_up else "done")
-                p.execute()
-            log.info("ingest job %s %s", job_id, "failed" if gave_up else "done")
+            state = "failed" if gave_up else "done"
+            key = self._key(job_id)
+
+            def finish(p: redis.client.Pipeline) -> None:
+                cancelled = p.hget(key, "state") == b"cancelled"
+                p.multi()
+                if not cancelled:
+                    p.hsetnx(key, "finished_at", time.time())
+                    p.hset(key, "state", state)
+
+            self.client.transaction(finish, key)
+            self._expire(job_id)
+            log.info("ingest job %s %s", job_id, state)
 
     def _heartbeat(self) -> None:
         me = {"name": self.name, "host": socket.gethostname(), "pid": os.getpid(), "steps": self._steps}

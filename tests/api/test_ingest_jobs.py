@@ -137,3 +137,27 @@ def test_no_worker_serves_without_running_jobs(embedded_settings: Settings, mini
         time.sleep(1.5)
         assert c.get(job["url"]).json()["state"] == "queued"
         assert c.get("/ingest/workers").json() == []
+
+
+def test_outcomes_are_paged_and_a_finished_job_cannot_be_cancelled(client: TestClient) -> None:
+    url = client.post("/ingest", json=items(5, 60)).json()["url"]
+    wait_done(client, url)
+    first = client.get(url, params={"limit": 2}).json()
+    assert [a["index"] for a in first["articles"]] == [0, 1] and first["next_offset"] == 2
+    last = client.get(url, params={"offset": 4, "limit": 2}).json()
+    assert [a["index"] for a in last["articles"]] == [4] and last["next_offset"] is None
+    assert client.get(url, params={"limit": 0}).status_code == 422
+    r = client.delete(url)
+    assert r.status_code == 409 and "already done" in r.json()["error"]["message"]
+    assert client.delete("/ingest/no-such-job").status_code == 404
+
+
+def test_a_queued_job_is_cancelled(embedded_settings: Settings, minilm: Embedder) -> None:
+    settings = embedded_settings.model_copy(update={"ingest_worker": False})  # nothing runs it
+    with TestClient(create_app(settings, Services.from_settings(settings, embedder=minilm))) as c:
+        url = c.post("/ingest", json=items(3, 70)).json()["url"]
+        r = c.delete(url)
+        assert r.status_code == 200 and r.json()["state"] == "cancelled"
+        job = c.get(url).json()
+        assert job["counts"] == {"failed": 3} and job["finished_at"] is not None
+        assert {a["reason"] for a in job["articles"]} == {"cancelled before it was stored"}

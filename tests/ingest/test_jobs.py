@@ -13,7 +13,7 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import ArticleError
-from qa.ingest.jobs import Job, JobQueue, Rejected
+from qa.ingest.jobs import CANCELLED, Job, JobQueue, Rejected
 from qa.ingest.pipeline import Ingestor
 from qa.models import Article, IngestReport
 from qa.store.chroma import open_store
@@ -260,3 +260,57 @@ def test_a_running_worker_keeps_its_lease_and_a_stopped_one_frees_its_job(tmp_pa
     other.run_pending()
     job = other.get(job_id)
     assert job is not None and job.state == "done" and job.counts == {"added": 6}
+
+
+class CancelledMidStep:
+    """Stores a step's articles, while a client cancels the job (the cancel lands mid-step)."""
+
+    def __init__(self, ingestor: Ingestor, cancel: object) -> None:
+        self.ingestor, self.cancel = ingestor, cancel
+
+    def ingest(self, items: Iterable[Article | ArticleError], progress: object = None) -> IngestReport:
+        report = self.ingestor.ingest(items)
+        self.cancel()  # type: ignore[operator]
+        return report
+
+
+def test_a_cancelled_job_reports_what_it_stored_and_stops(tmp_path: Path, ingestor: Ingestor) -> None:
+    path = tmp_path / "jobs.sqlite"
+    holder: dict[str, str] = {}
+    client = JobQueue(path, ingestor)
+    worker = JobQueue(path, CancelledMidStep(ingestor, lambda: client.cancel(holder["id"])), step_articles=2)  # type: ignore[arg-type]
+    holder["id"] = job_id = client.submit(articles(5))
+    worker.run_pending()
+    job = client.get(job_id)
+    assert job is not None and job.state == "cancelled" and job.finished_at is not None
+    # The step in progress stored two and says so; the other three were never stored.
+    assert [a.status for a in job.articles] == ["added", "added", "failed", "failed", "failed"]
+    assert {a.reason for a in job.articles[2:]} == {CANCELLED}
+    assert ingestor.store.count_articles() == 2
+    assert worker.run_pending() == 0  # nothing left to claim
+    assert client.cancel("nope") is None
+
+
+def test_outcomes_come_in_pages_and_finished_jobs_are_pruned(tmp_path: Path, ingestor: Ingestor) -> None:
+    queue = JobQueue(tmp_path / "jobs.sqlite", ingestor, retention_s=3600)
+    job_id = queue.submit(articles(5))
+    queue.run_pending()
+    page = queue.get(job_id, offset=2, limit=2)
+    assert page is not None and [a.index for a in page.articles] == [2, 3] and page.counts == {"added": 5}
+    assert queue.prune() == 0  # finished just now
+    assert queue.prune(now=time.time() + 3601) == 1
+    assert queue.get(job_id) is None
+
+
+def test_clients_take_turns_so_a_huge_job_does_not_hold_up_a_small_one(tmp_path: Path, ingestor: Ingestor) -> None:
+    queue = JobQueue(tmp_path / "jobs.sqlite", ingestor, step_articles=1)
+    big = queue.submit(articles(10, prefix="big"), client="key:a")
+    small = queue.submit(articles(1, prefix="small"), client="key:b")
+    later = queue.submit(articles(1, prefix="later"), client="key:a")
+    assert queue.run_pending(max_steps=3) == 3  # a's first step, then b's, then a's again
+    done = {j: queue.get(j) for j in (big, small, later)}
+    assert done[small] is not None and done[small].counts == {"added": 1}
+    assert done[big] is not None and done[big].counts == {"added": 2, "pending": 8}
+    assert done[later] is not None and done[later].counts == {"pending": 1}  # one client's jobs: in order
+    queue.run_pending()
+    assert all((j := queue.get(x)) is not None and j.state == "done" for x in (big, small, later))

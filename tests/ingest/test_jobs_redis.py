@@ -16,7 +16,7 @@ import redis
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import QueueUnavailable
-from qa.ingest.jobs import Job, Rejected
+from qa.ingest.jobs import CANCELLED, Job, Rejected
 from qa.ingest.jobs_redis import QUEUE, RedisJobQueue
 from qa.ingest.pipeline import Ingestor
 from qa.models import Article, IngestReport
@@ -169,3 +169,41 @@ def test_an_api_host_whose_redis_is_down_says_so(embedded_settings: Settings, mi
         job = c.post("/ingest", json=[{"id": "x", "title": "Harbor", "text": "The harbor reopened on Tuesday."}])
         assert job.status_code == 503 and "QA_QUEUE_URL" in job.text
         assert c.post("/ask", json={"question": "How many drones did Russia launch?"}).status_code == 200
+
+
+class CancelledMidStep:
+    def __init__(self, ingestor: Ingestor, cancel: object) -> None:
+        self.ingestor, self.cancel = ingestor, cancel
+
+    def ingest(self, batch: list[Article]) -> IngestReport:
+        report = self.ingestor.ingest(batch)
+        self.cancel()  # type: ignore[operator]
+        return report
+
+
+def test_a_cancelled_job_reports_what_it_stored_pages_and_expires(
+    redis_server: RedisServer, ingestor: Ingestor, prefix: str, queues: list[RedisJobQueue]
+) -> None:
+    holder: dict[str, str] = {}
+    client = make(queues, redis_server.url, ingestor, prefix, retention_s=60)
+    worker = make(
+        queues,
+        redis_server.url,
+        CancelledMidStep(ingestor, lambda: client.cancel(holder["id"])),
+        prefix,  # type: ignore[arg-type]
+    )
+    holder["id"] = job_id = client.submit(articles(5))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while (job := client.get(job_id)) is not None and job.counts.get("added", 0) < 2:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    time.sleep(0.5)  # the job's other steps run, find it cancelled and store nothing
+    job = client.get(job_id)
+    assert job is not None and job.state == "cancelled" and job.counts == {"added": 2, "failed": 3}, job
+    assert {a.reason for a in job.articles if a.status == "failed"} == {CANCELLED}
+    assert ingestor.store.count_articles() == 2
+    page = client.get(job_id, offset=3, limit=5)
+    assert page is not None and [a.index for a in page.articles] == [3, 4]
+    assert 0 < client.client.ttl(f"{prefix}:job:{job_id}") <= 60  # then Redis deletes it
+    assert client.cancel("nope") is None

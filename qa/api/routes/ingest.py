@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from qa.api.deps import ArticlesBody, ServicesDep
+from qa.ingest.jobs import PAGE_ARTICLES
 from qa.schemas import ErrorOut, IngestJobAccepted, IngestJobOut, IngestWorkerOut
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
@@ -19,7 +20,8 @@ router = APIRouter(prefix="/ingest", tags=["ingest"])
     summary="Queue articles for ingest; the job is on disk before this answers",
 )
 def submit(services: ServicesDep, items: ArticlesBody, request: Request, response: Response) -> IngestJobAccepted:
-    job = services.submit_ingest(items)
+    # The caller as the middleware named it (a key's fingerprint, or an address): jobs take turns by it.
+    job = services.submit_ingest(items, client=getattr(request.state, "client", None))
     url = str(request.url_for("ingest_job", job_id=job.id))
     response.headers["Location"] = url
     return IngestJobAccepted(
@@ -47,7 +49,19 @@ def ingest_job(
     services: ServicesDep,
     job_id: str,
     articles: Annotated[
-        bool, Query(description="Include each article's outcome (false: counts only, for polling).")
+        bool, Query(description="Include the articles' outcomes (false: counts only, for polling).")
     ] = True,
+    offset: Annotated[int, Query(ge=0, description="The first article's position in the batch.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Articles per page.")] = PAGE_ARTICLES,
 ) -> IngestJobOut:
-    return IngestJobOut.of(services.ingest_job(job_id, articles))
+    return IngestJobOut.of(services.ingest_job(job_id, articles, offset, limit), offset, limit)
+
+
+@router.delete(
+    "/{job_id}",
+    response_model=IngestJobOut,
+    summary="Cancel a job: what it stored stays; the rest is reported failed (cancelled)",
+    responses={**_NO_SUCH_JOB, 409: {"model": ErrorOut, "description": "The job has already finished."}},
+)
+def cancel_ingest_job(services: ServicesDep, job_id: str) -> IngestJobOut:
+    return IngestJobOut.of(services.cancel_ingest(job_id))
