@@ -69,6 +69,10 @@ DEAD_WORKER_S = 60.0  # default for QA_QUEUE_DEAD_WORKER_S
 MAINTENANCE_CHANCE = 200_000
 STEP_TIME_LIMIT_S = 600  # a step that runs longer is interrupted and retried
 QUEUE = "ingest"
+# Steps of one job in the queue at once: each finished step sends the next. Two workers can share
+# a job, and a job submitted later waits behind at most this many steps of each earlier one, not
+# behind all of a 100,000-article job.
+STEPS_IN_FLIGHT = 2
 UNREPORTED = "stored already: by this job's earlier run of the step (its worker stopped before reporting) or before"
 T = TypeVar("T")
 
@@ -173,12 +177,15 @@ class RedisJobQueue:
                 if bodies:
                     p.hset(self._key(job_id, "bodies"), mapping={str(i): b for i, b in bodies.items()})
                 p.hset(self._key(job_id, "counts"), mapping=dict(Counter(e.status for e in entries.values())))
+                if steps:
+                    p.hset(self._key(job_id, "plan"), mapping={str(n): json.dumps(s) for n, s in enumerate(steps)})
                 p.execute()
             if not steps:
                 self._expire(job_id)
             # The job is recorded before its steps are sent; the caller is answered after both.
-            for n, indices in enumerate(steps):
+            for n, indices in enumerate(steps[:STEPS_IN_FLIGHT]):
                 self.actor.send(job_id, n, indices)
+                self.client.sadd(self._key(job_id, "sent"), n)
         return job_id
 
     def get(self, job_id: str, articles: bool = True, offset: int = 0, limit: int = PAGE_ARTICLES) -> Job | None:
@@ -245,7 +252,7 @@ class RedisJobQueue:
     def _expire(self, job_id: str) -> None:
         """A finished job is kept QA_JOB_RETENTION_DAYS, then Redis deletes it."""
         with self.client.pipeline(transaction=False) as p:
-            for part in ("", "articles", "bodies", "counts", "holders", "steps_done", "step_runs"):
+            for part in ("", "articles", "bodies", "counts", "holders", "steps_done", "step_runs", "plan", "sent"):
                 p.expire(self._key(job_id, part), int(self.retention_s))
             p.execute()
 
@@ -351,6 +358,13 @@ class RedisJobQueue:
         )
 
     def _finish_step(self, job_id: str, step: int) -> None:
+        # The next step of this lane first: a run of this step redone after its worker died sends
+        # it if that worker had not (twice at worst, and a step run twice writes nothing twice).
+        nxt = step + STEPS_IN_FLIGHT
+        plan = self.client.hget(self._key(job_id, "plan"), str(nxt))
+        if plan is not None and not self.client.sismember(self._key(job_id, "sent"), str(nxt)):
+            self.actor.send(job_id, nxt, json.loads(plan))
+            self.client.sadd(self._key(job_id, "sent"), nxt)
         done_key = self._key(job_id, "steps_done")
         with self.client.pipeline(transaction=True) as p:
             p.sadd(done_key, step)

@@ -207,3 +207,18 @@ def test_a_cancelled_job_reports_what_it_stored_pages_and_expires(
     assert page is not None and [a.index for a in page.articles] == [3, 4]
     assert 0 < client.client.ttl(f"{prefix}:job:{job_id}") <= 60  # then Redis deletes it
     assert client.cancel("nope") is None
+
+
+def test_a_job_submitted_later_does_not_wait_for_all_of_a_huge_one(
+    redis_server: RedisServer, ingestor: Ingestor, prefix: str, queues: list[RedisJobQueue]
+) -> None:
+    q = RedisJobQueue(redis_server.url, ingestor, prefix=prefix, step_articles=1)
+    queues.append(q)
+    big = q.submit(articles(12, prefix="big"))
+    small = q.submit(articles(1, prefix="small"))
+    q.start()
+    done = finished(q, small)
+    assert done.counts == {"added": 1}
+    big_now = q.get(big, articles=False)
+    assert big_now is not None and big_now.counts.get("pending", 0) >= 6, big_now.counts  # most of it still ahead
+    assert finished(q, big).counts == {"added": 12}
