@@ -64,9 +64,9 @@ log = logging.getLogger(__name__)
 DEAD_WORKER_S = 60.0  # default for QA_QUEUE_DEAD_WORKER_S
 # Dramatiq runs its dead-worker sweep on a random share of broker calls (out of a million), for
 # the queue of the call. Its default (0.1%) finds a dead worker after many minutes of idle
-# polling (about one call a second); 20% costs a small Lua scan per five polls and finds it
-# within seconds of the timeout.
-MAINTENANCE_CHANCE = 200_000
+# polling (about one call a second); half the calls cost a small Lua scan each (a sorted set of
+# heartbeats) and find it within a few seconds of the timeout (20% measured 7-15 s at 5 s).
+MAINTENANCE_CHANCE = 500_000
 STEP_TIME_LIMIT_S = 600  # a step that runs longer is interrupted and retried
 QUEUE = "ingest"
 # Steps of one job in the queue at once: each finished step sends the next. Two workers can share
