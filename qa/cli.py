@@ -169,12 +169,13 @@ def _ingest_remote(
                 err.print(f"[red]error[/] {e}", highlight=False)
             raise InvalidInput(f"{server} refused the job ({r.status_code}): {_server_message(r)}")
         accepted = r.json()
-        url = accepted["url"]
-        err.print(f"job {accepted['job_id']} queued: {accepted['total']} articles ({url})")
+        # The job's path on the server we were given, whatever URL the answer names.
+        url = f"/ingest/{accepted['job_id']}"
+        err.print(f"job {accepted['job_id']} queued: {accepted['total']} articles ({server.rstrip('/')}{url})")
         try:
             job = _follow_job(http, url, every_s)
         except KeyboardInterrupt:
-            err.print(f"stopped following; the job goes on: {url}")
+            err.print(f"stopped following; the job goes on: {server.rstrip('/')}{url}")
             raise typer.Exit(130) from None
     failed = [a for a in job.articles if a.status == "failed"]
     if as_json:

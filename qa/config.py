@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     rate_limit: str | None = Field(
         default=None,
         description="Requests allowed per key (per client address without keys), e.g. '60/minute'; off when unset.",
+    )
+    auth_failure_limit: str | None = Field(
+        default="20/minute",
+        description="Wrong or missing keys allowed per client address, whether or not QA_RATE_LIMIT is set; "
+        "beyond, 429. Empty: unlimited.",
     )
     rate_limit_storage: str = Field(
         default="memory://",
@@ -309,17 +314,18 @@ class Settings(BaseSettings):
                 ) from None
         return v
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "auth_failure_limit")
     @classmethod
-    def _valid_rate(cls, v: str | None) -> str | None:
-        if not v:
+    def _valid_rate(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if not v or not v.strip():
             return None
         from limits import parse_many
 
         try:
             parse_many(v)
         except ValueError as exc:
-            raise ValueError(f"QA_RATE_LIMIT {v!r} is not a rate such as '60/minute' or '10/second'") from exc
+            name = f"QA_{(info.field_name or '').upper()}"
+            raise ValueError(f"{name} {v!r} is not a rate such as '60/minute' or '10/second'") from exc
         return v
 
     def embedded(self) -> bool:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 from qa.errors import EmbeddingEndpointError, QAError
+from qa.redact import redact_url
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -195,7 +196,7 @@ class HashingEmbedder:
 
 def openai_identity(model: str, base_url: str) -> str:
     """Which model at which endpoint: two servers may serve different weights under one name."""
-    return f"openai:{model}@{base_url.rstrip('/')}"
+    return f"openai:{model}@{redact_url(base_url).rstrip('/')}"  # a name, shown and stored: no credentials
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:
@@ -225,7 +226,8 @@ class OpenAIEmbedder:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size >= 1 is required")
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/")  # only for the client that connects
+        self.shown_url = redact_url(self.base_url)  # for every message and log line
         self.model = model
         self.model_id = openai_identity(model, base_url)
         self.batch_size = batch_size
@@ -263,22 +265,27 @@ class OpenAIEmbedder:
             )
         except openai.OpenAIError as exc:
             raise EmbeddingEndpointError(
-                f"the embeddings endpoint {self.base_url} (model {self.model}; {self._limits}) failed: {_one_line(exc)}"
+                f"the embeddings endpoint {self.shown_url} (model {self.model}; {self._limits}) "
+                f"failed: {self._scrub(exc)}"
             ) from exc
         data = sorted(resp.data, key=lambda d: d.index)
         vecs = np.asarray([d.embedding for d in data], dtype=np.float32)
         if vecs.ndim != 2 or len(vecs) != len(batch) or not np.isfinite(vecs).all():
             raise EmbeddingEndpointError(
-                f"the embeddings endpoint {self.base_url} returned {len(data)} vectors of shape "
+                f"the embeddings endpoint {self.shown_url} returned {len(data)} vectors of shape "
                 f"{vecs.shape[1:]} for {len(batch)} texts, or non-finite values"
             )
         if self._dim is not None and vecs.shape[1] != self._dim:
             raise EmbeddingEndpointError(
-                f"the embeddings endpoint {self.base_url} changed dimension ({self._dim} to {vecs.shape[1]}): "
+                f"the embeddings endpoint {self.shown_url} changed dimension ({self._dim} to {vecs.shape[1]}): "
                 f"is another model served under the name {self.model!r}?"
             )
         self._dim = int(vecs.shape[1])
         return vecs
+
+    def _scrub(self, exc: BaseException) -> str:
+        """The error in one line, with the endpoint's credentials masked if the SDK quoted its URL."""
+        return _one_line(exc).replace(self.base_url, self.shown_url)
 
     def check_ready(self) -> None:
         """One tiny embedding, short and not retried: a readiness probe must answer quickly, and
@@ -291,7 +298,7 @@ class OpenAIEmbedder:
             )
         except openai.OpenAIError as exc:
             raise EmbeddingEndpointError(
-                f"the embeddings endpoint {self.base_url} (model {self.model}) does not answer: {_one_line(exc)}"
+                f"the embeddings endpoint {self.shown_url} (model {self.model}) does not answer: {self._scrub(exc)}"
             ) from exc
 
 

@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -77,6 +77,10 @@ def check_published(value: date | datetime | None) -> date | datetime | None:
     return value
 
 
+MAX_AUTHORS = 100
+MAX_AUTHOR_CHARS = 300
+
+
 class Article(BaseModel):
     """One news article. ``id`` is stable: given, else from the url, else from title + text."""
 
@@ -88,7 +92,10 @@ class Article(BaseModel):
     url: str | None = None
     source: str | None = None
     published: datetime | date | None = None
-    authors: list[str] = Field(default_factory=list)
+    # Bounded: every listing returns them (a 5 MB list was once accepted and served back).
+    authors: list[Annotated[str, Field(max_length=MAX_AUTHOR_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_AUTHORS
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -15,7 +15,17 @@ from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, m
 from qa.answering import Result
 from qa.errors import InvalidInput
 from qa.ingest.jobs import Job, WorkerInfo
-from qa.models import MAX_FILTER_SOURCES, Article, ArticleMeta, Hit, IngestReport, SearchFilters, parse_day
+from qa.models import (
+    MAX_AUTHOR_CHARS,
+    MAX_AUTHORS,
+    MAX_FILTER_SOURCES,
+    Article,
+    ArticleMeta,
+    Hit,
+    IngestReport,
+    SearchFilters,
+    parse_day,
+)
 
 
 class IngestResult(BaseModel):
@@ -41,7 +51,7 @@ class IngestJobAccepted(BaseModel):
     state: str = Field(description="queued: it runs in the background; follow it at `url`.")
     total: int = Field(description="Items in the batch.")
     rejected: int = Field(description="Items that are not storable articles; the job reports each as failed.")
-    url: str = Field(description="GET it for the job's progress.")
+    url: str = Field(description="The job's path: GET it on this server for the job's progress (also `Location`).")
 
 
 class IngestJobArticle(BaseModel):
@@ -427,7 +437,9 @@ class ArticleIn(BaseModel):
     published: Annotated[datetime | date | str | None, BeforeValidator(_not_a_number)] = Field(
         default=None, description="ISO date or datetime (other written date formats are parsed too)."
     )
-    authors: list[str] = Field(default_factory=list)
+    authors: list[Annotated[str, Field(max_length=MAX_AUTHOR_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_AUTHORS
+    )
 
 
 class ArticleBatch(BaseModel):

@@ -26,7 +26,20 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
             "qa.store",
         ),
     ),
-    (1, ("qa.models", "qa.errors", "qa.config", "qa.normalize", "qa.tokens", "qa.text", "qa.logs", "qa.prompts")),
+    (
+        1,
+        (
+            "qa.models",
+            "qa.errors",
+            "qa.config",
+            "qa.normalize",
+            "qa.tokens",
+            "qa.text",
+            "qa.logs",
+            "qa.prompts",
+            "qa.redact",
+        ),
+    ),
 ]
 # Within core: what engines and the store may not reach.
 FORBIDDEN = {

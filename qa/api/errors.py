@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -102,7 +105,7 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if p not in ("body",)) or "body"
 
 
-def _detail(e: dict[str, Any]) -> dict[str, str]:
+def _detail(e: dict[str, Any], known: frozenset[str] = frozenset()) -> dict[str, str]:
     loc = tuple(e.get("loc", ()))
     if e.get("type") == "json_invalid":  # loc is ("body", <character offset>), not a field
         reason = (e.get("ctx") or {}).get("error", "")
@@ -113,10 +116,67 @@ def _detail(e: dict[str, Any]) -> dict[str, str]:
         }
     if e.get("type") == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == r"\S":
         return {"field": _location(loc), "message": "it is blank (only spaces)"}
+    if e.get("type") == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        guess = _did_you_mean(loc[-1], known)
+        return {"field": _location(loc), "message": "unknown field" + (f" (did you mean {guess!r}?)" if guess else "")}
     return {"field": _location(loc), "message": e.get("msg", "")}
 
 
+def _body_fields(request: Request) -> frozenset[str]:
+    """The field names this route's body may carry, nested models included."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    seen: set[type] = set()
+    names: set[str] = set()
+
+    def walk(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp in seen:
+                return
+            seen.add(tp)
+            for name, info in tp.model_fields.items():
+                names.add(name)
+                walk(info.annotation)
+        for arg in get_args(tp):
+            walk(arg)
+
+    walk(getattr(getattr(field, "field_info", None), "annotation", None))
+    return frozenset(names)
+
+
+def _did_you_mean(name: str, known: frozenset[str]) -> str | None:
+    """The field a client most likely meant: a close spelling, or the last word (``top_k`` → ``k``)."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    if close:
+        return close[0]
+    last = name.replace("-", "_").rsplit("_", 1)[-1]
+    return last if last != name and last in known else None
+
+
+def _not_json(request: Request, errors: Sequence[Any]) -> str | None:
+    """A body sent without a JSON content type (curl -d) reaches validation as form data."""
+    kind = request.headers.get("content-type", "")
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and "json" not in kind
+        and any(tuple(e.get("loc", ())) == ("body",) for e in errors)
+    ):
+        return (
+            f"the body must be JSON, sent with 'Content-Type: application/json' (it came as {kind or 'no type'!r}; "
+            "with curl, use --json or -H 'Content-Type: application/json')"
+        )
+    return None
+
+
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """The methods the API documents for this path. A path spelled out (/ingest/workers) is its own
+    resource, whatever a templated one (/ingest/{job_id}) would also match."""
+    paths = app.openapi().get("paths", {})
+    path = request.url.path
+    entry = paths.get(path) or next(
+        (v for t, v in paths.items() if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", t), path)), None
+    )
+    if entry is not None:
+        return [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m.lower() in entry]
     allowed = []
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         scope = {**request.scope, "method": method}
@@ -156,7 +216,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [_detail(e) for e in _one_branch(exc.errors(), exc.body)]
+        not_json = _not_json(request, exc.errors())
+        if not_json:
+            return error_response(request, 422, f"invalid request: {not_json}")
+        known = _body_fields(request)
+        details = [_detail(e, known) for e in _one_branch(exc.errors(), exc.body)]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         return error_response(request, 422, f"invalid request: {summary}", details)
 

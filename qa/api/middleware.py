@@ -88,6 +88,12 @@ class RateLimit:
 def install(app: FastAPI, settings: Settings) -> None:
     keys = KeyCheck(settings.api_keys)
     rate = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
+    # Key guessing is throttled per address even where QA_RATE_LIMIT is off (the default).
+    guesses = (
+        RateLimit(settings.auth_failure_limit, settings.rate_limit_storage)
+        if keys.enabled and settings.auth_failure_limit
+        else None
+    )
     limit = settings.max_body_bytes
     too_big = f"request body over the limit of {limit:,} bytes (QA_MAX_BODY_BYTES)"
 
@@ -115,6 +121,15 @@ def install(app: FastAPI, settings: Settings) -> None:
                 refused = over_rate(request, client, failed_key=True)
                 if refused is not None:
                     return refused
+                wait = guesses.retry_after(f"auth-failure:{client}") if guesses is not None else None
+                if wait is not None:
+                    return errors.error_response(
+                        request,
+                        429,
+                        f"too many requests with a wrong or missing API key from this address "
+                        f"(QA_AUTH_FAILURE_LIMIT {settings.auth_failure_limit}); retry in {wait} s",
+                        headers={"Retry-After": str(wait)},
+                    )
                 problem = "invalid API key" if presented else "missing API key"
                 return errors.error_response(
                     request,

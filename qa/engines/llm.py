@@ -99,12 +99,16 @@ def parse_reply(raw: str) -> Reply:
     return Reply.model_validate(json.loads(text[start : end + 1]))
 
 
+# Any case and spacing: `</Source>`, `< /SOURCE`, `<source` all open or close a block to a model.
+_DELIMITER = re.compile(r"<\s*/?\s*source", re.IGNORECASE)
+
+
 def render_sources(sources: Sequence[Source], max_chars: int = 2000) -> str:
     """Passages as delimited data. Delimiters inside a passage are defused so it cannot close its block."""
     blocks = []
     for s in sources:
         a = s.hit.article
-        body = s.hit.chunk.text[:max_chars].replace("<source", "‹source").replace("</source", "‹/source")
+        body = _DELIMITER.sub(lambda m: "‹" + m.group(0)[1:], s.hit.chunk.text[:max_chars])
         day = a.published.isoformat()[:10] if a.published else "undated"
         attrs = f'n="{s.n}" title="{_attr(a.title)}" outlet="{_attr(a.source or "unknown")}" published="{day}"'
         blocks.append(f"<source {attrs}>\n{body}\n</source>")

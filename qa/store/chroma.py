@@ -35,6 +35,7 @@ from qa.config import Settings
 from qa.embeddings import LEGACY_DIM, LEGACY_IDENTITY
 from qa.errors import EmbedderMismatch, StoreUnavailable
 from qa.models import Article, ArticleMeta, Chunk, SearchFilters, day_number
+from qa.redact import redact_url
 from qa.store.protocol import ChunkRecord, EmbedderRecord
 
 _PAGE = 5000
@@ -686,7 +687,7 @@ def open_store(settings: Settings) -> ChromaStore:
         if settings.chroma_url:
             u = urlparse(settings.chroma_url)
             if not u.hostname:
-                raise StoreUnavailable(f"QA_CHROMA_URL is not a URL: {settings.chroma_url!r}")
+                raise StoreUnavailable(f"QA_CHROMA_URL is not a URL: {redact_url(settings.chroma_url)!r}")
             client: ClientAPI = chromadb.HttpClient(
                 host=u.hostname,
                 port=u.port or (443 if u.scheme == "https" else 8000),
@@ -694,7 +695,8 @@ def open_store(settings: Settings) -> ChromaStore:
                 settings=chroma_settings,
             )
             client.heartbeat()
-            return ChromaStore(client, settings.collection_prefix, name=f"chroma-server {settings.chroma_url}")
+            shown = redact_url(settings.chroma_url)
+            return ChromaStore(client, settings.collection_prefix, name=f"chroma-server {shown}")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
         return ChromaStore(client, settings.collection_prefix, name="chroma-embedded")

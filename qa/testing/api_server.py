@@ -17,12 +17,6 @@ class QAServer(ServerProcess):
         super().__init__(argv, log_path, env)
         self.url = f"http://127.0.0.1:{port}"
 
-    def __enter__(self) -> QAServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def start_qa_server(
     data_dir: Path,

@@ -27,12 +27,6 @@ class ChromaServer(ServerProcess):
         self.path = path
         self.url = f"http://127.0.0.1:{port}"
 
-    def __enter__(self) -> ChromaServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def start_chroma_server(path: Path, *, port: int | None = None, timeout_s: float = 60.0) -> ChromaServer:
     server = ChromaServer(path, port or free_port())

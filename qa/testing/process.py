@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Self
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -53,6 +54,12 @@ class ServerProcess:
                 preexec_fn=_preexec(),
             )
         self.pid = self._proc.pid
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def wait_healthy(self, url: str, timeout_s: float, what: str) -> None:
         """Poll ``url`` until it answers 200; on failure stop the process and raise with its log."""

@@ -42,12 +42,6 @@ class RedisServer(ServerProcess):
         self.stop()
         raise RuntimeError(f"redis-server did not start:\n{self.log_path.read_text(errors='replace')[-2000:]}")
 
-    def __enter__(self) -> RedisServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def start_redis_server(path: Path, *, port: int | None = None, timeout_s: float = 20.0) -> RedisServer:
     server = RedisServer(path, port or free_port())

@@ -142,8 +142,23 @@ def test_an_invalid_article_gets_one_message_for_the_shape_it_was_sent_in(client
             {"articles": [{"title": "x", "text": "y"}, {"title": "z"}]},
             "invalid request: articles.1.text: Field required",
         ),
-        ({"title": "a", "text": "b", "top_k": 1}, "invalid request: top_k: Extra inputs are not permitted"),
+        ({"title": "a", "text": "b", "top_k": 1}, "invalid request: top_k: unknown field"),
     ]
     for body, message in cases:
         r = client.post("/articles", json=body)
         assert r.status_code == 422 and r.json()["error"]["message"] == message, r.json()
+
+
+def test_a_misnamed_field_gets_a_suggestion_and_a_form_body_is_told_to_be_json(client: TestClient) -> None:
+    r = client.post("/ask", json={"question": "How many drones?", "top_k": 3})
+    assert r.status_code == 422
+    assert r.json()["error"]["message"] == "invalid request: top_k: unknown field (did you mean 'k'?)"
+    r = client.post("/ask", json={"questoin": "How many drones?"})
+    assert "questoin: unknown field (did you mean 'question'?)" in r.json()["error"]["message"]
+    # What `curl -d '{...}'` sends: JSON text as a form.
+    r = client.post(
+        "/ask",
+        content=b'{"question": "How many drones?"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 422 and "Content-Type: application/json" in r.json()["error"]["message"], r.json()

@@ -161,3 +161,11 @@ def test_a_queued_job_is_cancelled(embedded_settings: Settings, minilm: Embedder
         job = c.get(url).json()
         assert job["counts"] == {"failed": 3} and job["finished_at"] is not None
         assert {a["reason"] for a in job["articles"]} == {"cancelled before it was stored"}
+
+
+def test_the_job_url_is_a_path_whatever_the_host_header_says(client: TestClient) -> None:
+    """A forged Host must not choose where a client (qa ingest --server, with its key) goes next."""
+    r = client.post("/ingest", json=items(1, 80), headers={"Host": "evil.example:9999"})
+    assert r.status_code == 202
+    job_id = r.json()["job_id"]
+    assert r.json()["url"] == r.headers["location"] == f"/ingest/{job_id}"

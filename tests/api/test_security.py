@@ -327,3 +327,24 @@ def test_numbers_are_not_taken_for_days_counts_or_flags(
     # Pydantic's lax mode reads 0 as 1970-01-01, 5.0 as 5 and 1 as true; the schema promises otherwise.
     r = getattr(make_client(), method)(path, **kwargs)
     assert r.status_code == 422, r.text
+
+
+def test_key_guessing_is_throttled_even_without_a_rate_limit(make_client: MakeClient) -> None:
+    """QA_RATE_LIMIT is off (the default), yet wrong keys from one address stop at the
+    QA_AUTH_FAILURE_LIMIT; the right key still works from there."""
+    c = make_client(api_keys=[KEY], auth_failure_limit="5/minute")
+    statuses = [c.get("/articles", headers={"X-API-Key": f"guess-{i}"}).status_code for i in range(7)]
+    assert statuses == [401] * 5 + [429, 429]
+    refused = c.get("/articles", headers={"X-API-Key": "guess-x"})
+    assert "QA_AUTH_FAILURE_LIMIT" in refused.json()["error"]["message"] and int(refused.headers["retry-after"]) >= 1
+    assert c.get("/articles", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_authors_are_bounded(make_client: MakeClient) -> None:
+    c = make_client()
+    art = {"id": "many-authors", "title": "Harbor", "text": "The harbor reopened on Tuesday."}
+    r = c.post("/articles", json={**art, "authors": [f"Writer {i}" for i in range(101)]})
+    assert r.status_code == 422 and "authors" in r.text
+    r = c.post("/articles", json={**art, "authors": ["x" * 301]})
+    assert r.status_code == 422 and "authors" in r.text
+    assert c.post("/articles", json={**art, "authors": ["A. Reporter"]}).status_code == 200

@@ -13,7 +13,7 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import ArticleError
-from qa.ingest.jobs import CANCELLED, Job, JobQueue, Rejected
+from qa.ingest.jobs import CANCELLED, IngestQueue, Job, JobQueue, Rejected
 from qa.ingest.pipeline import Ingestor
 from qa.models import Article, IngestReport
 from qa.store.chroma import open_store
@@ -35,10 +35,10 @@ def articles(n: int, prefix: str = "job") -> list[tuple[int, Article]]:
     ]
 
 
-def finished(queue: JobQueue, job_id: str, timeout_s: float = 60) -> Job:
-    """The job once the worker thread has finished it (or the timeout)."""
+def finished(queue: IngestQueue, job_id: str, timeout_s: float = 60) -> Job:
+    """The job once a worker has finished it (or the timeout); any queue backend."""
     deadline = time.monotonic() + timeout_s
-    while (job := queue.get(job_id)) is not None and job.state not in ("done", "failed"):
+    while (job := queue.get(job_id)) is not None and job.state not in ("done", "failed", "cancelled"):
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} not finished in {timeout_s} s: {job.counts}")
         time.sleep(0.05)

@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import QueueUnavailable
-from qa.ingest.jobs import CANCELLED, Job, Rejected
+from qa.ingest.jobs import CANCELLED, Rejected
 from qa.ingest.jobs_redis import QUEUE, RedisJobQueue
 from qa.ingest.pipeline import Ingestor
 from qa.models import Article, IngestReport
@@ -24,7 +23,7 @@ from qa.store.chroma import open_store
 from qa.testing.process import free_port
 from qa.testing.redis_server import RedisServer
 
-from .test_jobs import articles
+from .test_jobs import articles, finished
 
 pytestmark = pytest.mark.redis
 
@@ -51,16 +50,6 @@ def make(queues: list[RedisJobQueue], url: str, ingestor: Ingestor, prefix: str,
     q = RedisJobQueue(url, ingestor, prefix=prefix, step_articles=2, **kw)  # type: ignore[arg-type]
     queues.append(q)
     return q
-
-
-def finished(queue: RedisJobQueue, job_id: str, timeout_s: float = 60) -> Job:
-    deadline = time.monotonic() + timeout_s
-    while (job := queue.get(job_id)) is not None and job.state not in ("done", "failed"):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} not finished in {timeout_s} s: {job.counts} {job.error}")
-        time.sleep(0.05)
-    assert job is not None
-    return job
 
 
 def test_any_host_reads_a_job_that_a_worker_elsewhere_runs(
@@ -151,7 +140,6 @@ def test_an_unreachable_redis_is_a_clear_error(ingestor: Ingestor, tmp_path: Pat
         q.submit(articles(1))
     with pytest.raises(QueueUnavailable):
         q.get("abc")
-    assert isinstance(redis.ConnectionError(), redis.RedisError)
 
 
 def test_an_api_host_whose_redis_is_down_says_so(embedded_settings: Settings, minilm: Embedder) -> None:

@@ -22,7 +22,9 @@ router = APIRouter(prefix="/ingest", tags=["ingest"])
 def submit(services: ServicesDep, items: ArticlesBody, request: Request, response: Response) -> IngestJobAccepted:
     # The caller as the middleware named it (a key's fingerprint, or an address): jobs take turns by it.
     job = services.submit_ingest(items, client=getattr(request.state, "client", None))
-    url = str(request.url_for("ingest_job", job_id=job.id))
+    # A path, not a URL built from the Host header: a client follows it on the server it asked,
+    # so a forged Host cannot send it (and its key) elsewhere, and a TLS proxy's scheme holds.
+    url = request.app.url_path_for("ingest_job", job_id=job.id)
     response.headers["Location"] = url
     return IngestJobAccepted(
         job_id=job.id, state=job.state, total=job.total, rejected=job.counts.get("failed", 0), url=url
