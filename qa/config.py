@@ -158,7 +158,10 @@ class Settings(BaseSettings):
     )
 
     # Logs.
-    log_format: Literal["json", "text"] = Field(default="json", description="json (one object per line) | text")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="json (one object per line, for a log collector) | text | auto: text on a terminal, else json",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
     # Bounds on input.

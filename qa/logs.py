@@ -75,10 +75,12 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
 
-def configure(fmt: str = "json", level: str = "INFO") -> None:
-    """Route all logs (ours, uvicorn's, chromadb's) through one handler on stderr."""
+def configure(fmt: str = "auto", level: str = "INFO") -> None:
+    """Route all logs (ours, uvicorn's, chromadb's) through one handler on stderr: JSON lines for
+    a collector, text for a person at a terminal (``auto`` tells them apart)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    json_lines = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
