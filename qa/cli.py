@@ -42,10 +42,14 @@ SinceOpt = Annotated[str | None, typer.Option("--since", help="Published on or a
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Published on or before YYYY-MM-DD.")]
 
 
-def _services() -> Any:
+def _services(writer: bool = False) -> Any:
+    """The service layer; a ``writer`` first becomes the embedded data dir's one writing process."""
     from qa.services import Services  # heavy imports only for commands that need the store
 
-    return Services.from_settings(get_settings())
+    services = Services.from_settings(get_settings())
+    if writer:
+        services.claim_writer()
+    return services
 
 
 def _date(value: str | None, flag: str) -> date | None:
@@ -119,7 +123,7 @@ def ingest(
     if server:
         _ingest_remote(server, api_key, items, unreadable, as_json, progress_every)
         return
-    services = _services()
+    services = _services(writer=True)
     repaired = services.store.repair()
     if not items:
         report = IngestReport()
@@ -323,7 +327,7 @@ def articles_show(article_id: str, as_json: JsonOpt = False) -> None:
 @articles_app.command("delete")
 def articles_delete(article_id: str, as_json: JsonOpt = False) -> None:
     """Remove an article and its chunks from the store."""
-    _services().delete_article(article_id)
+    _services(writer=True).delete_article(article_id)
     if as_json:
         _print_json({"deleted": article_id})
     else:
@@ -474,6 +478,10 @@ def serve(
     from qa.services import check_before_serving
 
     check_before_serving(settings)  # an unknown engine, another embedder's vectors: one line here
+    if settings.embedded():  # another writer on this data dir: one line here, not a traceback later
+        from qa.store.writer_lock import claim_writer
+
+        claim_writer(settings.data_dir)
     err.print(f"qa: serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     logs.configure(settings.log_format, settings.log_level)
     from qa.api.server import GuardedH11Protocol
@@ -509,7 +517,7 @@ def worker() -> None:
 
     settings = get_settings()
     logs.configure(settings.log_format, settings.log_level)
-    services = _services()
+    services = _services(writer=True)
     services.store.repair()  # chunks an interrupted ingest left behind, as `qa serve` does at start
     queue = services.ingest_jobs
     stop = threading.Event()

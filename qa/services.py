@@ -33,6 +33,7 @@ from qa.models import Article, ArticleMeta, IngestReport, SearchFilters, parse_d
 from qa.retrieval import LexicalSearch, Retriever
 from qa.store.chroma import open_store
 from qa.store.protocol import DocumentStore
+from qa.store.writer_lock import claim_writer
 
 if TYPE_CHECKING:
     from qa.briefing import BriefingService
@@ -237,6 +238,12 @@ class Services:
             retention_s=self.settings.job_retention_days * 86400,
         )
 
+    def claim_writer(self) -> None:
+        """Become the embedded data dir's one writing process (see :mod:`qa.store.writer_lock`);
+        a store on a Chroma server is shared by design."""
+        if self.settings.embedded():
+            claim_writer(self.settings.data_dir)
+
     def check_ingest_queue(self) -> None:
         """Raise if ingest jobs cannot be queued now (Redis down, the job file unreadable)."""
         self.ingest_jobs.check_ready()
@@ -317,6 +324,8 @@ def reindex_store(
 ) -> ReindexReport:
     """Re-embed the store with the configured embedder (``qa reindex``). The store is opened without
     binding it to that embedder: until the switch its vectors are the old one's, and reads use them."""
+    if settings.embedded():
+        claim_writer(settings.data_dir)
     return reindex(
         open_store(settings),
         embedder or get_embedder(settings),

@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = services or Services.from_settings(settings)
+        svc.claim_writer()  # an embedded store: no other process may write to it while this one serves
         repaired = svc.store.repair()
         if repaired:
             log.warning("removed %d chunks left by an interrupted ingest", repaired)
