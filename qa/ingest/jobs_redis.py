@@ -228,8 +228,11 @@ class RedisJobQueue:
     def cancel(self, job_id: str) -> Job | None:
         key, bodies_key, articles_key = self._key(job_id), self._key(job_id, "bodies"), self._key(job_id, "articles")
 
+        stopped: list[bool] = []  # set by the transaction's last (successful) run
+
         def stop(p: redis.client.Pipeline) -> None:
-            if p.hget(key, "state") not in (b"queued", b"running"):
+            stopped[:] = [p.hget(key, "state") in (b"queued", b"running")]
+            if not stopped[0]:  # no such job, or it has finished
                 p.multi()
                 return
             pending = [k.decode() if isinstance(k, bytes) else k for k in p.hkeys(bodies_key)]
@@ -245,8 +248,9 @@ class RedisJobQueue:
 
         with self._redis():
             self.client.transaction(stop, key, bodies_key)
-            self._expire(job_id)
-        log.info("ingest job %s cancelled", job_id)
+            if stopped[0]:
+                self._expire(job_id)
+                log.info("ingest job %s cancelled", job_id)
         return self.get(job_id, articles=False)
 
     def _expire(self, job_id: str) -> None:
