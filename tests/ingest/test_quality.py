@@ -62,3 +62,30 @@ def test_a_degenerate_article_is_refused_and_search_stays_sound(tmp_path: Path, 
         hits = services.store.dense_search(np.asarray(vec), 1, None)
         found += bool(hits) and hits[0][0].chunk.id == r.chunk.id
     assert found / len(records) >= 0.99
+
+
+def test_the_indexed_near_duplicate_check_keeps_what_comparing_every_pair_keeps() -> None:
+    """The trigram index is only a faster way to the same answer as the pairwise Jaccard rule."""
+    import random
+
+    from qa.ingest.quality import NEAR_DUPLICATE, _shingles
+    from qa.models import Chunk
+
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(40)]
+    base = [" ".join(rng.choice(vocab) for _ in range(30)) for _ in range(12)]
+    texts = []
+    for _ in range(120):  # copies, copies with a few words changed, and new text
+        words = rng.choice(base).split()
+        for _ in range(rng.choice([0, 1, 2, 6, 15])):
+            words[rng.randrange(len(words))] = rng.choice(vocab)
+        texts.append(" ".join(words))
+    chunks = [Chunk(id=f"a:{i}", article_id="a", position=i, text=t, start=0, end=len(t)) for i, t in enumerate(texts)]
+
+    kept: list[Chunk] = []
+    for c in chunks:
+        s = _shingles(c.text)
+        if all(len(s & _shingles(k.text)) / len(s | _shingles(k.text)) < NEAR_DUPLICATE for k in kept):
+            kept.append(c)
+    assert [c.position for c in distinct_chunks(chunks)] == [c.position for c in kept]
+    assert 12 <= len(kept) < 120
