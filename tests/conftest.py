@@ -49,7 +49,8 @@ def hashing_embedder() -> Embedder:
     return HashingEmbedder(dim=64)
 
 
-@pytest.fixture(params=["embedded", "server"])
+# The mark sits on the parameter, so -m 'not chroma_server' starts no Chroma server.
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.chroma_server)])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for a fresh, empty store in each mode the project supports."""
     kwargs: dict[str, object] = {

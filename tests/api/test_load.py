@@ -22,7 +22,7 @@ def test_sixteen_clients_mixing_ingest_and_ask_lose_nothing(tmp_path: Path) -> N
     with start_qa_server(tmp_path / "data", env={"QA_LOG_LEVEL": "WARNING"}) as server:
         report = run(server.url, LoadConfig(clients=16, duration_s=8, max_requests=2_000, ingest_share=0.35))
     summary = report.as_dict()
-    assert report.acknowledged >= 16, summary  # the mix did store articles
+    assert report.acknowledged > 0, summary  # the mix did store articles (how many is a rate: bench/load.py)
     assert report.requests_per_s.get("ask", 0) > 0, summary
     assert report.errors == {}, summary
     assert report.lost == [] and report.not_searchable == [], summary
@@ -41,6 +41,6 @@ def test_two_workers_on_a_chroma_server_lose_nothing_under_load(tmp_path: Path, 
     with start_qa_server(tmp_path / "data", env=env, extra_args=["--workers", "2"]) as server:
         report = run(server.url, LoadConfig(clients=16, duration_s=8, max_requests=2_000, ingest_share=0.35))
     summary = report.as_dict()
-    assert report.acknowledged >= 16, summary
+    assert report.acknowledged > 0, summary
     assert report.errors == {}, summary
     assert report.lost == [] and report.not_searchable == [], summary
