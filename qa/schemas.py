@@ -393,10 +393,11 @@ class SummaryOut(BaseModel):
 
 class Health(BaseModel):
     status: str
-    articles: int
-    chunks: int
-    engine: str
-    store: str
+    # Only for a caller with a key where QA_API_KEYS is set: a probe without one learns only "ok".
+    articles: int | None = None
+    chunks: int | None = None
+    engine: str | None = None
+    store: str | None = None
 
 
 class ErrorBody(BaseModel):

@@ -59,7 +59,9 @@ def test_every_route_but_healthz_needs_a_key(make_client: MakeClient, path: str)
     body = r.json()
     assert body["error"]["type"] == "unauthorized" and "missing API key" in body["error"]["message"]
     assert body["request_id"] == r.headers["x-request-id"]
-    assert c.get("/healthz").status_code == 200  # liveness probes carry no key
+    probe = c.get("/healthz")  # liveness probes carry no key...
+    assert probe.status_code == 200 and probe.json() == {"status": "ok"}  # ...and learn nothing more
+    assert c.get("/healthz", headers={"X-API-Key": KEY}).json()["articles"] >= 0
     head = c.head("/healthz")  # load balancers probe with HEAD (it was a 405)
     assert head.status_code == 200 and head.content == b""
 
