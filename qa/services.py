@@ -33,7 +33,7 @@ from qa.models import Article, ArticleMeta, IngestReport, SearchFilters, parse_d
 from qa.retrieval import LexicalSearch, Retriever
 from qa.store.chroma import open_store
 from qa.store.protocol import DocumentStore
-from qa.store.writer_lock import claim_writer
+from qa.store.writer_lock import claim_writer, release_writer
 
 if TYPE_CHECKING:
     from qa.briefing import BriefingService
@@ -238,11 +238,14 @@ class Services:
             retention_s=self.settings.job_retention_days * 86400,
         )
 
-    def claim_writer(self) -> None:
+    def claim_writer(self) -> bool:
         """Become the embedded data dir's one writing process (see :mod:`qa.store.writer_lock`);
-        a store on a Chroma server is shared by design."""
+        a store on a Chroma server is shared by design. True if this call took the lock."""
+        return self.settings.embedded() and claim_writer(self.settings.data_dir)
+
+    def release_writer(self) -> None:
         if self.settings.embedded():
-            claim_writer(self.settings.data_dir)
+            release_writer(self.settings.data_dir)
 
     def check_ingest_queue(self) -> None:
         """Raise if ingest jobs cannot be queued now (Redis down, the job file unreadable)."""

@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = services or Services.from_settings(settings)
-        svc.claim_writer()  # an embedded store: no other process may write to it while this one serves
+        claimed = svc.claim_writer()  # an embedded store: no other process may write to it while this one serves
         repaired = svc.store.repair()
         if repaired:
             log.warning("removed %d chunks left by an interrupted ingest", repaired)
@@ -116,6 +116,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             svc.ingest_jobs.stop()
+            if claimed:  # another app in this process (tests) may still hold it otherwise
+                svc.release_writer()
 
     app = FastAPI(
         title="qa — cited answers over the news",

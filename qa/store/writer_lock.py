@@ -23,14 +23,14 @@ _HELD: dict[Path, int] = {}  # lock file -> its descriptor; a process may claim 
 _GUARD = threading.Lock()
 
 
-def claim_writer(data_dir: Path) -> None:
+def claim_writer(data_dir: Path) -> bool:
     """Make this process the data dir's one writer, or raise :class:`StoreUnavailable` naming the
-    process that is."""
+    process that is. True if this call took the lock (False: this process already held it)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = (data_dir / "writer.lock").resolve()
     with _GUARD:
         if path in _HELD:
-            return
+            return False
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -46,10 +46,11 @@ def claim_writer(data_dir: Path) -> None:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} ({_command()})".encode(), 0)
         _HELD[path] = fd
+        return True
 
 
 def release_writer(data_dir: Path) -> None:
-    """Give the lock back before exit (tests that hand a data dir to a child process)."""
+    """Give the lock back before exit (a server that stops; tests that hand a data dir on)."""
     path = (data_dir / "writer.lock").resolve()
     with _GUARD:
         fd = _HELD.pop(path, None)
