@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,15 @@ def load_articles(path: Path) -> list[Article]:
             if isinstance(item, Article):
                 articles.append(item)
     return articles
+
+
+def news_of(articles: list[Article], questions: list[dict[str, Any]], days: int = 7) -> list[Article]:
+    """The articles published in the ``days`` before each question's date (and on it): the news its
+    week's questions ask about. Undated articles are kept."""
+    dates = {date.fromisoformat(q["date"]) for q in questions}
+    return [
+        a for a in articles if a.published_date is None or any(0 <= (d - a.published_date).days <= days for d in dates)
+    ]
 
 
 def score(questions: list[dict[str, Any]], answers: list[dict[str, Any]]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ the baseline update; and runs over an external dataset. The CLI parses options a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,8 +115,11 @@ def record_baseline(
 def run_dataset(
     name: str, path: Path, engine: str, limit: int | None, settings: Settings, say: Callable[[str], None]
 ) -> dict[str, Any]:
-    """Answer accuracy and evidence recall on an external dataset (``name`` in :data:`DATASETS`),
-    over the configured store."""
+    """Answer accuracy and evidence recall on an external dataset (``name`` in :data:`DATASETS`).
+
+    Its articles go into a store of their own (``QA_DATA_DIR/eval-<name>``), never the one a
+    server answers from. With ``limit``, only the first questions are asked, and only the news of
+    their weeks (published up to 7 days before each question's date) is stored."""
     from qa.evals import realtimeqa
     from qa.schemas import AnswerOut
     from qa.services import Services
@@ -123,11 +127,22 @@ def run_dataset(
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}")
     articles, questions = realtimeqa.load(path)
-    questions = questions[:limit] if limit else questions
-    settings = settings.model_copy(update={"engine": engine, "seed_on_start": False})
+    if limit:
+        questions = questions[:limit]
+        articles = realtimeqa.news_of(articles, questions)
+    data_dir = settings.data_dir / f"eval-{name}"
+    settings = settings.model_copy(update={"engine": engine, "seed_on_start": False, "data_dir": data_dir})
     services = Services.from_settings(settings)
-    say(f"ingesting {len(articles)} articles into {settings.data_dir} (cached after the first run)")
-    services.ingestor.ingest(articles)
+    say(f"ingesting {len(articles)} articles into {data_dir} (what is stored already is skipped)")
+    done, shown = [0], [time.monotonic()]
+
+    def progress(n: int) -> None:
+        done[0] += n
+        if time.monotonic() - shown[0] >= 5 or done[0] == len(articles):
+            say(f"ingest: {done[0]}/{len(articles)} articles")
+            shown[0] = time.monotonic()
+
+    services.ingestor.ingest(articles, progress=progress)
     answers = []
     for q in questions:
         answers.append(AnswerOut.of(services.answers.ask(q["question"])).model_dump(mode="json"))
