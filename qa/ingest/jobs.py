@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     owner TEXT,
     lease_until REAL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT
+    error TEXT,
+    client TEXT
 );
 CREATE TABLE IF NOT EXISTS job_articles (
     job_id TEXT NOT NULL REFERENCES jobs(id),
@@ -220,7 +221,11 @@ class JobQueue:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
             if "client" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}:  # a file from before
-                db.execute("ALTER TABLE jobs ADD COLUMN client TEXT")
+                try:
+                    db.execute("ALTER TABLE jobs ADD COLUMN client TEXT")
+                except sqlite3.OperationalError as exc:  # another process of this host added it just now
+                    if "duplicate column" not in str(exc):
+                        raise
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:

@@ -314,3 +314,27 @@ def test_clients_take_turns_so_a_huge_job_does_not_hold_up_a_small_one(tmp_path:
     assert done[later] is not None and done[later].counts == {"pending": 1}  # one client's jobs: in order
     queue.run_pending()
     assert all((j := queue.get(x)) is not None and j.state == "done" for x in (big, small, later))
+
+
+def test_processes_opening_one_job_file_at_once_all_start(tmp_path: Path, ingestor: Ingestor) -> None:
+    """`qa serve --workers 2` opens the file from two processes at once; neither may fail on the
+    schema (one did: 'duplicate column name: client'). An older file gains the column."""
+    import concurrent.futures
+
+    for n in range(5):  # a race: five fresh files, each opened by 16 at once
+        path = tmp_path / f"jobs-{n}.sqlite"
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda _, p=path: JobQueue(p, ingestor), range(16)))
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as db:
+        db.execute(
+            "CREATE TABLE jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, created_at REAL NOT NULL, "
+            "started_at REAL, finished_at REAL, busy_s REAL NOT NULL DEFAULT 0, total INTEGER NOT NULL, "
+            "chunks INTEGER NOT NULL DEFAULT 0, owner TEXT, lease_until REAL, attempts INTEGER NOT NULL "
+            "DEFAULT 0, error TEXT)"
+        )
+    queue = JobQueue(old, ingestor)
+    job_id = queue.submit(articles(1), client="key:a")
+    queue.run_pending()
+    job = queue.get(job_id)
+    assert job is not None and job.state == "done" and job.counts == {"added": 1}
