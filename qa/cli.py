@@ -432,19 +432,43 @@ def briefing(
     if fmt not in ("md", "json", "html"):
         raise typer.BadParameter("md, json or html", param_hint="--format")
     when = _date(day, "--date")
+    if fmt != "html" and (cached := _cached_briefing(when, source, max_sections)) is not None:
+        text = cached["markdown"] if fmt == "md" else json.dumps(cached, indent=2, ensure_ascii=False) + "\n"
+        _write_out(text, out_file)
+        for note in cached.get("notes", []):
+            err.print(f"[yellow]note:[/] {note}", highlight=False)
+        return
     result = _services().briefings.build(when, source or None, max_sections)
     text = {
         "md": lambda: result.markdown,
         "json": lambda: result.model_dump_json(indent=2) + "\n",
         "html": lambda: render_html(result),
     }[fmt]()
+    _write_out(text, out_file)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def _cached_briefing(day: date | None, source: list[str] | None, max_sections: int) -> dict[str, Any] | None:
+    """A past day's briefing as the cache holds it, when the embedded store's revision mark shows
+    it current: no store opened and no chromadb imported (a second per call). Anything this cannot
+    decide (an LLM engine, a Chroma server, today, no mark) is left to the service."""
+    settings = get_settings()
+    if day is None or day >= date.today() or settings.engine != "extractive" or not settings.embedded():
+        return None
+    from qa.briefing.cache import cache_key, cached_json
+
+    wanted = tuple(sorted(set(source))) if source else None
+    raw = cached_json(settings.data_dir, cache_key(day.isoformat(), wanted, max_sections, "extractive"))
+    return json.loads(raw) if raw is not None else None
+
+
+def _write_out(text: str, out_file: Path | None) -> None:
     if out_file is not None:
         out_file.write_text(text, encoding="utf-8")
         err.print(f"wrote {out_file}", highlight=False)
     else:
         sys.stdout.write(text)
-    for note in result.notes:
-        err.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 @app.command()

@@ -143,3 +143,52 @@ def test_a_bad_queue_url_is_one_line(tmp_path: Path) -> None:
     r = qa("worker", data_dir=tmp_path, QA_QUEUE_URL="http://redis:6379")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "QA_QUEUE_URL" in r.stderr and "is not a Redis URL" in r.stderr
+
+
+_IN_PROCESS = """
+import sys
+from qa.cli import main
+sys.argv = ["qa", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    if exc.code:
+        raise
+finally:
+    print("chromadb imported" if "chromadb" in sys.modules else "chromadb not imported", file=sys.stderr)
+"""
+
+
+def test_a_cached_briefing_is_served_without_opening_the_store_until_a_write(tmp_path: Path) -> None:
+    def briefing() -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "QA_DATA_DIR": str(tmp_path)}
+        cmd = [sys.executable, "-c", _IN_PROCESS, "briefing", "--date", "2025-07-01", "--format", "json"]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+    assert qa("ingest", str(REPO / "seeds"), data_dir=tmp_path).returncode == 0
+    built = briefing()
+    assert built.returncode == 0 and "chromadb imported" in built.stderr, built.stderr
+    cached = briefing()
+    assert cached.returncode == 0 and "chromadb not imported" in cached.stderr, cached.stderr
+    assert cached.stdout == built.stdout  # the same bytes the service writes
+    md = qa("briefing", "--date", "2025-07-01", data_dir=tmp_path)
+    assert md.stdout == json.loads(built.stdout)["markdown"]
+
+    # A write to the store retires the mark: the next call asks the store and sees the new article.
+    new = tmp_path / "new.json"
+    new.write_text(
+        json.dumps(
+            {
+                "title": "Harbour bridge reopens after repairs",
+                "text": "The harbour bridge reopened on Tuesday after six weeks of repairs, officials said. "
+                "Traffic returned to both lanes by the evening rush hour.",
+                "published": "2025-07-01",
+                "source": "Example Post",
+            }
+        )
+    )
+    assert qa("ingest", str(new), data_dir=tmp_path).returncode == 0
+    after = briefing()
+    assert after.returncode == 0 and "chromadb imported" in after.stderr, after.stderr
+    assert "Harbour bridge" in after.stdout and "Harbour bridge" not in built.stdout
+    assert "chromadb not imported" in briefing().stderr  # and the rebuilt day is served fast again

@@ -7,9 +7,32 @@ news: housekeeping, opinion), :mod:`~qa.briefing.headlines`, :mod:`~qa.briefing.
 :mod:`~qa.briefing.service`, which puts them together. The wire shapes live in :mod:`qa.schemas`.
 """
 
-from qa.briefing.clustering import THRESHOLD, cluster, lead_sentences, names_of, similarity, title_terms
-from qa.briefing.service import DEFAULT_MAX_SECTIONS, NO_SUMMARY, BriefingEngine, BriefingService
-from qa.schemas import Briefing, BriefingArticle, BriefingSection
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qa.briefing.clustering import THRESHOLD, cluster, lead_sentences, names_of, similarity, title_terms
+    from qa.briefing.service import DEFAULT_MAX_SECTIONS, NO_SUMMARY, BriefingEngine, BriefingService
+    from qa.schemas import Briefing, BriefingArticle, BriefingSection
+
+# Loaded on first use, so that `qa briefing` can serve a cached day through qa.briefing.cache
+# without importing the builder (chromadb, the splitter, the reader): a second saved on every call.
+_HOMES = {
+    "qa.briefing.clustering": ("THRESHOLD", "cluster", "lead_sentences", "names_of", "similarity", "title_terms"),
+    "qa.briefing.service": ("DEFAULT_MAX_SECTIONS", "NO_SUMMARY", "BriefingEngine", "BriefingService"),
+    "qa.schemas": ("Briefing", "BriefingArticle", "BriefingSection"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qa.briefing' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "DEFAULT_MAX_SECTIONS",

@@ -11,16 +11,21 @@ never serves what an older one built.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 import threading
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cachetools import LRUCache
 
-from qa.schemas import Briefing
+from qa.store import revision_mark
+
+if TYPE_CHECKING:
+    from qa.schemas import Briefing
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,36 @@ def _code_version() -> str:
 
 
 CODE_VERSION = _code_version()
+
+
+def cache_key(
+    day: str,
+    wanted: tuple[str, ...] | None,
+    max_sections: int,
+    engine: str,
+    model: str = "",
+    prompt_versions: dict[str, str] | None = None,
+) -> str:
+    """The entry's key: the code, the day, the filters and what the engine writes with (an LLM's
+    model and prompt versions, not only its name)."""
+    parts: list[Any] = [CODE_VERSION, day, wanted, max_sections, engine, model, prompt_versions or {}]
+    return json.dumps(parts, sort_keys=True, default=str)
+
+
+def cached_json(data_dir: Path, key: str) -> str | None:
+    """The briefing stored under ``key`` as JSON, if it was built at the revision the embedded
+    store's mark names: the CLI's way to a cached day without opening the store. None means "build
+    it the usual way", which also covers every case this cannot decide."""
+    current = revision_mark.read(revision_mark.path_for(data_dir))
+    path = data_dir / "briefings.sqlite"
+    if current is None or not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            row = db.execute("SELECT revision, briefing FROM briefings WHERE key = ?", (key,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[1]) if row is not None and row[0] == current else None
 
 
 @dataclass
@@ -84,6 +119,8 @@ class BriefingCache:
             return None
         if row is None:
             return None
+        from qa.schemas import Briefing  # heavy; cached_json serves without it
+
         entry = Entry(row[0], row[1], Briefing.model_validate_json(row[2]))
         with self._lock:
             self._memory[key] = entry

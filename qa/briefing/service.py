@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 from qa.briefing import headlines, news
-from qa.briefing.cache import CODE_VERSION, BriefingCache, Entry
+from qa.briefing.cache import BriefingCache, Entry, cache_key
 from qa.briefing.clustering import THRESHOLD, VECTOR_CHUNKS, Doc, group, make_doc
 from qa.briefing.conflicts import conflicts
 from qa.briefing.ranking import Story, rank
@@ -163,8 +162,9 @@ class BriefingService:
         # What the engine writes with: its model and prompt versions (the LLM's), not only its name.
         versions = {t: getattr(p, "version", "") for t, p in prompts.items()} if isinstance(prompts, dict) else {}
         model = getattr(engine, "model", "")
-        parts = [CODE_VERSION, day.isoformat(), wanted, max_sections, engine.name, model, versions]
-        return json.dumps(parts, sort_keys=True, default=str)
+        return cache_key(
+            day.isoformat(), wanted, max_sections, engine.name, model if isinstance(model, str) else "", versions
+        )
 
     # -- store reads -----------------------------------------------------------------------------
 

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
@@ -36,7 +39,10 @@ from qa.embeddings import LEGACY_DIM, LEGACY_IDENTITY
 from qa.errors import EmbedderMismatch, StoreUnavailable
 from qa.models import Article, ArticleMeta, Chunk, SearchFilters, day_number
 from qa.redact import redact_url
+from qa.store import revision_mark
 from qa.store.protocol import ChunkRecord, EmbedderRecord
+
+log = logging.getLogger(__name__)
 
 _PAGE = 5000
 _PLACEHOLDER = np.zeros((1, 1), dtype=np.float32)  # articles and meta need no real vectors
@@ -204,8 +210,11 @@ class _Following:
 
 
 class ChromaStore:
-    def __init__(self, client: ClientAPI, prefix: str = "qa", name: str = "chroma") -> None:
+    def __init__(
+        self, client: ClientAPI, prefix: str = "qa", name: str = "chroma", revision_file: Path | None = None
+    ) -> None:
         self.name = name
+        self._mark = revision_file  # see qa.store.revision_mark
         self._client = client
         self._prefix = prefix
         self._write_lock = threading.RLock()
@@ -263,7 +272,7 @@ class ChromaStore:
                 docs.append(c.text)
                 metas.append(m)
         vectors = np.concatenate([np.asarray(e, dtype=np.float32) for _, _, e in items])
-        with self._write_lock:
+        with self._writing():
             self._check_write(vectors)
             # 1. the new versions' chunks (invisible until step 2 commits the versions)
             for lo in range(0, len(ids), _PAGE):
@@ -290,7 +299,7 @@ class ChromaStore:
             self._bump()
 
     def delete_article(self, article_id: str) -> bool:
-        with self._write_lock:
+        with self._writing():
             self.revision()  # follows a reindex's switch made by another process
             found = bool(self._articles.get(ids=[article_id], include=[])["ids"])
             if found:
@@ -308,7 +317,7 @@ class ChromaStore:
 
     def repair(self) -> int:
         """Delete chunks no committed article version owns (left by a crash mid-write)."""
-        with self._write_lock:
+        with self._writing():
             versions = self.article_versions(fresh=True)
             orphans = [
                 cid
@@ -321,6 +330,26 @@ class ChromaStore:
             if orphans:
                 self._bump()
             return len(orphans)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The write lock, with the revision mark cleared for the write and rewritten after it."""
+        with self._write_lock:
+            if self._mark is None:
+                yield
+                return
+            if not revision_mark.clear(self._mark):
+                log.warning("cannot remove %s; cached briefings will be checked against the store", self._mark)
+                self._mark = None
+                yield
+                return
+            try:
+                yield
+            finally:
+                try:
+                    revision_mark.write(self._mark, self.revision())
+                except Exception:  # the mark stays cleared: readers ask the store
+                    log.debug("revision mark not rewritten", exc_info=True)
 
     def _bump(self) -> None:
         self._meta.upsert(ids=["revision"], embeddings=_PLACEHOLDER, documents=[uuid.uuid4().hex])
@@ -634,7 +663,7 @@ class ChromaStore:
         served from, and ``identity`` as its embedder. Returns the previous collection's name, which
         stays (as :meth:`retired_chunks`) until :meth:`finish_reindex`, so that writes which raced the
         switch can be copied from it, even by a later run if this one stops first."""
-        with self._write_lock:
+        with self._writing():
             previous = self.live_chunks()
             self._write_record(EmbedderRecord(identity, dim), target)
             self._meta.upsert(
@@ -699,7 +728,8 @@ def open_store(settings: Settings) -> ChromaStore:
             return ChromaStore(client, settings.collection_prefix, name=f"chroma-server {shown}")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
-        return ChromaStore(client, settings.collection_prefix, name="chroma-embedded")
+        mark = revision_mark.path_for(settings.data_dir)
+        return ChromaStore(client, settings.collection_prefix, name="chroma-embedded", revision_file=mark)
     except StoreUnavailable:
         raise
     except Exception as exc:
