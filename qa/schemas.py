@@ -480,9 +480,24 @@ class BriefingSection(BaseModel):
     )
 
 
+class BriefingLink(BaseModel):
+    """A story listed under "Also today": its headline and articles, without a summary."""
+
+    headline: str
+    article_ids: list[str]
+    articles: list[BriefingArticle]
+    kind: Literal["news", "service", "roundup", "opinion"] = Field(
+        default="news", description="Why it is a link: a story past the day's first few, or its kind of piece."
+    )
+
+
 class Briefing(BaseModel):
     date: dt.date | None = Field(description="The day covered; null if no article has a date.")
     sections: list[BriefingSection] = Field(default_factory=list, description="Stories, most newsworthy first.")
+    also: list[BriefingLink] = Field(
+        default_factory=list,
+        description="Also today: service pieces, round-ups, columns and the stories past the first few, as links.",
+    )
     markdown: str = Field(description="The briefing as Markdown, ready to paste into an email.")
     message: str = Field(description="What the briefing holds, or why it is empty.")
     engine: str = Field(description="The engine that drafted the summaries.")

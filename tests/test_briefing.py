@@ -42,7 +42,8 @@ DAY = date(2025, 4, 14)
 NEXT_DAY = date(2025, 4, 15)
 # The fixture day's stories, most newsworthy first: a wildfire told by 3 outlets; a rate rise by a
 # wire and its copy; two local single-article stories, latest first; then two pieces from a culture
-# section (soft news) and a cup final from a football section.
+# section (soft news) and a cup final from a football section. The first five are told in full;
+# the sixth is listed under "Also today".
 EXPECTED = [
     {"fire-herald", "fire-coastal", "fire-valley"},
     {"rates-wire", "rates-metro"},
@@ -51,6 +52,11 @@ EXPECTED = [
     {"ship-unveiled", "ship-crowds"},
     {"cup-final"},
 ]
+
+
+def stories(b: Briefing) -> list[set[str]]:
+    """Every story of the briefing, the full ones then those listed under "Also today"."""
+    return [set(s.article_ids) for s in b.sections] + [set(link.article_ids) for link in b.also]
 
 
 def fixture_items() -> list[dict[str, object]]:
@@ -117,8 +123,8 @@ def test_one_event_told_by_three_outlets_is_one_section_citing_several(day: Brie
 def test_stories_are_grouped_and_unrelated_ones_stay_apart(day: Briefing) -> None:
     # The library vote shares "Pine Ridge" with the fire, the cup final "Rivertown" with the ship,
     # the solar farm "Oakdale" with the fire: none of that makes them one story.
-    assert sorted(map(sorted, (s.article_ids for s in day.sections))) == sorted(map(sorted, EXPECTED))
-    assert day.message == "6 stories from 10 articles by 8 outlets."
+    assert sorted(map(sorted, stories(day))) == sorted(map(sorted, EXPECTED))
+    assert day.message == "6 stories from 10 articles by 8 outlets; 5 told in full, 1 more listed under Also today."
 
 
 def test_stories_are_ordered_by_news_value_with_reasons(day: Briefing) -> None:
@@ -145,7 +151,9 @@ def test_a_wire_copy_collapses_and_its_own_sentence_is_cited(day: Briefing) -> N
 
 
 def test_sections_follow_news_value_not_only_coverage(day: Briefing) -> None:
-    assert [set(s.article_ids) for s in day.sections] == EXPECTED
+    assert stories(day) == EXPECTED
+    assert [set(link.article_ids) for link in day.also] == EXPECTED[5:]  # past the first five: a link
+    assert day.also[0].headline == "Rivertown FC win National Cup on penalties" and day.also[0].kind == "news"
     ship = section_of(day, "ship-unveiled")  # two articles, but soft news: below single hard ones
     assert any(r.startswith("soft-news section: culture") for r in ship.rank_reasons), ship.rank_reasons
 
@@ -206,7 +214,10 @@ def test_markdown_pastes_into_an_email(day: Briefing) -> None:
     assert md == to_markdown(day)
     lines = md.splitlines()
     assert lines[0] == "## Briefing for 2025-04-14"
-    assert [line[4:] for line in lines if line.startswith("### ")] == [s.headline for s in day.sections]
+    headings = [line[4:] for line in lines if line.startswith("### ")]
+    assert headings == [s.headline for s in day.sections] + ["Also today"]
+    also = lines[lines.index("### Also today") + 2 :]
+    assert also[0].startswith(f"- {day.also[0].headline} — ") and "(https://" in also[0], also
     for s in day.sections:
         assert s.summary in md
     sources = [line for line in lines if line.startswith("- [")]
@@ -341,7 +352,7 @@ def test_with_a_caching_embedder_sections_embed_in_one_batch(services: Services,
     cached = CachedEmbedder(counting)
     svc = BriefingService(services.store, cached, ExtractiveEngine(cached))
     b = svc.build(DAY)
-    assert [set(s.article_ids) for s in b.sections] == EXPECTED
+    assert stories(b) == EXPECTED
     # Article vectors, then every sentence the engine summarises in one batch, then the sentence
     # that brings the wire copy's own fact in: not a call per section.
     assert len(counting.calls) <= 3, [len(c) for c in counting.calls]
@@ -371,12 +382,12 @@ def writer(messages: list[dict[str, str]]) -> str:
 
 
 def test_llm_engine_writes_headline_and_summary_verified(services: Services) -> None:
-    fake = FakeOpenAI([writer] * 6)
+    fake = FakeOpenAI([writer] * 5)
     llm = LLMEngine(fake, "fake-model", REPO / "prompts")  # type: ignore[arg-type]
     svc = BriefingService(services.store, services.embedder, llm, ExtractiveEngine(services.embedder))
     b = svc.build(DAY)
-    assert len(fake.requests) == 6 and b.engine == "llm" and not b.notes
-    assert [set(s.article_ids) for s in b.sections] == EXPECTED
+    assert len(fake.requests) == 5 and b.engine == "llm" and not b.notes  # none for the "Also today" link
+    assert stories(b) == EXPECTED
     for s in b.sections:
         assert s.headline.startswith("LLM: ") and "*" not in s.headline
         assert "sabotage" not in s.summary  # unsupported: dropped by verification

@@ -60,6 +60,12 @@ from qa.models import ArticleMeta, Chunk, Hit
         # Part of a quote that runs on from the sentence before, or into the next.
         "It's okay, I like it,\" Meester told Access Hollywood.",
         'Newsom shot back: "U.S. Marines have served honorably in defense of democracy.',
+        # A status at filing time that a later report overtakes (from issue 27's editor read).
+        "As of noon, the governor's office had not commented on the suspension.",
+        "The company did not immediately respond to USA TODAY's request for comment.",
+        "Coca-Cola has yet to release a statement.",
+        # A quote with nobody said to have said it, shown as narration.
+        '"This is the worst flooding we have seen in a generation, and it is not over."',
     ],
 )
 def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
@@ -184,6 +190,9 @@ def test_a_deadly_crash_outranks_more_articles_of_softer_news() -> None:
         ("https://www.usatoday.com/story/entertainment/music/2025/02/03/grammys/1/", "soft"),
         ("https://www.usatoday.com/story/opinion/2025/02/18/delta-crash/1/", "opinion"),
         ("https://example.com/2025/02/18/a-story", "unknown"),
+        ("https://www.usatoday.com/story/money/business/2025/04/07/tariff-related-costs/1/", "business"),
+        ("https://www.cnn.com/2022/09/14/investing/global-markets-reaction/index.html", "business"),
+        ("https://www.cnn.com/2022/03/06/europe/ukraine-russia-invasion-sunday-intl-hnk/index.html", "hard"),
     ],
 )
 def test_a_local_desk_ranks_between_the_national_desks_and_the_rest(url: str, kind: str) -> None:
@@ -521,3 +530,142 @@ def test_casualties_count_from_titles_and_first_sentences_not_from_background() 
     rank([background, told])
     assert not any(r.startswith("casualties") for r in background.reasons), background.reasons
     assert any(r.startswith("casualties, disaster or war: 'crash'") for r in told.reasons), told.reasons
+
+
+@pytest.mark.parametrize(
+    ("line", "year", "news_of_the_day"),
+    [
+        ("In 2011, a tsunami with waves up to 40 meters struck the coast.", 2025, False),
+        ("The 2004 quake killed more than 200,000 people.", 2025, False),
+        # Today's news with its background in a clause, a coming year, or a day named: kept.
+        ("The FDA acted after advocates filed a petition in 2022, officials said.", 2025, True),
+        ("In 2027, manufacturers must stop using the dye.", 2025, True),
+        ("In 2024 dollars, the package costs $3 billion, the senator said on Tuesday.", 2025, True),
+        ("In 2011, a tsunami with waves up to 40 meters struck the coast.", None, True),  # no year known
+    ],
+)
+def test_background_from_an_earlier_year_is_not_stated_as_the_day_news(
+    line: str, year: int | None, news_of_the_day: bool
+) -> None:
+    assert news.newsworthy(line, year) is news_of_the_day
+
+
+def test_a_quote_that_names_its_speaker_is_news() -> None:
+    assert news.newsworthy('"We will rebuild," the mayor said.')
+    assert news.newsworthy('According to the mayor, "we will rebuild every house."')
+
+
+def test_the_outcome_leads_rather_than_a_preview_or_a_reaction() -> None:
+    sources = [
+        _source(
+            1, "preview", "Election night in Ohio", "Voting in the race will culminate Tuesday night. Polls close."
+        ),
+        _source(2, "reaction", "Senator slams suspension", "Sen. Jane Roe slammed the suspension on Monday. More."),
+        _source(3, "report", "Mayor suspended", "The city council suspended Mayor John Doe on Monday. He denies it."),
+    ]
+    draft = Draft(sentences=[DraftSentence(text="Polls close.", cites=[1])], engine="extractive")
+    led = lead_first(draft, sources, most=3)
+    assert led.sentences[0].text == "The city council suspended Mayor John Doe on Monday."
+    # With only a preview that names the day, it still opens: something must.
+    assert (
+        lead_first(draft, sources[:1], most=3).sentences[0].text == "Voting in the race will culminate Tuesday night."
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "FDA bans Red No. 3 food dye in food, drinks: Here's what to know",
+            "FDA bans Red No. 3 food dye in food, drinks",
+        ),
+        (
+            "Jeff Flake endorses Kamala Harris for president: Here's why",
+            "Jeff Flake endorses Kamala Harris for president",
+        ),
+        (
+            "Spy balloon flew over missile sites, Intelligence chair says: recap",
+            "Spy balloon flew over missile sites, Intelligence chair says",
+        ),
+        ("Big Lots stores closing: See full list of 344 shuttering locations", "Big Lots stores closing"),
+        ("Trump slaps tariffs on China, Canada. Here's how that works", "Trump slaps tariffs on China, Canada"),
+        # The label stays where the title would be a question or too short without it.
+        (
+            "Will they ban TikTok in the US? What to know before January deadline",
+            "Will they ban TikTok in the US? What to know before January deadline",
+        ),
+        ("Eclipse: What to know", "Eclipse: What to know"),
+    ],
+)
+def test_a_trailing_page_label_is_not_part_of_the_headline(title: str, expected: str) -> None:
+    assert headlines.choose([title]) == expected
+
+
+def test_a_straight_title_of_the_story_beats_one_that_asks() -> None:
+    titles = [
+        "Will Donald Trump pardon January 6 Capitol rioters? What he has said",  # the most central
+        "Congress certifies Trump's 2024 victory on Jan. 6: Recap",
+    ]
+    assert headlines.choose(titles) == "Congress certifies Trump's 2024 victory on Jan. 6"
+
+
+def test_a_disaster_filed_by_a_soft_desk_is_not_soft_news() -> None:
+    crash = Story(
+        [
+            _doc(
+                "t",
+                "Toronto crash survivor on evacuation",
+                ["A Delta jet flipped on landing in Toronto on Monday, injuring 21 people."],
+                "https://www.usatoday.com/story/travel/news/2025/02/18/delta-plane-crash-toronto-airport/1/",
+            )
+        ]
+    )
+    review = Story(
+        [_doc("r", "Ski resort review", ["The slopes were busy on Monday."], "https://x.example/travel/news/2/")]
+    )
+    for s in (crash, review):
+        s.headline = headlines.choose([d.meta.title for d in s.docs])
+    rank([review, crash])
+    assert not any("soft-news section" in r for r in crash.reasons), crash.reasons
+    assert any("soft-news section" in r for r in review.reasons)
+
+
+def test_the_economy_moving_is_news_and_a_story_of_it_outranks_a_feature() -> None:
+    def story(title: str, lead: str, url: str) -> Story:
+        s = Story([_doc(title[:8], title, [lead], url)])
+        s.headline = title
+        return s
+
+    markets = story(
+        "Markets steady after worst day for US stocks since June 2020",
+        "Global markets steadied on Wednesday after stocks had their worst day in two years.",
+        "https://www.cnn.com/2022/09/14/investing/global-markets-reaction/index.html",
+    )
+    feature = story(
+        "Eating seasonally and locally could benefit the environment",
+        "Eating food grown nearby may cut emissions, researchers say.",
+        "https://www.cnn.com/2022/09/14/health/eating-seasonally-wellness/index.html",
+    )
+    assert rank([feature, markets]) == [markets, feature]
+    assert any(r.startswith("the economy: 'stocks'") for r in markets.reasons), markets.reasons
+    assert any(r.startswith("business desk: investing") for r in markets.reasons), markets.reasons
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "kind"),
+    [
+        ("5 things to know for Jan. 29: Plane crash, Fed, RFK Jr.", None, "roundup"),
+        ("Grammy predictions: Who will win album of the year", None, "service"),
+        (
+            "Biden lectures on 'oligarchy'",
+            "https://www.usatoday.com/story/opinion/columnist/2025/01/16/x/1/",
+            "opinion",
+        ),
+        # An explainer of the day's event is told in full, ranked like any story.
+        ("TikTok ban: What to know after Supreme Court's decision", None, "news"),
+    ],
+)
+def test_round_ups_service_pieces_and_columns_are_links_not_stories(title: str, url: str | None, kind: str) -> None:
+    from qa.briefing.service import aside_kind
+
+    assert aside_kind(Story([_doc("a", title, ["Something happened on Monday."], url)])) == kind

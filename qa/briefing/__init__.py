@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from qa.briefing.clustering import THRESHOLD, cluster, lead_sentences, names_of, similarity, title_terms
     from qa.briefing.service import DEFAULT_MAX_SECTIONS, NO_SUMMARY, BriefingEngine, BriefingService
-    from qa.schemas import Briefing, BriefingArticle, BriefingSection
+    from qa.schemas import Briefing, BriefingArticle, BriefingLink, BriefingSection
 
 # Loaded on first use, so that `qa briefing` can serve a cached day through qa.briefing.cache
 # without importing the builder (chromadb, the splitter, the reader): a second saved on every call.
 _HOMES = {
     "qa.briefing.clustering": ("THRESHOLD", "cluster", "lead_sentences", "names_of", "similarity", "title_terms"),
     "qa.briefing.service": ("DEFAULT_MAX_SECTIONS", "NO_SUMMARY", "BriefingEngine", "BriefingService"),
-    "qa.schemas": ("Briefing", "BriefingArticle", "BriefingSection"),
+    "qa.schemas": ("Briefing", "BriefingArticle", "BriefingLink", "BriefingSection"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -41,6 +41,7 @@ __all__ = [
     "Briefing",
     "BriefingArticle",
     "BriefingEngine",
+    "BriefingLink",
     "BriefingSection",
     "BriefingService",
     "cluster",

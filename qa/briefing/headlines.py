@@ -19,6 +19,16 @@ _LABEL = re.compile(
     re.I,
 )
 _SITE = re.compile(r"\s+\|\s+[^|]*$")  # " | CNN Politics": the site's name, not the story's
+# A label after the story's title ("…: Here's what to know", ": Recap", ". Here's why", ": See photos",
+# ": Schedule of events, how to watch"): it names the page's format, not the news.
+_TRAILING_LABEL = re.compile(
+    r"\s*[:.!]\s*(what\s+(to|we)\s+know|here['’]s\s+(why|how\s+(that|it)\s+works|what\s+(to|we)\s+know)|recap|"
+    r"see\s+(the\s+)?(photos|pictures|list|full\s+list|schedule|map|results)\b[^:.?!]*|live\s+updates|explained|"
+    r"(schedule(\s+of\s+events)?|start\s+time|date|time|tv\s+channel)(,\s*[^:.?!]*)?\s+(and\s+)?how\s+to\s+watch\b[^:.?!]*"
+    r"|how\s+to\s+watch\b[^:.?!]*)\s*[.!]?\s*$",
+    re.I,
+)
+MIN_LABELLED = 3  # words the title keeps without its label, else the label stays
 _CUT = re.compile(r"(\s*)(\.\.\.|…|\s\.)\s*$")  # "economic ...", "offerings will ."
 _SENTENCE_END = re.compile(r"[.?!](?=\s+[A-Z‘“'\"])")
 # Words a phrase can be cut before and still read complete ("… crackdown | in Palm").
@@ -47,6 +57,9 @@ def plain(title: str) -> tuple[str, str]:
         text = _SITE.sub("", text)
         cut = ""  # what was cut was the site's name
     text = _LABEL.sub("", text).strip()
+    bare = _TRAILING_LABEL.sub("", text).strip()
+    if bare != text and len(bare.split()) >= MIN_LABELLED and not bare.endswith("?"):
+        text = bare
     if len(text) > 2 and text[0] in "\"“'‘" and text[-1] in "\"”'’":
         text = text[1:-1].strip()
     return text, cut
@@ -87,7 +100,8 @@ def choose(titles: Sequence[str]) -> str:
             text = repair(text, cut)
         if not text:
             continue
-        question = bool(QUESTION_TITLE.search(text))
+        # "Will Trump pardon rioters? What he has said" asks too: a straight title of the story is better.
+        question = bool(QUESTION_TITLE.search(text)) or "?" in text
         if question and not cut and not text.endswith("?") and asks(text):
             text += "?"
         ranked.append((2 * question + bool(cut), k, text))

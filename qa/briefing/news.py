@@ -51,6 +51,11 @@ _HOUSEKEEPING = re.compile(
     | \bfollow\s+along\b | \bcatch\s+up\s+here\b | \bwe['’]re\s+live\b | \b(kept|keep)\s+you\s+updated\b
     | \b(providing|provide|bring(ing|s)?\s+you)\s+(updates|the\s+latest)\b | \bupdate\s+page\b
     | \bepisode\s+of\s+[^.]{0,40}\bpodcast\b | ^\W*updated?\s+[\d/.,\s]+ LABEL_END  # "UPDATE 5/20/2020 :"
+    # A status at filing time that a later report may have overtaken ("had not commented as of noon"):
+    # stale by the time a reader sees it, and never what happened.
+    | \b(did|does|do|has|have|had)\s+not\s+(yet\s+)?(immediately\s+)?(respond|return|repl(y|ied)|comment(ed)?)\b
+    | \b(has|have|had)\s+yet\s+to\s+(respond|comment|release|issue|return|make)\b | \bdeclined\s+to\s+comment\b
+    | \bcould\s+not\s+(immediately\s+)?be\s+reached\b | \brequests?\s+for\s+comment\b
     | :\s*$
     """
     ).replace("LABEL_END", rf"\s*[:{DASHES}]"),  # a label's colon or dash ("Update —")
@@ -88,15 +93,72 @@ _CUT_START = re.compile(r"^[^\w]*[a-z]")
 _MARKERS = re.compile(r"(\s*\[\d+\])+\s*$")  # an engine's citation markers after the full stop
 
 
-def newsworthy(sentence: str) -> bool:
+def newsworthy(sentence: str, year: int | None = None) -> bool:
     """False for a line a reader of a briefing should never be told as a fact of the story:
     housekeeping and signposts ("Here's what to know"), rhetorical questions (a summary states;
-    it does not ask), exclamations and asides, a writer's first-person story, and lines that are
-    not whole sentences."""
+    it does not ask), exclamations and asides, a writer's first-person story, a quote nobody is
+    said to have said, lines that are not whole sentences, and (given the article's ``year``)
+    background framed in an earlier year."""
     line = _MARKERS.sub("", sentence).strip()
     whole = bool(_COMPLETE.search(line)) and not _CUT_START.match(line) and _quotes_closed(line)
-    stated = not _NOT_STATED.search(line) and not first_person(line)
-    return whole and stated and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
+    stated = not _NOT_STATED.search(line) and not first_person(line) and not unattributed_quote(line)
+    dated = year is None or not background(line, year)
+    return whole and stated and dated and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
+
+
+# Who said it: a quote in a briefing names its speaker ("…," he said; according to; told).
+_SPEAKER = re.compile(
+    r"\b(said|says|say|saying|told|tells|according|wrote|writes|added|adds|asked|asks|posted|tweeted|stated|"
+    r"declared|argued|argues|noted|notes|explained|recalled|insisted|warned|warns|announced|testified|reads?)\b",
+    re.I,
+)
+QUOTED_MOSTLY = 0.5
+
+
+def unattributed_quote(line: str) -> bool:
+    """Mostly a quote, with no word outside it saying who said it: shown as narration, it would
+    put someone's words in the briefing's mouth."""
+    quoted = sum(len(m) for m in _QUOTED.findall(line))
+    return quoted >= QUOTED_MOSTLY * len(line) and not _SPEAKER.search(_QUOTED.sub(" ", line))
+
+
+# Background framed as such: a sentence that opens in an earlier year ("In 2011, a tsunami …",
+# "The 2004 quake …") and names no day of this week, inside today's story.
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_OPENING_WORDS = 6
+
+
+def background(line: str, year: int) -> bool:
+    opening = " ".join(_QUOTED.sub(" ", line).split()[:_OPENING_WORDS])
+    years = [int(y) for y in _YEAR.findall(opening)]
+    return bool(years) and all(y < year for y in years) and not WHEN.search(line)
+
+
+# A lead that looks ahead ("…will culminate today", "is expected to") or reports a reaction
+# ("X slammed the decision") tells what happened only where nothing better does. Only its main
+# clause counts: the words up to its first comma, where a lead puts its verb ("…, saying it will no
+# longer allow" is news).
+_PREVIEW = re.compile(
+    r"\b((?-i:will|won['’]t|could|may|might)|(is|are)\s+(set|expected|scheduled|poised|slated|due)\s+to|"
+    r"plans?\s+to|ahead\s+of|gear(s|ing)?\s+up|prepar(es?|ing)\s+(to|for))\b",
+    re.I,
+)
+_REACTION = re.compile(
+    r"\b(react(ed|s|ing)|respond(ed|s|ing)|slamm?(ed|s|ing)|blast(ed|s|ing)|prais(ed|es|ing)|criticiz(ed|es|ing)|"
+    r"condemn(ed|s|ing)|denounc(ed|es|ing)|welcom(ed|es|ing)|applaud(ed|s|ing)|lash(ed|es|ing)\s+out|hail(ed|s|ing)|"
+    r"decr(ied|ies)|celebrat(ed|es|ing)|mourn(ed|s|ing)|pa(id|ys)\s+tribute)\b",
+    re.I,
+)
+MAIN_CLAUSE_WORDS = 16
+
+
+def looks_ahead_or_reacts(sentence: str) -> bool:
+    """A preview or a reaction, outside quotes (see :data:`_PREVIEW`, :data:`_REACTION`)."""
+    told = _QUOTED.sub(" ", sentence)
+    if m := DATELINE.match(told):
+        told = told[m.end() :]
+    main = " ".join(told.split(",")[0].split()[:MAIN_CLAUSE_WORDS])  # up to its first comma
+    return bool(_PREVIEW.search(main) or _REACTION.search(main))
 
 
 _DOUBLE_QUOTES = ('"', "“", "”")
@@ -145,8 +207,12 @@ OPINION_SECTIONS = words(
 )
 HARD_SECTIONS = words(
     "news politics world nation us national courts justice health elections congress military crime weather "
-    "climate economy investigations world-news uk-news science-health education immigration"
+    "climate economy investigations world-news uk-news science-health education immigration "
+    "europe asia americas africa middleeast australia uk china india"  # CNN's world desks, by region
 )
+# The business desk (markets, trade, companies, labour): news, but below the national and world
+# desks, as an outlet's money pages also carry personal-finance service pieces.
+BUSINESS_SECTIONS = words("money business investing markets tech technology media energy")
 # Not "gallery" or "graphics": they name a format, and the desk beside them ("/world/gallery/")
 # says what the story is.
 SOFT_SECTIONS = words(
@@ -168,7 +234,7 @@ def url_sections(url: str | None) -> list[str]:
         path = urlsplit(url).path
     except ValueError:
         return []
-    known = OPINION_SECTIONS | HARD_SECTIONS | SOFT_SECTIONS | LOCAL_SECTIONS
+    known = OPINION_SECTIONS | HARD_SECTIONS | SOFT_SECTIONS | LOCAL_SECTIONS | BUSINESS_SECTIONS
     return [p for p in path.lower().split("/") if p in known]
 
 
@@ -178,7 +244,8 @@ def is_opinion(meta: ArticleMeta) -> bool:
 
 
 def section_kind(meta: ArticleMeta) -> tuple[str, str]:
-    """``(kind, sections)``: kind is opinion, soft, local, hard or unknown; sections as the URL names them."""
+    """``(kind, sections)``: kind is opinion, soft, local, hard, business or unknown; sections as the
+    URL names them."""
     found = url_sections(meta.url)
     shown = "/".join(found)
     if is_opinion(meta):
@@ -189,6 +256,8 @@ def section_kind(meta: ArticleMeta) -> tuple[str, str]:
         return "local", shown
     if any(s in HARD_SECTIONS for s in found):
         return "hard", shown
+    if any(s in BUSINESS_SECTIONS for s in found):
+        return "business", shown
     return "unknown", shown
 
 
@@ -223,6 +292,14 @@ def election_decided(text: str) -> str | None:
     return None
 
 
+# The economy moving: markets, prices, trade and labour (a market's worst day, tariffs taking
+# effect, a port strike), from titles and first sentences.
+ECONOMY = re.compile(
+    r"\b(stocks?|stock\s+market|markets?\s+(fell|fall|plunge\w*|tumble\w*|rall\w+|sell-?off|crash\w*)|dow|s&p\s+500|"
+    r"nasdaq|inflation|recession|tariffs?|trade\s+war|layoffs?|strikes?|jobs\s+report|unemployment|"
+    r"interest\s+rates?|federal\s+reserve|the\s+fed|bankrupt\w*|supply\s+chain)\b",
+    re.I,
+)
 OFFICIALS = re.compile(
     r"\b(president|governor|senat(e|ors?)|congress|lawmakers|legislat(ure|ors)|court|judge|justice\s+department|"
     r"department\s+of|secretary|minister|parliament|police|officials|administration|white\s+house|pentagon|"

@@ -5,11 +5,12 @@ briefings to fit them on, and the briefing eval must stay a check, not a trainin
 
 - **coverage**: every outlet beyond the first +1, and 0.75·log2(articles);
 - **section** of the articles' URLs: hard news (news, politics, world…) +1, a local or state
-  desk +0.5, soft (entertainment, sports, food…) −1, opinion −1.5;
+  desk or the business desk +0.5, soft (entertainment, sports, food…) −1 unless the story is a
+  disaster, opinion −1.5;
 - **hard-news words** in the titles and leads: casualties, disaster (a power outage too) or war (and
   its diplomacy; in a title or first sentence, not background further down) +1.25, or else an
-  election decided (a concession, a race won) +1.25; officials or institutions +0.5, a dateline
-  +0.5, numbers +0.25;
+  election decided (a concession, a race won) +1.25, or else the economy (markets, prices, trade,
+  strikes and layoffs) +0.75; officials or institutions +0.5, a dateline +0.5, numbers +0.25;
 - **service and feature pieces**: a title that is a question −0.5, predictions, reviews, deals and
   the like −0.5;
 - **round-ups** (a newsletter telling the day's stories in turn) −2: each of those stories is told
@@ -32,10 +33,17 @@ from qa.briefing.clustering import Doc
 
 OUTLET = 1.0
 ARTICLES = 0.75
-SECTION = {"hard": 1.0, "local": 0.5, "soft": -1.0, "opinion": -1.5, "unknown": 0.0}
-SECTION_LABEL = {"hard": "hard-news section", "local": "local desk", "soft": "soft-news section", "opinion": "opinion"}
+SECTION = {"hard": 1.0, "local": 0.5, "business": 0.5, "soft": -1.0, "opinion": -1.5, "unknown": 0.0}
+SECTION_LABEL = {
+    "hard": "hard-news section",
+    "local": "local desk",
+    "business": "business desk",
+    "soft": "soft-news section",
+    "opinion": "opinion",
+}
 CASUALTIES = 1.25
 ELECTION = 1.25
+ECONOMY = 0.75
 OFFICIALS = 0.5
 DATELINE = 0.5
 NUMBERS = 0.25
@@ -90,21 +98,26 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
     outlets = f"{n_outlets} outlet{'s' if n_outlets != 1 else ''}"
     add(coverage, f"{n_docs} article{'s' if n_docs != 1 else ''} from {outlets}")
 
-    kinds = [news.section_kind(d.meta) for d in story.docs]
-    order = ("hard", "local", "unknown", "soft", "opinion")
-    kind, where = min(kinds, key=lambda k: order.index(k[0]))  # the hardest section any article is in
-    if SECTION[kind]:
-        add(SECTION[kind], f"{SECTION_LABEL[kind]}: {where}")
-
     docs = story.reporting[:3]
     text = " ".join([d.meta.title for d in docs] + [s for d in docs for s in d.lead[:2]])
     # What happened is in the titles and first sentences; a later one's "9/11 terrorist attacks"
     # is background.
     told = " ".join([d.meta.title for d in docs] + [d.lead[0] for d in docs if d.lead])
-    if (word := news.first_match(news.CASUALTIES, told)) is not None:
-        add(CASUALTIES, f"casualties, disaster or war: {word!r}")
+    disaster = news.first_match(news.CASUALTIES, told)
+
+    kinds = [news.section_kind(d.meta) for d in story.docs]
+    order = ("hard", "local", "business", "unknown", "soft", "opinion")
+    kind, where = min(kinds, key=lambda k: order.index(k[0]))  # the hardest section any article is in
+    # A disaster is news whichever desk files it: a plane crash under /travel/news/ is not soft news.
+    if SECTION[kind] and not (kind == "soft" and disaster is not None):
+        add(SECTION[kind], f"{SECTION_LABEL[kind]}: {where}")
+
+    if disaster is not None:
+        add(CASUALTIES, f"casualties, disaster or war: {disaster!r}")
     elif (word := news.election_decided(text)) is not None:
         add(ELECTION, f"an election decided: {word!r}")
+    elif (word := news.first_match(news.ECONOMY, told)) is not None:
+        add(ECONOMY, f"the economy: {word!r}")
     if (word := news.first_match(news.OFFICIALS, text)) is not None:
         add(OFFICIALS, f"officials: {word!r}")
     if any(d.lead and news.DATELINE.match(d.lead[0]) for d in docs):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
-    from qa.schemas import Briefing, BriefingSection, CitationOut
+    from qa.schemas import Briefing, BriefingLink, BriefingSection, CitationOut
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -100,9 +100,23 @@ def to_markdown(briefing: Briefing) -> str:
                 url = safe_url(a.url)
                 also = f"- Also: {_md(a.title)} — {_md(a.source or 'unknown outlet')}, {_day(a.published)}"
                 lines.append(f"{also} ({url})" if url else also)
+    if briefing.also:
+        lines += ["", "### Also today", ""]
+        lines += [f"- {_link_md(link)}" for link in briefing.also]
     for note in briefing.notes:
         lines += ["", f"_Note: {_md(note)}_"]
     return "\n".join(lines).rstrip() + "\n"
+
+
+_KIND_LABEL = {"opinion": "Opinion: ", "roundup": "Round-up: ", "service": "", "news": ""}
+
+
+def _link_md(link: BriefingLink) -> str:
+    first = link.articles[0] if link.articles else None
+    outlets = ", ".join(dict.fromkeys(a.source or "unknown outlet" for a in link.articles))
+    text = f"{_KIND_LABEL[link.kind]}{_md(link.headline)} — {_md(outlets)}"
+    url = safe_url(first.url) if first else None
+    return f"{text} ({url})" if url else text
 
 
 # -- HTML ----------------------------------------------------------------------------------------
@@ -207,6 +221,13 @@ def _toc_html(briefing: Briefing) -> str:
     return f'<nav class="toc" aria-label="Stories"><ol>{items}</ol></nav>'
 
 
+def _link_html(link: BriefingLink) -> str:
+    first = link.articles[0] if link.articles else None
+    outlets = ", ".join(dict.fromkeys(a.source or "unknown outlet" for a in link.articles))
+    headline = _link(_KIND_LABEL[link.kind] + link.headline, first.url if first else None)
+    return f'{headline} <span class="meta">{_e(outlets)}</span>'
+
+
 def render_html(briefing: Briefing) -> str:
     """One self-contained page: inline CSS, no scripts, nothing fetched."""
     title = title_heading(briefing)
@@ -215,6 +236,9 @@ def render_html(briefing: Briefing) -> str:
     if not briefing.sections:
         body.append(f'<p class="empty">{_e(briefing.message)}</p>')
     body += [_section_html(s, k) for k, s in enumerate(briefing.sections, start=1)]
+    if briefing.also:
+        items = "".join(f"<li>{_link_html(link)}</li>" for link in briefing.also)
+        body.append(f'<section class="also"><h2>Also today</h2><ul class="more">{items}</ul></section>')
     body += [f'<p class="note">Note: {_e(note)}</p>' for note in briefing.notes]
     csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
     return (

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from qa.engines.base import Draft, Engine, Source
 from qa.engines.fallback import FallbackEngine
 from qa.errors import EngineError
 from qa.models import ArticleMeta, SearchFilters, embedding_text
-from qa.schemas import Briefing, BriefingArticle, BriefingSection, CitationOut
+from qa.schemas import Briefing, BriefingArticle, BriefingLink, BriefingSection, CitationOut
 from qa.store.protocol import DocumentStore
 
 if TYPE_CHECKING:
@@ -52,6 +52,21 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_SECTIONS = 10
 NO_SUMMARY = "No summary could be verified for this story; see its articles below."
 HEADLINE_SUPPORT = 0.5  # share of an engine headline's content words the story's titles and leads hold
+
+
+FULL_STORIES = 5  # stories told in full; an editor's busy-day briefing holds about five
+
+
+def aside_kind(story: Story) -> Literal["news", "service", "roundup", "opinion"]:
+    """How a story is shown: "news" is told in full (while room lasts); a round-up, a service piece
+    (deals, how to watch, rankings) or a column is listed as a link."""
+    if all(news.is_roundup(d.meta) for d in story.docs):
+        return "roundup"
+    if story.opinion:
+        return "opinion"
+    if all(news.SOFT_TITLE.search(d.meta.title) for d in story.docs):
+        return "service"
+    return "news"
 
 
 @runtime_checkable
@@ -222,7 +237,20 @@ class BriefingService:
         for story in stories:
             story.headline = headlines.choose([d.meta.title for d in story.reporting])
         stories = rank(stories)
-        shown = stories[:max_sections]
+        listed = stories[:max_sections]
+        # Told in full: the first few news stories. Service pieces, round-ups, columns and the rest
+        # are links under "Also today", in rank order: a busy day is read in a minute, not ten.
+        shown = [st for st in listed if aside_kind(st) == "news"][:FULL_STORIES]
+        also = [
+            BriefingLink(
+                headline=st.headline,
+                article_ids=[d.meta.id for d in st.docs],
+                articles=[BriefingArticle.of(d.meta, news.is_opinion(d.meta)) for d in st.docs],
+                kind=aside_kind(st),
+            )
+            for st in listed
+            if not any(st is told for told in shown)
+        ]
         notes: list[str] = []
         engines: set[str] = set()
         sections = []
@@ -242,12 +270,15 @@ class BriefingService:
             f"{len(stories)} {'story' if len(stories) == 1 else 'stories'} from {len(docs)} "
             f"article{'s' if len(docs) != 1 else ''} by {n_outlets} outlet{'s' if n_outlets != 1 else ''}"
         )
-        if len(shown) < len(stories):
-            message += f"; the {len(shown)} most newsworthy are shown"
+        if also:
+            message += f"; {len(shown)} told in full, {len(also)} more listed under Also today"
+        if len(listed) < len(stories):
+            message += f"; the {len(listed)} most newsworthy are shown"
         engine = self.engine.name if self.engine.name in engines or not engines else sorted(engines)[0]
         briefing = Briefing(
             date=day,
             sections=sections,
+            also=also,
             markdown="",
             message=message + ".",
             engine=engine,

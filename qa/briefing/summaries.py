@@ -27,10 +27,12 @@ from qa.models import ArticleMeta, Chunk, Hit
 from qa.store.protocol import ChunkRecord
 from qa.text import content_tokens, normalize_ws, sentence_spans, teaser
 
-SUMMARY_SENTENCES = 4
+# Room by substance: an editor's read of busy days found the fourth sentence of a story, and the
+# top story's sixth, mostly filler or a fact told again.
+SUMMARY_SENTENCES = 3
 # The top story is given more room, on the page and in its summary: the day's main story is the
 # one a reader wants told in full, and it is usually told by the most articles.
-TOP_SUMMARY_SENTENCES = 6
+TOP_SUMMARY_SENTENCES = 5
 MAX_SUMMARY_ARTICLES = 6  # leads shown to the engine per story; more repeat the same facts
 LONE_LEAD = 4  # news sentences of a lone article shown to the engine
 SHARED_LEAD = 3  # ... and of each article of a story several articles tell
@@ -48,9 +50,10 @@ _LEFT_OVER = DASHES + "◾◼•▪●■◆►▶ \t\n\u2060\u200b\u200c\u200d\
 MAX_SCENE_SENTENCES = 3  # scene-setting sentences skipped at most at the top of an article
 
 
-def news_spans(chunk: Chunk, limit: int | None) -> list[Chunk]:
+def news_spans(chunk: Chunk, limit: int | None, year: int | None = None) -> list[Chunk]:
     """The chunk's first ``limit`` news sentences (all if None) as verbatim spans of it: runs of
-    consecutive sentences, split wherever a sentence that is not news sits between them."""
+    consecutive sentences, split wherever a sentence that is not news sits between them (for an
+    article of ``year``, background framed in an earlier year is not news either)."""
     text = chunk.text
     runs: list[tuple[int, int]] = []
     count = 0
@@ -79,7 +82,10 @@ def news_spans(chunk: Chunk, limit: int | None) -> list[Chunk]:
         if top and skipped_scenes < MAX_SCENE_SENTENCES and sets_a_scene(sentence, names_of([sentence])):
             skipped_scenes += 1
             continue
-        if blurb or not newsworthy(sentence) or (DANGLING.match(sentence) and open_run is None):
+        # An article's opening may frame the story in a past year (a feature's "In 2019, the city
+        # council…"); further down, a past year is background that would read as the day's news.
+        dated = year if count or chunk.start != 0 else None
+        if blurb or not newsworthy(sentence, dated) or (DANGLING.match(sentence) and open_run is None):
             if open_run is not None:
                 runs.append(open_run)
                 open_run = None
@@ -117,7 +123,10 @@ def sources_for(story: Story, whole_chunks: bool = False, top: bool = False) -> 
         if len(picked) == 1 and len(d.chunks) > 1 and (short or top):
             records = d.chunks[:2]
         limit = None if whole_chunks else per_article
-        hits += [Hit(chunk=span, article=d.meta, score=1.0) for r in records for span in news_spans(r.chunk, limit)]
+        year = d.meta.published_date.year if d.meta.published_date else None
+        hits += [
+            Hit(chunk=span, article=d.meta, score=1.0) for r in records for span in news_spans(r.chunk, limit, year)
+        ]
     return number_sources(hits)
 
 
@@ -220,7 +229,7 @@ def best_lead(sources: Sequence[Source], headline: str = "") -> tuple[str, int] 
     """The article lead (first news sentence of an article's top) that most plainly reports an
     event, with its source number; None if none names a day or a dateline. A tie goes to the
     article the headline comes from, then to the most central (sources come in that order)."""
-    best: tuple[tuple[int, bool], str, int] | None = None
+    best: tuple[tuple[bool, int, bool], str, int] | None = None
     seen: set[str] = set()
     for src in sorted(sources, key=lambda s: s.n):
         article, chunk = src.hit.article.id, src.hit.chunk
@@ -236,7 +245,9 @@ def best_lead(sources: Sequence[Source], headline: str = "") -> tuple[str, int] 
         if first is None or quoted_share(first) > 0.4 or DANGLING.match(first) or not newsworthy(first):
             continue
         event = news.reports_event(first)
-        score = (event, bool(headline) and headlines.choose([src.hit.article.title]) == headline)
+        # What happened beats a preview of it or a reaction to it, whatever else the lead has.
+        outcome = not news.looks_ahead_or_reacts(first)
+        score = (outcome, event, bool(headline) and headlines.choose([src.hit.article.title]) == headline)
         if event and (best is None or score > best[0]):
             best = (score, first, src.n)
     return (best[1], best[2]) if best else None

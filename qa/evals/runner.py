@@ -172,7 +172,8 @@ def _briefing_case(case: Case, target: Target, res: CaseResult) -> CaseResult:
     if case.corpus and not raw:
         res.skipped = f"no {case.corpus} articles of {case.date} are loaded"
         return res
-    sections = [s.get("article_ids", []) for s in raw]
+    # Stories listed under "Also today" are stories of their own for grouping, after the full ones.
+    sections = [s.get("article_ids", []) for s in raw] + [a.get("article_ids", []) for a in out.get("also", [])]
 
     def ids(ref: str) -> list[str]:
         return sorted(target.resolve(ref))

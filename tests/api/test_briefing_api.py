@@ -30,8 +30,11 @@ def test_briefing_json(client: TestClient) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert {"date", "sections", "markdown", "message"} <= set(body)
-    assert body["date"] == "2025-04-14" and body["message"] == "6 stories from 10 articles by 8 outlets."
-    assert [set(s["article_ids"]) for s in body["sections"]] == EXPECTED
+    told = "6 stories from 10 articles by 8 outlets; 5 told in full, 1 more listed under Also today."
+    assert body["date"] == "2025-04-14" and body["message"] == told
+    assert [set(s["article_ids"]) for s in body["sections"]] == EXPECTED[:5]
+    (link,) = body["also"]
+    assert set(link["article_ids"]) == EXPECTED[5] and set(link) == {"headline", "article_ids", "articles", "kind"}
     for s in body["sections"]:
         assert {"headline", "lead", "summary", "citations", "article_ids", "articles", "rank_reasons"} <= set(s)
         check_citations(client, s, "summary")
@@ -53,8 +56,10 @@ def test_markdown_and_html(client: TestClient) -> None:
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "<link" not in html
-    assert html.count('<section class="story') == 6 and html.count('<section class="story top"') == 1
-    assert html.count('<a href="#story-') == 6  # the contents
+    assert html.count('<section class="story') == 5 and html.count('<section class="story top"') == 1
+    assert html.count('<a href="#story-') == 5  # the contents
+    assert '<section class="also"><h2>Also today</h2>' in html
+    assert 'href="https://sportsdesk.example/football/rivertown-fc-cup-final"' in html
     assert "Region&#x27;s largest solar farm" in html  # escaped
     assert 'href="https://northernherald.example/2025/04/14/wildfire-pine-ridge"' in html
 
@@ -119,7 +124,7 @@ def test_cache_across_requests_and_writes(client: TestClient) -> None:
     # That day's article is deleted: rebuilt without it.
     assert client.delete("/articles/solar-farm").status_code == 204
     after = client.get("/briefing", params={"date": "2025-04-14"}).json()
-    assert service.misses == 2 and len(after["sections"]) == 5
+    assert service.misses == 2 and len(after["sections"]) + len(after["also"]) == 5
     assert "solar-farm" not in {i for s in after["sections"] for i in s["article_ids"]}
 
 

@@ -14,7 +14,9 @@ from qa.store.chroma import ChromaStore, open_store
 from tests.store.test_contract import art, put
 
 
-def test_every_write_leaves_the_store_revision_in_the_mark(embedded_settings: Settings, hashing_embedder: Embedder) -> None:
+def test_every_write_leaves_the_store_revision_in_the_mark(
+    embedded_settings: Settings, hashing_embedder: Embedder
+) -> None:
     store = open_store(embedded_settings)
     mark = revision_mark.path_for(embedded_settings.data_dir)
     assert revision_mark.read(mark) is None  # nothing written yet: readers ask the store
