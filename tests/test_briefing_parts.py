@@ -669,3 +669,17 @@ def test_round_ups_service_pieces_and_columns_are_links_not_stories(title: str, 
     from qa.briefing.service import aside_kind
 
     assert aside_kind(Story([_doc("a", title, ["Something happened on Monday."], url)])) == kind
+
+
+def test_an_ai_assisted_summary_box_is_not_the_outlet_reporting() -> None:
+    text = (
+        "AI-assisted summary In his farewell address, President Biden warned of an oligarchy.\n\n"
+        "Biden believes this concentration of power poses significant risks if left unchecked.\n\n"
+        'The term "oligarchy" has been used to describe powerful Russian business leaders.\n\n'
+        "In a primetime farewell address Wednesday, President Joe Biden warned Americans that an oligarchy "
+        "is on the rise.\n\nHe spoke from the Oval Office."
+    )
+    chunk = Chunk(id="b:0", article_id="b", position=0, start=0, end=len(text), text=text)
+    spans = [s.text for s in news_spans(chunk, 4)]
+    assert spans[0].startswith("In a primetime farewell address Wednesday")
+    assert not any("concentration of power" in s or "Russian business" in s for s in spans)

@@ -44,6 +44,11 @@ _LEAD = re.compile(r"^.*?\[\d+\](?:\s*\[\d+\])*")
 # A dateline on a line of its own ("CNN —"): on a scraped page, what comes before it is furniture.
 _DATELINE_LINE = re.compile(rf"^[ \t]*[A-Z][A-Za-z.'’ ,-]{{1,40}}[ \t]+[{DASHES}]{{1,2}}[ \t]*$", re.M)
 _DATELINE_WITHIN = 600
+# USA Today's "AI-assisted summary" box at an article's top: the label and three machine-written
+# points, one a paragraph, before the reporting starts. None of it is the outlet's reporting.
+_AI_SUMMARY = re.compile(r"AI[-\s]assisted\s+summary\b", re.I)
+_AI_SUMMARY_WITHIN = 300
+AI_SUMMARY_POINTS = 3
 # "Read here." after a sentence makes that sentence the blurb of a link, not a fact of the story.
 _LINK_PROMPT = re.compile(r"^\W*(read|see|watch|listen)(\s+(it|more|the\s+\w+(\s+\w+)?))?\s+here\b", re.I)
 _LEFT_OVER = DASHES + "◾◼•▪●■◆►▶ \t\n\u2060\u200b\u200c\u200d\ufeff"
@@ -62,7 +67,9 @@ def news_spans(chunk: Chunk, limit: int | None, year: int | None = None) -> list
     skipped_scenes = 0
     top = chunk.start == 0  # at the article's top, before its first sentence with an actor
     if top:  # an article's opening: page furniture may come before the story
-        if m := _DATELINE_LINE.search(text, 0, _DATELINE_WITHIN):
+        if box := _AI_SUMMARY.search(text, 0, _AI_SUMMARY_WITHIN):
+            story_start = _paragraphs_after(text, box.start(), AI_SUMMARY_POINTS)
+        elif m := _DATELINE_LINE.search(text, 0, _DATELINE_WITHIN):
             story_start = m.end()
         elif (cut := text.find("\n\n")) > 0 and teaser(text[:cut], text[cut:]):
             story_start = cut  # the lead would be told twice
@@ -101,6 +108,17 @@ def news_spans(chunk: Chunk, limit: int | None, year: int | None = None) -> list
     return [
         chunk.model_copy(update={"text": text[a:b], "start": chunk.start + a, "end": chunk.start + b}) for a, b in runs
     ]
+
+
+def _paragraphs_after(text: str, start: int, n: int) -> int:
+    """Where the ``n``-th paragraph from ``start`` ends (the text's end if it has fewer)."""
+    at = start
+    for _ in range(n):
+        cut = text.find("\n\n", at)
+        if cut < 0:
+            return len(text)
+        at = cut + 2
+    return at
 
 
 def sources_for(story: Story, whole_chunks: bool = False, top: bool = False) -> list[Source]:
