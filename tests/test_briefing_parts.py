@@ -683,3 +683,25 @@ def test_an_ai_assisted_summary_box_is_not_the_outlet_reporting() -> None:
     spans = [s.text for s in news_spans(chunk, 4)]
     assert spans[0].startswith("In a primetime farewell address Wednesday")
     assert not any("concentration of power" in s or "Russian business" in s for s in spans)
+
+
+@pytest.mark.parametrize(
+    ("lead", "signal"),
+    [
+        (
+            "The measles outbreak in West Texas grew to 159 cases on Thursday.",
+            "casualties, disaster or war: 'outbreak'",
+        ),
+        ("The VA will lay off at least 76,000 employees, a memo says.", "the economy: 'lay off'"),
+        ("Stocks fell sharply on Tuesday after the inflation report.", "the economy: 'Stocks'"),
+        ("Tariffs on steel took effect on Wednesday.", "the economy: 'Tariffs'"),
+        ("Drivers got a phishing attack by text on Monday.", None),
+        ("The band played its greatest hits on Saturday.", None),
+    ],
+)
+def test_an_outbreak_is_a_disaster_and_the_economy_moving_is_news(lead: str, signal: str | None) -> None:
+    story = Story([_doc("a", "A story", [lead], "https://x.example/story/news/nation/2025/1/")])
+    story.headline = "A story"
+    rank([story])
+    hard = [r for r in story.reasons if r.startswith(("the economy", "casualties"))]
+    assert hard == ([f"{signal} (+{0.75 if 'economy' in signal else 1.25:.2f})"] if signal else []), story.reasons

@@ -263,12 +263,14 @@ def section_kind(meta: ArticleMeta) -> tuple[str, str]:
 
 # -- hard-news signals in a lead ------------------------------------------------------------------
 
-# Casualties, disaster, and war and its diplomacy (a ceasefire is as much news as a strike).
+# Casualties, disaster (a disease outbreak too), and war and its diplomacy (a ceasefire is as much
+# news as a strike).
 CASUALTIES = re.compile(
     r"\b(killed|killing|dead|died|dies|death|death\s+toll|deaths|fatal(ly|ities)?|injur(ed|ies)|wounded|"
     r"crash(ed|es)?|collided|collision|shooting|gunman|explosion|earthquake|hurricane|tornado(es)?|wildfires?|"
     r"flood(s|ing)|war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
-    r"rescuers?|evacuat\w+|(?<!heart\s)attack(s|ed)?|hostages?|cease-?fires?|truce|peace\s+(talks|deal|plan|agreement)"
+    r"rescuers?|evacuat\w+|(?<!heart\s)(?<!phishing\s)(?<!smishing\s)attack(s|ed)?|hostages?|outbreaks?|epidemic|"
+    r"pandemic|cease-?fires?|truce|peace\s+(talks|deal|plan|agreement)"
     r"|sanctions|power\s+(outages?|cuts?)|without\s+(power|electricity)(?!\s+to\b))\b",
     re.I,
 )
@@ -296,7 +298,8 @@ def election_decided(text: str) -> str | None:
 # effect, a port strike), from titles and first sentences.
 ECONOMY = re.compile(
     r"\b(stocks?|stock\s+market|markets?\s+(fell|fall|plunge\w*|tumble\w*|rall\w+|sell-?off|crash\w*)|dow|s&p\s+500|"
-    r"nasdaq|inflation|recession|tariffs?|trade\s+war|layoffs?|strikes?|jobs\s+report|unemployment|"
+    r"nasdaq|inflation|recession|tariffs?|trade\s+war|layoffs?|lay(s|ing)?\s+off|laid\s+off|job\s+cuts|strikes?|"
+    r"jobs\s+report|unemployment|"
     r"interest\s+rates?|federal\s+reserve|the\s+fed|bankrupt\w*|supply\s+chain)\b",
     re.I,
 )
