@@ -187,6 +187,20 @@ class Rejected:
     reason: str
 
 
+def _use_wal(db: sqlite3.Connection, wait_s: float = 30.0) -> None:
+    """Switch the file to WAL. Processes opening a fresh file at once race for the switch, and
+    SQLite answers "database is locked" at once rather than waiting its busy timeout: retry."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class JobQueue:
     """Jobs in a SQLite file in the data dir: the processes of one host share it."""
 
@@ -218,7 +232,7 @@ class JobQueue:
         self._beat: threading.Thread | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.executescript(_SCHEMA)
             if "client" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}:  # a file from before
                 try:
