@@ -96,8 +96,11 @@ def test_briefing_page_renders_in_chromium(tmp_path: Path, embedded_settings: Se
     dom = Dom(chromium(tmp_path, "--dump-dom", page.as_uri()))
     assert "".join(dom.text["title"]) == "Briefing for 2025-04-14"
     assert "".join(dom.text["h1"]) == "Briefing for 2025-04-14"
-    assert len(dom.all("section", "story")) == len(EXPECTED)
-    assert dom.text["h2"] == [s.headline for s in briefing.sections]
+    assert len(dom.all("section", "story")) == len(briefing.sections) == len(EXPECTED) - 1
+    # The sixth story is a link under "Also today", to its article.
+    assert dom.all("section", "also") and "Also today" in dom.text["h2"]
+    assert "https://sportsdesk.example/football/rivertown-fc-cup-final" in {a.get("href") for a in dom.all("a")}
+    assert dom.text["h2"] == [s.headline for s in briefing.sections] + ["Also today"]
     # Every citation is a numbered passage under its article, and each cited article is listed
     # once per story; articles with a URL link to it.
     items = {a["id"] for a in dom.all("blockquote") if a.get("id", "").startswith("s")}
