@@ -656,6 +656,8 @@ def test_the_economy_moving_is_news_and_a_story_of_it_outranks_a_feature() -> No
     [
         ("5 things to know for Jan. 29: Plane crash, Fed, RFK Jr.", None, "roundup"),
         ("Grammy predictions: Who will win album of the year", None, "service"),
+        ("Here are some of Ohio State's most famous alumni", None, "service"),  # listicles
+        ("8 new Indigenous shows and films to stream now", None, "service"),
         (
             "Biden lectures on 'oligarchy'",
             "https://www.usatoday.com/story/opinion/columnist/2025/01/16/x/1/",
