@@ -52,6 +52,23 @@ def _services(writer: bool = False) -> Any:
     return services
 
 
+ServerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--server", envvar="QA_SERVER", help="Ask a running qa server (its URL) instead of opening the store here."
+    ),
+]
+ApiKeyOpt = Annotated[
+    str | None, typer.Option(envvar="QA_SERVER_API_KEY", help="With --server: its API key, if it needs one.")
+]
+
+
+def _remote(server: str, api_key: str | None) -> Any:
+    from qa.remote import Remote
+
+    return Remote(server, api_key)
+
+
 def _date(value: str | None, flag: str) -> date | None:
     """A day option, read by the API's rule (:func:`qa.models.parse_day`)."""
     try:
@@ -80,7 +97,7 @@ def _print_json(obj: BaseModel | dict[str, Any] | list[Any]) -> None:
     if isinstance(obj, BaseModel):
         sys.stdout.write(obj.model_dump_json(indent=2) + "\n")
     else:
-        sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 def _progress_lines(total: int, every_s: float) -> Callable[[int], None]:
@@ -108,9 +125,7 @@ def ingest(
         str | None,
         typer.Option(help="Send them to a running server as a background job (POST /ingest) and follow it."),
     ] = None,
-    api_key: Annotated[
-        str | None, typer.Option(envvar="QA_SERVER_API_KEY", help="With --server: its API key, if it needs one.")
-    ] = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Read articles and add them to the store. Bad files or lines are reported; the rest go in."""
     from qa.ingest.readers import read_paths
@@ -161,6 +176,8 @@ def _ingest_remote(
     the following, and says where to look."""
     import httpx
 
+    from qa.remote import message
+
     headers = {"X-API-Key": api_key} if api_key else {}
     body = {"articles": [a.model_dump(mode="json", exclude_none=True) for a in items]}
     with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=120.0) as http:
@@ -171,7 +188,7 @@ def _ingest_remote(
         if r.status_code != 202:
             for e in unreadable:
                 err.print(f"[red]error[/] {e}", highlight=False)
-            raise InvalidInput(f"{server} refused the job ({r.status_code}): {_server_message(r)}")
+            raise InvalidInput(f"{server} refused the job ({r.status_code}): {message(r)}")
         accepted = r.json()
         # The job's path on the server we were given, whatever URL the answer names.
         url = f"/ingest/{accepted['job_id']}"
@@ -241,13 +258,6 @@ def _read_whole_job(http: Any, url: str) -> Any:
     return job
 
 
-def _server_message(r: Any) -> str:
-    try:
-        return str(r.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return r.text[:200]
-
-
 @app.command()
 def search(
     words: Annotated[list[str], typer.Argument(help="What to look for (quotes optional).", metavar="QUERY")],
@@ -256,24 +266,30 @@ def search(
     since: SinceOpt = None,
     until: UntilOpt = None,
     as_json: JsonOpt = False,
+    server: ServerOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """The passages that best match QUERY (hybrid dense + BM25 retrieval)."""
-    from qa.schemas import SearchHitOut, SearchResult
-
     query = _text(" ".join(words), "QUERY")
-    filters = _filters(source, since, until)
-    hits = _services().retriever.search(query, k=k, filters=filters)
-    result = SearchResult(query=query, hits=[SearchHitOut.of(h) for h in hits])
+    if server:  # the server checks the filters; nothing heavy is imported here
+        with _remote(server, api_key) as remote:
+            data = remote.get_json("/search", q=query, k=k, source=source or None, since=since, until=until)
+    else:
+        from qa.schemas import SearchHitOut, SearchResult
+
+        hits = _services().retriever.search(query, k=k, filters=_filters(source, since, until))
+        data = SearchResult(query=query, hits=[SearchHitOut.of(h) for h in hits]).model_dump(mode="json")
     if as_json:
-        _print_json(result)
+        _print_json(data)
         return
-    if not hits:
+    if not data["hits"]:
         out.print("no matching passages")
         return
-    for i, h in enumerate(result.hits, start=1):
-        day = h.published.isoformat()[:10] if h.published else "undated"
-        out.print(f"[bold]{i}. {h.title}[/] — {h.source or 'unknown outlet'}, {day}  (score {h.score:.4f})")
-        snippet = " ".join(h.text.split())
+    for i, h in enumerate(data["hits"], start=1):
+        day = str(h["published"])[:10] if h["published"] else "undated"
+        source_name = h["source"] or "unknown outlet"
+        out.print(f"[bold]{i}. {h['title']}[/] — {source_name}, {day}  (score {h['score']:.4f})", highlight=False)
+        snippet = " ".join(h["text"].split())
         out.print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}", highlight=False)
 
 
@@ -334,8 +350,8 @@ def articles_delete(article_id: str, as_json: JsonOpt = False) -> None:
         out.print(f"deleted {article_id}")
 
 
-def _print_answer(result: Any, text_key: str) -> None:
-    data = result.model_dump()
+def _print_answer(result: BaseModel | dict[str, Any], text_key: str) -> None:
+    data = result.model_dump() if isinstance(result, BaseModel) else result
     style = "yellow" if data["abstained"] else None
     out.print(data[text_key], style=style, highlight=False)
     if data.get("confidence") is not None:
@@ -377,18 +393,30 @@ def ask(
         str | None, typer.Option("--as-of", help="Asked from this day (YYYY-MM-DD): prefer articles just before it.")
     ] = None,
     as_json: JsonOpt = False,
+    server: ServerOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Answer QUESTION from the stored articles, citing the sentences it relies on."""
-    from qa.schemas import AnswerOut
-
     question = _text(" ".join(words), "QUESTION")
-    filters, asked_on = _filters(source, since, until), _date(as_of, "--as-of")
-    answer = _services().answers.ask(question, k=k, filters=filters, min_confidence=min_confidence, as_of=asked_on)
-    result = AnswerOut.of(answer)
-    if as_json:
-        _print_json(result)
+    asked_on = _date(as_of, "--as-of")
+    if server:  # the server checks the filters; nothing heavy is imported here
+        body: dict[str, Any] = {"question": question, "k": k, "min_confidence": min_confidence, "as_of": as_of}
+        wanted = {"source": source or None, "since": since, "until": until}
+        if any(v is not None for v in wanted.values()):
+            body["filters"] = {f: v for f, v in wanted.items() if v is not None}
+        with _remote(server, api_key) as remote:
+            data = remote.post_json("/ask", {f: v for f, v in body.items() if v is not None})
     else:
-        _print_answer(result, "answer")
+        from qa.schemas import AnswerOut
+
+        answer = _services().answers.ask(
+            question, k=k, filters=_filters(source, since, until), min_confidence=min_confidence, as_of=asked_on
+        )
+        data = AnswerOut.of(answer).model_dump(mode="json")
+    if as_json:
+        _print_json(data)
+    else:
+        _print_answer(data, "answer")
 
 
 @app.command()
@@ -425,6 +453,8 @@ def briefing(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
     source: SourceOpt = None,
     max_sections: Annotated[int, typer.Option("--max-sections", min=1, max=50, help="At most this many stories.")] = 10,
+    server: ServerOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """The day's stories, most newsworthy first, each with one cited summary."""
     from qa.briefing.render import render_html
@@ -432,6 +462,13 @@ def briefing(
     if fmt not in ("md", "json", "html"):
         raise typer.BadParameter("md, json or html", param_hint="--format")
     when = _date(day, "--date")
+    if server:
+        params = {"date": day, "source": source or None, "max_sections": max_sections, "format": fmt}
+        with _remote(server, api_key) as remote:
+            r = remote.request("GET", "/briefing", params={k: v for k, v in params.items() if v is not None})
+        text = r.text if fmt != "json" else json.dumps(r.json(), indent=2, ensure_ascii=False) + "\n"
+        _write_out(text, out_file)
+        return
     if fmt != "html" and (cached := _cached_briefing(when, source, max_sections)) is not None:
         text = cached["markdown"] if fmt == "md" else json.dumps(cached, indent=2, ensure_ascii=False) + "\n"
         _write_out(text, out_file)

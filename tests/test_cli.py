@@ -192,3 +192,36 @@ def test_a_cached_briefing_is_served_without_opening_the_store_until_a_write(tmp
     assert after.returncode == 0 and "chromadb imported" in after.stderr, after.stderr
     assert "Harbour bridge" in after.stdout and "Harbour bridge" not in built.stdout
     assert "chromadb not imported" in briefing().stderr  # and the rebuilt day is served fast again
+
+
+def test_ask_search_and_briefing_through_a_running_server(tmp_path: Path) -> None:
+    """`--server URL` gives what the local store gives, from a server's store (seeds loaded at start),
+    with its API key; a refusal or an unreachable server is one line."""
+    from qa.testing.api_server import start_qa_server
+
+    empty = tmp_path / "client"  # this side has no store at all
+    empty.mkdir()
+    with start_qa_server(tmp_path / "server", env={"QA_API_KEYS": "sekrit-key-1"}) as server:
+        key = {"QA_SERVER_API_KEY": "sekrit-key-1"}
+        r = qa(
+            "ask",
+            "How many drones did Russia launch at Ukraine last month?",
+            "--server",
+            server.url,
+            data_dir=empty,
+            **key,
+        )
+        assert r.returncode == 0 and "5,438" in r.stdout and "confidence" in r.stdout, r.stdout + r.stderr
+        r = qa("search", "drone", "plant", "--k", "2", "--json", "--server", server.url, data_dir=empty, **key)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["query"] == "drone plant" and len(json.loads(r.stdout)["hits"]) == 2
+        r = qa("briefing", "--date", "2025-07-01", data_dir=empty, QA_SERVER=server.url, **key)
+        assert r.returncode == 0 and r.stdout.startswith("## Briefing for 2025-07-01"), r.stderr
+        assert not (empty / "chroma").exists()  # nothing was opened here
+
+        wrong = qa("ask", "What happened?", "--server", server.url, data_dir=empty, QA_SERVER_API_KEY="nope")
+        assert wrong.returncode == 2 and "answered 401" in wrong.stderr and "Traceback" not in wrong.stderr
+        bad_day = qa("briefing", "--date", "2025-13-01", "--server", server.url, data_dir=empty, **key)
+        assert bad_day.returncode == 2 and "Traceback" not in bad_day.stderr
+    gone = qa("ask", "What happened?", "--server", server.url, data_dir=empty)
+    assert gone.returncode == 2 and "cannot reach http://127.0.0.1:" in gone.stderr, gone.stderr
