@@ -658,6 +658,7 @@ def test_the_economy_moving_is_news_and_a_story_of_it_outranks_a_feature() -> No
         ("Grammy predictions: Who will win album of the year", None, "service"),
         ("Here are some of Ohio State's most famous alumni", None, "service"),  # listicles
         ("8 new Indigenous shows and films to stream now", None, "service"),
+        ("Here are the companies pulling back from Russia | CNN Business", None, "news"),  # a list that is news
         (
             "Biden lectures on 'oligarchy'",
             "https://www.usatoday.com/story/opinion/columnist/2025/01/16/x/1/",

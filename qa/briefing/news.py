@@ -316,7 +316,7 @@ NUMBERS = re.compile(r"\d")
 SOFT_TITLE = re.compile(
     r"\b(predictions?|review|recipes?|deals|quiz|horoscopes?|ranked|rankings|things\s+to\s+do|where\s+to\s+watch|"
     r"how\s+to\s+watch|tickets|best\s+\w+\s+(of|for|to)|gift\s+guide|trivia|fun\s+facts|things\s+to\s+know|"
-    r"news\s+from\s+around|most\s+famous|to\s+(stream|binge)|^\s*here\s+are)\b",
+    r"news\s+from\s+around|most\s+famous|to\s+(stream|binge))\b",
     re.I,
 )
 # A question: ends with "?", or opens with a question word and does not end as a statement
