@@ -9,8 +9,9 @@ Never raises for bad input: each bad file, line or item becomes an ``ArticleErro
 names it (``feed.jsonl:12``, ``list.json[3]``, ``page.txt``) and the valid items around it still
 come through.
 
-Decoding: UTF-8 (a BOM is fine). JSON must be UTF-8, as its spec says. ``.txt`` that is not UTF-8
-is read as Windows-1252, the usual encoding of pages saved by older tools; HTML is decoded by
+Decoding: UTF-8 (a BOM is fine). JSON must be UTF-8, as its spec says (a UTF-16 file is told so).
+``.txt`` that is not UTF-8 is read as UTF-16 where it is that (Notepad's "Unicode", with or without
+a byte-order mark), else as Windows-1252, the usual encoding of pages saved by older tools; HTML is decoded by
 trafilatura, which honours the page's declared charset.
 """
 
@@ -136,7 +137,28 @@ def _utf8(data: bytes, where: str) -> str | ArticleError:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if (wide := utf16_encoding(data)) is not None:
+            return ArticleError(f"{wide.upper()} text, but JSON must be UTF-8: save it as UTF-8", where)
         return ArticleError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", where)
+
+
+_NUL_SHARE = 0.3  # of the bytes at even (or odd) offsets: ASCII text in UTF-16 has half its bytes NUL
+
+
+def utf16_encoding(data: bytes) -> str | None:
+    """ "utf-16" (with a byte-order mark), "utf-16-le" or "utf-16-be" for text saved as UTF-16, as
+    Windows Notepad's "Unicode" does; None otherwise."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= _NUL_SHARE * len(odd) and even.count(0) < _NUL_SHARE * len(even):
+        return "utf-16-le"
+    if even.count(0) >= _NUL_SHARE * len(even) and odd.count(0) < _NUL_SHARE * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def _jsonl(stream: IO[bytes], label: str, gzipped: bool, max_chars: int) -> Iterator[Item]:
@@ -196,7 +218,8 @@ def _txt(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+        wide = utf16_encoding(data)
+        text = data.decode(wide or "cp1252", errors="replace")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         yield ArticleError("empty file", label)

@@ -170,6 +170,19 @@ def test_txt_that_is_not_utf8_is_read_as_cp1252(tmp_path: Path) -> None:
     assert isinstance(a, Article) and a.title == "Café opens" and a.text == "The café opened \u2014 finally."
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_txt_saved_as_utf16_is_read_as_such(tmp_path: Path, encoding: str) -> None:
+    # Notepad's "Unicode": with a byte-order mark ("utf-16"), and the same text without one.
+    text = "Café opens\r\nThe café opened \u2014 finally, on Monday.\r\n"
+    (a,) = read(tmp_path, "notepad.txt", text.encode(encoding))
+    assert isinstance(a, Article) and a.title == "Café opens" and a.text == "The café opened \u2014 finally, on Monday."
+
+
+def test_json_saved_as_utf16_is_told_to_be_utf8(tmp_path: Path) -> None:
+    (err,) = errors(read(tmp_path, "wide.json", json.dumps(A).encode("utf-16")), tmp_path)
+    assert err == "wide.json: UTF-16 text, but JSON must be UTF-8: save it as UTF-8"
+
+
 def test_txt_page_is_split(tmp_path: Path) -> None:
     page = (Path(__file__).parent / "fixtures" / "page_no_anchor.txt").read_text()
     got = read(tmp_path, "page.txt", page)
