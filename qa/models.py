@@ -47,10 +47,16 @@ def parse_published(value: Any) -> date | datetime | None:
         from dateutil import parser as dateparser
 
         try:
-            dt = dateparser.parse(s)
+            # Parsed twice, with defaults that differ in every field: what changes was not given.
+            # "July 2nd" must not become July 2 of whatever year it is now.
+            a = dateparser.parse(s, default=datetime(2000, 1, 1))
+            b = dateparser.parse(s, default=datetime(2001, 2, 2))
         except (ValueError, OverflowError) as exc:
             raise ValueError(f"unparseable date {value!r}") from exc
-        return dt
+        missing = [f for f in ("year", "month", "day") if getattr(a, f) != getattr(b, f)]
+        if missing:
+            raise ValueError(f"date {value!r} has no {' or '.join(missing)}: give the whole date, e.g. 2025-07-02")
+        return a
     raise ValueError(f"unparseable date {value!r}")
 
 

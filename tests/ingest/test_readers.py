@@ -95,6 +95,15 @@ def test_truncated_gzip_keeps_the_lines_before_the_damage(tmp_path: Path) -> Non
         ({"title": "", "text": "x"}, "empty title"),
         ({"title": "T", "text": "x", "published": "the day after never"}, "unparseable date 'the day after never'"),
         ({"title": "T", "text": "x", "published": 12}, "unparseable date 12"),
+        # A date with a part missing is refused, not completed from today ("July 2nd" became 2026-07-02).
+        (
+            {"title": "T", "text": "x", "published": "July 2nd"},
+            "date 'July 2nd' has no year: give the whole date, e.g. 2025-07-02",
+        ),
+        (
+            {"title": "T", "text": "x", "published": "March 2025"},
+            "date 'March 2025' has no day: give the whole date, e.g. 2025-07-02",
+        ),
         ({"title": 5, "text": "x"}, "title must be a string, got int"),
         ({"title": "T", "text": "x", "authors": 3}, "authors must be a name or a list of names"),
         ({"title": "T", "text": "x", "id": "has space"}, "id 'has space' must be 1-200 letters, digits or . _ : -"),
