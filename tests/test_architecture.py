@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "qa"
 
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
-    (4, ("qa.api", "qa.cli", "qa.evals")),
+    (4, ("qa.api", "qa.cli", "qa.remote", "qa.evals")),
     (3, ("qa.services", "qa.briefing", "qa.schemas")),
     (
         2,
