@@ -242,6 +242,21 @@ def test_summary_of_short_material_is_short(engine: ExtractiveEngine) -> None:
     assert 1 <= len(draft.sentences) <= 2
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The city council approved a new budget of $3 million on Tuesday.",
+        "It was the first snowfall of the year, and schools closed across the county on Monday.",
+    ],
+)
+def test_a_one_sentence_article_is_summarized_by_its_sentence(engine: ExtractiveEngine, text: str) -> None:
+    # Its sentence opens like one leaning on another ("The city …", "It was …"), but an article's
+    # first sentence has nothing before it to lean on.
+    one = Article(id="one", title="One line story", text=text)
+    draft = engine.summarize(None, number_sources(hits_of(one)))
+    assert not draft.abstained and [s.text for s in draft.sentences] == [text]
+
+
 def test_same_input_same_output(minilm: Embedder) -> None:
     question = "Where is the Brightwater plant?"
     sources = retrieve(question)

@@ -114,7 +114,9 @@ def summarize(
             overlap = max((float(sv[i] @ sv[j]) for j in chosen), default=0.0)
             if overlap >= redundancy or any(jaccard(sents[i].terms, sents[j].terms) >= 0.5 for j in chosen):
                 continue  # never two sentences saying the same thing
-            if leans_on_previous(sents[i].text) and before.get(i) not in chosen:
+            # An article's first sentence leans on nothing ("The city council approved…" opens
+            # a story); a later one needs the sentence before it shown first.
+            if leans_on_previous(sents[i].text) and not sents[i].first and before.get(i) not in chosen:
                 continue
             if repeats(sents[i].terms, told):
                 continue
