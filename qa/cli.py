@@ -146,10 +146,18 @@ def ingest(
         # No live bar without a terminal: a line at most every few seconds, so a long job shows life.
         report = services.ingestor.ingest(items, progress=_progress_lines(len(items), progress_every))
     else:
-        columns = (TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        # Two bars: embedding moves every few articles; storing moves when a batch is written.
+        columns = (TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("ingest", total=len(items))
-            report = services.ingestor.ingest(items, progress=lambda n: bar.advance(task, n))
+            embedding = bar.add_task("embedded", total=len(items))
+            stored = bar.add_task("done", total=len(items))
+
+            def done(n: int) -> None:
+                bar.advance(stored, n)
+                # Unchanged and refused articles need no embedding: the first bar never trails.
+                bar.update(embedding, completed=max(bar.tasks[embedding].completed, bar.tasks[stored].completed))
+
+            report = services.ingestor.ingest(items, progress=done, embedded=lambda n: bar.advance(embedding, n))
     report.errors = unreadable + report.errors
     result = IngestResult.of(report)
     if as_json:

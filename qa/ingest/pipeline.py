@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from qa import logs
 from qa.embeddings import Embedder
 from qa.errors import ArticleError, QAError
@@ -20,6 +22,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]  # called with the number of items just finished
 MAX_BATCH_ARTICLES = 500  # articles written in one store call at most, whatever their chunks
+# Texts embedded in one call. A store write commits 256 chunks at once (fewer calls), but their
+# embedding takes seconds on a CPU: in slices, a progress display moves while it runs.
+EMBED_SLICE = 32
 
 
 @dataclass
@@ -53,7 +58,15 @@ class Ingestor:
         self.max_chunks_per_article = max_chunks_per_article
         self.embed_batch_chunks = embed_batch_chunks
 
-    def ingest(self, items: Iterable[Article | ArticleError], progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self,
+        items: Iterable[Article | ArticleError],
+        progress: Progress | None = None,
+        *,
+        embedded: Progress | None = None,
+    ) -> IngestReport:
+        """Store the articles; ``progress(n)`` as items are finished (stored, unchanged or refused),
+        ``embedded(n)`` as articles' chunks are embedded, before the write that stores them."""
         report = IngestReport()
         with self._write_lock:
             # Stored versions are read per article as they come: a write costs what it writes.
@@ -96,9 +109,9 @@ class Ingestor:
                 n_pending_chunks += len(chunks)
                 # Bounded in articles too: one store call commits them all (see upsert_articles).
                 if n_pending_chunks >= self.embed_batch_chunks or len(pending) >= MAX_BATCH_ARTICLES:
-                    self._flush(pending, report, progress)
+                    self._flush(pending, report, progress, embedded)
                     pending, n_pending_chunks = [], 0
-            self._flush(pending, report, progress)
+            self._flush(pending, report, progress, embedded)
         logs.record_stages(report.timings_ms, prefix="ingest_")
         return report
 
@@ -109,12 +122,14 @@ class Ingestor:
         """Why ingest would refuse this article (checked before anything of a batch is stored)."""
         return article_problem(article, self.chunks_of(article), self.max_chunks_per_article)
 
-    def _flush(self, pending: list[_Pending], report: IngestReport, progress: Progress | None) -> None:
+    def _flush(
+        self, pending: list[_Pending], report: IngestReport, progress: Progress | None, embedded: Progress | None
+    ) -> None:
         if not pending:
             return
         texts = [embedding_text(p.article.title, c.text) for p in pending for c in p.chunks]
         t0 = time.perf_counter()
-        vectors = self.embedder.embed(texts)
+        vectors = self._embed(texts, [len(p.chunks) for p in pending], embedded)
         t1 = time.perf_counter()
         items, offset = [], 0
         for p in pending:
@@ -146,6 +161,20 @@ class Ingestor:
                 progress(1)
         report.timings_ms["embed"] = report.timings_ms.get("embed", 0.0) + round((t1 - t0) * 1000, 2)
         report.timings_ms["store"] = report.timings_ms.get("store", 0.0) + round((time.perf_counter() - t1) * 1000, 2)
+
+    def _embed(self, texts: list[str], sizes: list[int], embedded: Progress | None) -> np.ndarray:
+        """All vectors of a batch; with ``embedded``, in slices, saying how many articles are whole."""
+        if embedded is None:
+            return self.embedder.embed(texts)
+        ends = np.cumsum(sizes)  # where each article's chunks end in ``texts``
+        parts, told = [], 0
+        for lo in range(0, len(texts), EMBED_SLICE):
+            parts.append(self.embedder.embed(texts[lo : lo + EMBED_SLICE]))
+            whole = int(np.searchsorted(ends, lo + EMBED_SLICE, side="right"))
+            if whole > told:
+                embedded(whole - told)
+                told = whole
+        return np.concatenate(parts)
 
     def delete(self, article_id: str) -> bool:
         with self._write_lock:
