@@ -11,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from typer.testing import CliRunner
 
 from qa import cli
+from qa.cli.app import day_option
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import InvalidInput, NotFound
@@ -89,7 +90,7 @@ def test_the_api_and_the_cli_read_a_day_alike(text: str, day: date | None) -> No
 
     def cli_option(v: str) -> date | None:
         try:
-            return cli._date(v, "--since")
+            return day_option(v, "--since")
         except typer.BadParameter as exc:
             assert "YYYY-MM-DD" in str(exc)
             return None

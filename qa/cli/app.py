@@ -37,7 +37,7 @@ SinceOpt = Annotated[str | None, typer.Option("--since", help="Published on or a
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Published on or before YYYY-MM-DD.")]
 
 
-def _services(writer: bool = False) -> Any:
+def open_services(writer: bool = False) -> Any:
     """The service layer; a ``writer`` first becomes the embedded data dir's one writing process."""
     from qa.services import Services  # heavy imports only for commands that need the store
 
@@ -58,13 +58,13 @@ ApiKeyOpt = Annotated[
 ]
 
 
-def _remote(server: str, api_key: str | None) -> Any:
+def connect_server(server: str, api_key: str | None) -> Any:
     from qa.remote import Remote
 
     return Remote(server, api_key)
 
 
-def _date(value: str | None, flag: str) -> date | None:
+def day_option(value: str | None, flag: str) -> date | None:
     """A day option, read by the API's rule (:func:`qa.models.parse_day`)."""
     try:
         return parse_day(value) if value is not None else None
@@ -72,14 +72,14 @@ def _date(value: str | None, flag: str) -> date | None:
         raise typer.BadParameter(exc.reason, param_hint=flag) from None
 
 
-def _text(value: str, hint: str) -> str:
+def text_argument(value: str, hint: str) -> str:
     """A question or query, stripped; empty is an error, as the API's 422."""
     if not value.strip():
         raise typer.BadParameter("it is empty", param_hint=hint)
     return value.strip()
 
 
-def _filters(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
+def search_filters_option(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
     from qa.services import search_filters
 
     try:
@@ -88,7 +88,7 @@ def _filters(source: list[str] | None, since: str | None, until: str | None) -> 
         raise typer.BadParameter(exc.reason, param_hint=f"--{exc.field}" if exc.field else None) from None
 
 
-def _print_json(obj: BaseModel | dict[str, Any] | list[Any]) -> None:
+def print_json(obj: BaseModel | dict[str, Any] | list[Any]) -> None:
     if isinstance(obj, BaseModel):
         sys.stdout.write(obj.model_dump_json(indent=2) + "\n")
     else:

@@ -12,11 +12,11 @@ from qa.cli.app import (
     SinceOpt,
     SourceOpt,
     UntilOpt,
-    _filters,
-    _print_json,
-    _services,
     articles_app,
+    open_services,
     out,
+    print_json,
+    search_filters_option,
 )
 
 
@@ -32,11 +32,11 @@ def articles_list(
     """Stored articles, newest first."""
     from qa.schemas import ArticleList, ArticleOut
 
-    filters = _filters(source, since, until)
-    page, total = _services().list_articles(filters, limit, offset)
+    filters = search_filters_option(source, since, until)
+    page, total = open_services().list_articles(filters, limit, offset)
     result = ArticleList(articles=[ArticleOut.of(m) for m in page], total=total, limit=limit, offset=offset)
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     table = Table("id", "published", "source", "title")
     for a in result.articles:
@@ -50,9 +50,9 @@ def articles_show(article_id: str, as_json: JsonOpt = False) -> None:
     """One article with its text."""
     from qa.schemas import ArticleDetail
 
-    detail = ArticleDetail.of_article(_services().get_article(article_id))
+    detail = ArticleDetail.of_article(open_services().get_article(article_id))
     if as_json:
-        _print_json(detail)
+        print_json(detail)
         return
     out.print(f"[bold]{detail.title}[/]")
     meta = [
@@ -70,8 +70,8 @@ def articles_show(article_id: str, as_json: JsonOpt = False) -> None:
 @articles_app.command("delete")
 def articles_delete(article_id: str, as_json: JsonOpt = False) -> None:
     """Remove an article and its chunks from the store."""
-    _services(writer=True).delete_article(article_id)
+    open_services(writer=True).delete_article(article_id)
     if as_json:
-        _print_json({"deleted": article_id})
+        print_json({"deleted": article_id})
     else:
         out.print(f"deleted {article_id}")

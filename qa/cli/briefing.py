@@ -14,11 +14,11 @@ from qa.cli.app import (
     ApiKeyOpt,
     ServerOpt,
     SourceOpt,
-    _date,
-    _remote,
-    _services,
     app,
+    connect_server,
+    day_option,
     err,
+    open_services,
 )
 from qa.config import get_settings
 
@@ -38,10 +38,10 @@ def briefing(
 
     if fmt not in ("md", "json", "html"):
         raise typer.BadParameter("md, json or html", param_hint="--format")
-    when = _date(day, "--date")
+    when = day_option(day, "--date")
     if server:
         params = {"date": day, "source": source or None, "max_sections": max_sections, "format": fmt}
-        with _remote(server, api_key) as remote:
+        with connect_server(server, api_key) as remote:
             r = remote.request("GET", "/briefing", params={k: v for k, v in params.items() if v is not None})
         text = r.text if fmt != "json" else json.dumps(r.json(), indent=2, ensure_ascii=False) + "\n"
         _write_out(text, out_file)
@@ -52,7 +52,7 @@ def briefing(
         for note in cached.get("notes", []):
             err.print(f"[yellow]note:[/] {note}", highlight=False)
         return
-    result = _services().briefings.build(when, source or None, max_sections)
+    result = open_services().briefings.build(when, source or None, max_sections)
     text = {
         "md": lambda: result.markdown,
         "json": lambda: result.model_dump_json(indent=2) + "\n",

@@ -9,10 +9,10 @@ import typer
 
 from qa.cli.app import (
     JsonOpt,
-    _print_json,
     app,
     err,
     out,
+    print_json,
 )
 from qa.config import get_settings
 
@@ -53,7 +53,7 @@ def eval_(
             raise typer.BadParameter(f"unknown dataset {name!r} (known: realtimeqa)", param_hint="--dataset")
         figures = suite.run_dataset(name, path, engine, limit, settings, say=lambda m: err.print(m))
         if as_json:
-            _print_json(figures)
+            print_json(figures)
         else:
             out.print("  ".join(f"{k}={v}" for k, v in figures.items()))
         return
@@ -85,7 +85,7 @@ def eval_(
         warn=lambda m: err.print(f"[yellow]warning:[/] {m}", highlight=False),
     )
     if as_json:
-        _print_json(run.to_json())
+        print_json(run.to_json())
     else:
         rep.print_console(out, run.results, run.metrics, run.comparison, run.threshold_failures)
     if report:

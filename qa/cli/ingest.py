@@ -14,11 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qa.cli.app import (
     ApiKeyOpt,
     JsonOpt,
-    _print_json,
-    _services,
     app,
     err,
+    open_services,
     out,
+    print_json,
 )
 from qa.config import get_settings
 from qa.errors import ArticleError, InvalidInput
@@ -63,7 +63,7 @@ def ingest(
     if server:
         _ingest_remote(server, api_key, items, unreadable, as_json, progress_every)
         return
-    services = _services(writer=True)
+    services = open_services(writer=True)
     repaired = services.store.repair()
     if not items:
         report = IngestReport()
@@ -86,7 +86,7 @@ def ingest(
     report.errors = unreadable + report.errors
     result = IngestResult.of(report)
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         if repaired:
             err.print(f"[yellow]repaired: removed {repaired} chunks left by an interrupted ingest[/]")
@@ -133,7 +133,7 @@ def _ingest_remote(
             raise typer.Exit(130) from None
     failed = [a for a in job.articles if a.status == "failed"]
     if as_json:
-        _print_json(job)
+        print_json(job)
     else:
         named = [
             why if why.startswith("articles[") else f"articles[{a.index}] ({a.id}): {why}"

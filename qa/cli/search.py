@@ -14,15 +14,15 @@ from qa.cli.app import (
     SinceOpt,
     SourceOpt,
     UntilOpt,
-    _date,
-    _filters,
-    _print_json,
-    _remote,
-    _services,
-    _text,
     app,
+    connect_server,
+    day_option,
     err,
+    open_services,
     out,
+    print_json,
+    search_filters_option,
+    text_argument,
 )
 
 
@@ -38,17 +38,17 @@ def search(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """The passages that best match QUERY (hybrid dense + BM25 retrieval)."""
-    query = _text(" ".join(words), "QUERY")
+    query = text_argument(" ".join(words), "QUERY")
     if server:  # the server checks the filters; nothing heavy is imported here
-        with _remote(server, api_key) as remote:
+        with connect_server(server, api_key) as remote:
             data = remote.get_json("/search", q=query, k=k, source=source or None, since=since, until=until)
     else:
         from qa.schemas import SearchHitOut, SearchResult
 
-        hits = _services().retriever.search(query, k=k, filters=_filters(source, since, until))
+        hits = open_services().retriever.search(query, k=k, filters=search_filters_option(source, since, until))
         data = SearchResult(query=query, hits=[SearchHitOut.of(h) for h in hits]).model_dump(mode="json")
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     if not data["hits"]:
         out.print("no matching passages")
@@ -108,24 +108,28 @@ def ask(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Answer QUESTION from the stored articles, citing the sentences it relies on."""
-    question = _text(" ".join(words), "QUESTION")
-    asked_on = _date(as_of, "--as-of")
+    question = text_argument(" ".join(words), "QUESTION")
+    asked_on = day_option(as_of, "--as-of")
     if server:  # the server checks the filters; nothing heavy is imported here
         body: dict[str, Any] = {"question": question, "k": k, "min_confidence": min_confidence, "as_of": as_of}
         wanted = {"source": source or None, "since": since, "until": until}
         if any(v is not None for v in wanted.values()):
             body["filters"] = {f: v for f, v in wanted.items() if v is not None}
-        with _remote(server, api_key) as remote:
+        with connect_server(server, api_key) as remote:
             data = remote.post_json("/ask", {f: v for f, v in body.items() if v is not None})
     else:
         from qa.schemas import AnswerOut
 
-        answer = _services().answers.ask(
-            question, k=k, filters=_filters(source, since, until), min_confidence=min_confidence, as_of=asked_on
+        answer = open_services().answers.ask(
+            question,
+            k=k,
+            filters=search_filters_option(source, since, until),
+            min_confidence=min_confidence,
+            as_of=asked_on,
         )
         data = AnswerOut.of(answer).model_dump(mode="json")
     if as_json:
-        _print_json(data)
+        print_json(data)
     else:
         _print_answer(data, "answer")
 
@@ -144,14 +148,14 @@ def summarize(
 
     if (article is None) == (query is None):
         raise typer.BadParameter("give exactly one of --article or --query")
-    query = None if query is None else _text(query, "--query")
-    services = _services()
+    query = None if query is None else text_argument(query, "--query")
+    services = open_services()
     if article is not None:
         result = services.answers.summarize_article(article)
     else:
-        result = services.answers.summarize_query(query or "", filters=_filters(source, since, until))
+        result = services.answers.summarize_query(query or "", filters=search_filters_option(source, since, until))
     summary = SummaryOut.of(result)
     if as_json:
-        _print_json(summary)
+        print_json(summary)
     else:
         _print_answer(summary, "summary")

@@ -13,11 +13,11 @@ from rich.table import Table
 from qa import logs
 from qa.cli.app import (
     JsonOpt,
-    _print_json,
-    _services,
     app,
     err,
+    open_services,
     out,
+    print_json,
 )
 from qa.config import get_settings
 
@@ -92,7 +92,7 @@ def worker() -> None:
 
     settings = get_settings()
     logs.configure(settings.log_format, settings.log_level)
-    services = _services(writer=True)
+    services = open_services(writer=True)
     services.store.repair()  # chunks an interrupted ingest left behind, as `qa serve` does at start
     queue = services.ingest_jobs
     stop = threading.Event()
@@ -109,11 +109,11 @@ def worker() -> None:
 @app.command("workers")
 def workers_list(as_json: JsonOpt = False) -> None:
     """List the processes that run ingest jobs, with their last heartbeat."""
-    found = _services().ingest_workers()
+    found = open_services().ingest_workers()
     if as_json:
         from qa.schemas import IngestWorkerOut
 
-        _print_json([IngestWorkerOut.of(w).model_dump(mode="json") for w in found])
+        print_json([IngestWorkerOut.of(w).model_dump(mode="json") for w in found])
         return
     if not found:
         err.print("no ingest worker has been heard from")
@@ -152,7 +152,7 @@ def reindex(
     # run loses at most one request's work.
     report = reindex_store(settings, batch_size=batch or settings.embed_batch_size, progress=progress)
     if as_json:
-        _print_json(dataclasses.asdict(report))
+        print_json(dataclasses.asdict(report))
     elif not report.switched:
         out.print(
             f"nothing to re-embed: the store's vectors come from {report.identity}", highlight=False, soft_wrap=True
