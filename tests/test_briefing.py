@@ -188,6 +188,24 @@ def test_default_day_is_the_latest_with_articles(services: Services) -> None:
     assert svc.build(None, ["Valley Post"]).date == DAY
 
 
+def test_a_day_of_columns_only_still_tells_its_top_story(embedded_settings: Settings, minilm: Embedder) -> None:
+    services = Services.from_settings(embedded_settings.model_copy(update={"seed_on_start": False}), embedder=minilm)
+    column = Article(
+        id="only-column",
+        title="Our city needs more bike lanes",
+        text="The city council will vote on new bike lanes on Tuesday. Cyclists have waited years for them. "
+        "The plan would add 40 miles of protected lanes by 2030, the council said.",
+        url="https://paper.example/opinion/columnists/2025/04/10/bike-lanes/",
+        source="Daily Paper",
+        published="2025-04-10",
+    )
+    assert not services.ingestor.ingest([column]).errors
+    b = BriefingService.from_services(services).build(date(2025, 4, 10))
+    # Nothing but a column: it is told (labelled opinion), not left as a lone link.
+    assert [s.article_ids for s in b.sections] == [["only-column"]] and b.sections[0].kind == "opinion"
+    assert b.also == []
+
+
 def test_an_empty_day_says_so(services: Services) -> None:
     b = BriefingService.from_services(services).build(date(2025, 4, 13))
     assert b.sections == [] and b.date == date(2025, 4, 13)

@@ -240,7 +240,7 @@ class BriefingService:
         listed = stories[:max_sections]
         # Told in full: the first few news stories. Service pieces, round-ups, columns and the rest
         # are links under "Also today", in rank order: a busy day is read in a minute, not ten.
-        shown = [st for st in listed if aside_kind(st) == "news"][:FULL_STORIES]
+        shown = [st for st in listed if aside_kind(st) == "news"][:FULL_STORIES] or listed[:1]  # never none
         also = [
             BriefingLink(
                 headline=st.headline,
