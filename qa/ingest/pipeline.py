@@ -21,10 +21,13 @@ from qa.store.protocol import DocumentStore
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]  # called with the number of items just finished
+EmbedProgress = Callable[[float], None]  # called with how many articles' worth was just embedded
 MAX_BATCH_ARTICLES = 500  # articles written in one store call at most, whatever their chunks
-# Texts embedded in one call. A store write commits 256 chunks at once (fewer calls), but their
-# embedding takes seconds on a CPU: in slices, a progress display moves while it runs.
-EMBED_SLICE = 32
+# Texts embedded in one call while a progress display listens. A store write commits 256 chunks
+# at once, but their embedding takes seconds on a CPU: in slices, the display moves while it runs.
+# Measured on 120 corpus articles (2 cores): one call 32.7 chunks/s; slices of 32 sorted by length
+# 28.9, of 64 30.6, of 128 32.2; unsorted slices of 32 21.6. Without a display: one call.
+EMBED_SLICE = 64
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Ingestor:
         items: Iterable[Article | ArticleError],
         progress: Progress | None = None,
         *,
-        embedded: Progress | None = None,
+        embedded: EmbedProgress | None = None,
     ) -> IngestReport:
         """Store the articles; ``progress(n)`` as items are finished (stored, unchanged or refused),
         ``embedded(n)`` as articles' chunks are embedded, before the write that stores them."""
@@ -123,7 +126,11 @@ class Ingestor:
         return article_problem(article, self.chunks_of(article), self.max_chunks_per_article)
 
     def _flush(
-        self, pending: list[_Pending], report: IngestReport, progress: Progress | None, embedded: Progress | None
+        self,
+        pending: list[_Pending],
+        report: IngestReport,
+        progress: Progress | None,
+        embedded: EmbedProgress | None,
     ) -> None:
         if not pending:
             return
@@ -162,19 +169,25 @@ class Ingestor:
         report.timings_ms["embed"] = report.timings_ms.get("embed", 0.0) + round((t1 - t0) * 1000, 2)
         report.timings_ms["store"] = report.timings_ms.get("store", 0.0) + round((time.perf_counter() - t1) * 1000, 2)
 
-    def _embed(self, texts: list[str], sizes: list[int], embedded: Progress | None) -> np.ndarray:
-        """All vectors of a batch; with ``embedded``, in slices, saying how many articles are whole."""
+    def _embed(self, texts: list[str], sizes: list[int], embedded: EmbedProgress | None) -> np.ndarray:
+        """All vectors of a batch. With ``embedded``, in slices of texts of like length (an embedder
+        pads a batch to its longest text: unsorted slices cost a third of the throughput), saying
+        after each how much of the batch's articles is embedded, in articles."""
         if embedded is None:
             return self.embedder.embed(texts)
-        ends = np.cumsum(sizes)  # where each article's chunks end in ``texts``
-        parts, told = [], 0
-        for lo in range(0, len(texts), EMBED_SLICE):
-            parts.append(self.embedder.embed(texts[lo : lo + EMBED_SLICE]))
-            whole = int(np.searchsorted(ends, lo + EMBED_SLICE, side="right"))
-            if whole > told:
-                embedded(whole - told)
-                told = whole
-        return np.concatenate(parts)
+        owner = np.repeat(np.arange(len(sizes)), sizes)  # the article of each text
+        share = 1.0 / np.asarray(sizes, dtype=np.float64)  # of its article, each of its texts
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: np.ndarray | None = None
+        for lo in range(0, len(order), EMBED_SLICE):
+            at = order[lo : lo + EMBED_SLICE]
+            got = self.embedder.embed([texts[i] for i in at])
+            if vectors is None:
+                vectors = np.empty((len(texts), got.shape[1]), dtype=got.dtype)
+            vectors[at] = got
+            embedded(float(share[owner[at]].sum()))
+        assert vectors is not None  # a flushed batch has texts
+        return vectors
 
     def delete(self, article_id: str) -> bool:
         with self._write_lock:
