@@ -68,7 +68,7 @@ def cached_json(data_dir: Path, key: str) -> str | None:
     if current is None or not path.is_file():
         return None
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)) as db:
             row = db.execute("SELECT revision, briefing FROM briefings WHERE key = ?", (key,)).fetchone()
     except sqlite3.Error:
         return None
