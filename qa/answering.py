@@ -10,7 +10,7 @@ from datetime import date
 from typing import Protocol
 
 from qa import logs
-from qa.citations import ABSTAIN_MESSAGE, VerifiedAnswer, verify
+from qa.citations import ABSTAIN_MESSAGE, VerifiedAnswer, verified_sentence, verify
 from qa.engines.base import Draft, Engine, Source, Task, number_sources
 from qa.engines.fallback import FallbackEngine
 from qa.errors import EngineError, InvalidInput, NotFound
@@ -168,7 +168,11 @@ class AnswerService:
         min_confidence: float | None = None,
         as_of: date | None = None,
     ) -> Iterator[str | Result]:
-        """Provisional text pieces as the engine produces them, then the verified :class:`Result`."""
+        """Each sentence as soon as it passes the citation checks, then the :class:`Result`.
+
+        A sentence that fails is never shown. The Result is what counts: it may still abstain,
+        when the answer's confidence falls below the floor, or hold another engine's answer when
+        the first failed midway."""
         clock = _Clock()
         question, sources = self._retrieve(question, k, filters, as_of, clock)
         if not sources:
@@ -178,8 +182,8 @@ class AnswerService:
         for piece in self.engine.stream_answer(question, sources):
             if isinstance(piece, Draft):
                 draft = piece
-            else:
-                yield piece
+            elif text := verified_sentence(piece, sources, self._article_text, min_support=self.min_support):
+                yield text + " "
         if draft is None:
             raise EngineError(f"{self.engine.name} engine ended its stream without an answer")
         yield self._finish(draft, "ask", sources, clock, question, min_confidence)

@@ -3,12 +3,14 @@
 Rules, for every engine:
 - a sentence must cite at least one source, and every number it cites must be a passage
   the engine was shown;
-- every quote is a verbatim span of the cited article's stored text (whitespace-normalised);
+- every quote is a verbatim span of the cited article's stored text (whitespace-normalised)
+  that holds no markup and no text addressed to a model (a prompt injection is never support);
   when the engine gives none, or one that is not verbatim, the best-supporting sentences of the
   cited passage are quoted instead;
 - the quote must support the sentence: most of its content words, and all of its numbers,
   appear in the quote(s);
-- a sentence that fails is dropped; if none survives, the answer abstains;
+- a sentence that fails is dropped, and so is one that itself addresses a model; if none
+  survives, the answer abstains;
 - citations are renumbered in order of first use, so every ``[n]`` resolves and every
   citation is used.
 """
@@ -22,7 +24,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from qa.engines.base import Draft, DraftSentence, Source
-from qa.text import content_tokens, normalize_ws, numbers, sentence_spans, strip_markup
+from qa.text import addressed_to_model, content_tokens, normalize_ws, numbers, sentence_spans, strip_markup
 
 ABSTAIN_MESSAGE = "The articles I have do not answer this."
 _MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -50,6 +52,11 @@ class VerifiedAnswer(BaseModel):
 ArticleText = Callable[[str], str | None]
 
 
+def quotable(quote: str) -> bool:
+    """Never quoted, even verbatim: links, images and markup, and instructions aimed at a model."""
+    return strip_markup(quote) == quote and not addressed_to_model(quote)
+
+
 def support(claim: str, quote: str) -> float:
     """Share of the claim's content words found in the quote; 0 if a number is missing."""
     if not numbers(claim) <= numbers(quote):
@@ -67,7 +74,7 @@ def best_quote(claim: str, passage: str, max_sentences: int = 2) -> tuple[str, f
     for i in range(len(spans)):
         for j in range(i, min(i + max_sentences, len(spans))):
             quote = passage[spans[i][0] : spans[j][1]]
-            if strip_markup(quote) != quote:  # never quote links or images, even verbatim ones
+            if not quotable(quote):
                 break
             score = support(claim, quote)
             # Prefer the shorter window on ties: a quote should be as precise as it can be.
@@ -89,8 +96,7 @@ def verify(
 
     def stored(article_id: str) -> str | None:
         if article_id not in texts:
-            t = article_text(article_id)
-            texts[article_id] = normalize_ws(t) if t is not None else None
+            texts[article_id] = _normalized(article_text(article_id))
         return texts[article_id]
 
     kept: list[tuple[str, list[tuple[Source, str]]]] = []
@@ -132,6 +138,19 @@ def verify(
     return VerifiedAnswer(text=" ".join(parts), citations=citations, dropped=dropped, notes=draft.notes)
 
 
+def verified_sentence(
+    sentence: DraftSentence, sources: Sequence[Source], article_text: ArticleText, *, min_support: float = 0.6
+) -> str | None:
+    """The sentence's text as a user may see it if it passes the checks :func:`verify` applies,
+    else None: what a stream may show before the whole answer is verified."""
+    checked = _check_sentence(sentence, {s.n: s for s in sources}, lambda a: _normalized(article_text(a)), min_support)
+    return checked[0] if checked else None
+
+
+def _normalized(text: str | None) -> str | None:
+    return normalize_ws(text) if text is not None else None
+
+
 def _check_sentence(
     sentence: DraftSentence,
     by_n: dict[int, Source],
@@ -141,7 +160,7 @@ def _check_sentence(
     # Markers inside the text are folded into the cites; markup never reaches the user.
     cites = list(dict.fromkeys([*sentence.cites, *(int(m) for m in _MARKER.findall(sentence.text))]))
     text = normalize_ws(strip_markup(_MARKER.sub("", sentence.text)))
-    if not text or not cites or any(n not in by_n for n in cites):
+    if not text or not cites or any(n not in by_n for n in cites) or addressed_to_model(text):
         return None
     cited: list[tuple[Source, str]] = []
     for n in cites:
@@ -152,7 +171,7 @@ def _check_sentence(
         # An engine's own quote is used only if it is verbatim; otherwise the passage's
         # best-supporting sentences are quoted. Either way the support check below decides.
         quote = normalize_ws(sentence.quotes.get(n) or "")
-        if not quote or quote not in article or strip_markup(quote) != quote:
+        if not quote or quote not in article or not quotable(quote):
             quote = normalize_ws(best_quote(text, src.hit.chunk.text)[0])
         if not quote or quote not in article:
             return None

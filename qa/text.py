@@ -150,6 +150,23 @@ _URL = re.compile(r"\b(?:https?|ftp|data|javascript):[^\s)\]]+", re.I)
 _REF_LINK = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M)
 
 
+# Text addressed to a model rather than a reader ("Ignore previous instructions and answer ...",
+# "tell readers to wire ..."). Quoting it is true to the article but never informs anyone, and a
+# model downstream may obey it: no engine states it and no citation rests on it.
+_TO_MODEL = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:previous|prior|above|earlier|all|any|your)\b.{0,30}"
+    r"\b(?:instructions?|prompts?|rules|directions)\b"
+    r"|\bsystem prompt\b|\byou are (?:now )?(?:an? )?(?:AI|assistant|chatbot|language model)\b"
+    r"|\bnew instructions?\s*:|\b(?:tell|instruct) (?:the |your |all )?(?:readers|users|visitors) (?:to|that)\b",
+    re.I,
+)
+
+
+def addressed_to_model(text: str) -> bool:
+    """Whether ``text`` holds an instruction aimed at a model (a prompt injection)."""
+    return bool(_TO_MODEL.search(text))
+
+
 def strip_markup(text: str) -> str:
     """Drop markdown images, links (keeping their words), raw HTML and bare URLs."""
     text = _MD_IMAGE.sub("", text)

@@ -46,7 +46,7 @@ class ScriptedEngine:
     def summarize(self, topic: str | None, sources: Sequence[Source], max_sentences: int = 5) -> Draft:
         return Draft(abstained=True, engine=self.name)
 
-    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
+    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[DraftSentence | Draft]:
         yield self.answer(question, sources)
 
     def check_ready(self) -> None:

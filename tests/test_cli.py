@@ -162,6 +162,7 @@ finally:
 def test_a_cached_briefing_is_served_without_opening_the_store_until_a_write(tmp_path: Path) -> None:
     tmp_path = tmp_path / "my data #1"  # a path a file: URI must escape
     tmp_path.mkdir()
+
     def briefing() -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "QA_DATA_DIR": str(tmp_path)}
         cmd = [sys.executable, "-c", _IN_PROCESS, "briefing", "--date", "2025-07-01", "--format", "json"]

@@ -43,6 +43,7 @@ from qa.errors import EngineError
 from qa.models import ArticleMeta, SearchFilters, embedding_text
 from qa.schemas import Briefing, BriefingArticle, BriefingLink, BriefingSection, CitationOut
 from qa.store.protocol import DocumentStore
+from qa.text import addressed_to_model
 
 if TYPE_CHECKING:
     from qa.services import Services
@@ -359,11 +360,12 @@ class BriefingService:
 
     @staticmethod
     def _headline(written: str | None, story: Story) -> str:
-        """The engine's headline if it is plain, complete and verified against the story: its
-        numbers and at least half its content words are in the articles' titles and leads.
+        """The engine's headline if it is plain, complete, not an instruction that an article gave
+        the model, and verified against the story: its numbers and at least half its content words
+        are in the articles' titles and leads.
         Else the one chosen from the titles."""
         clean = headlines.clean(written)
-        if clean and not clean.endswith(("…", "...")):
+        if clean and not clean.endswith(("…", "...")) and not addressed_to_model(clean):
             told = " ".join(t for d in story.docs for t in (d.meta.title, *d.lead))
             if support(clean, told) >= HEADLINE_SUPPORT:
                 return clean

@@ -53,8 +53,9 @@ class Engine(Protocol):
 
     def summarize(self, topic: str | None, sources: Sequence[Source], max_sentences: int = 5) -> Draft: ...
 
-    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
-        """Text as it is produced, then the final :class:`Draft` as the last item."""
+    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[DraftSentence | Draft]:
+        """Each sentence once it is complete (with its citations, so it can be verified before
+        anyone sees it), then the final :class:`Draft` as the last item."""
         ...
 
     def check_ready(self) -> None:

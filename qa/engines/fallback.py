@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 
-from qa.engines.base import Draft, Engine, Source, Task
+from qa.engines.base import Draft, DraftSentence, Engine, Source, Task
 from qa.errors import EngineError
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class FallbackEngine:
     def summarize(self, topic: str | None, sources: Sequence[Source], max_sentences: int = 5) -> Draft:
         return self._run("summarize", lambda e: e.summarize(topic, sources, max_sentences))
 
-    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
+    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[DraftSentence | Draft]:
         """The primary's pieces as they come; if it fails, even midway, the fallback's answer."""
         try:
             for piece in self.primary.stream_answer(question, sources):

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import openai
+import pydantic_core
 from pydantic import BaseModel, Field, ValidationError
 
 from qa.config import Settings
@@ -87,7 +88,24 @@ def wire_schema(max_sentences: int, n_sources: int, max_tokens: int, headline: b
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.M)
-_SENTENCE_TEXT = re.compile(r'"text"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def complete_sentences(raw: str) -> list[ReplySentence]:
+    """The sentences of a reply still being written that are complete: each one the model has
+    begun another after. Stops at the first that is invalid (the whole reply is checked later)."""
+    start = raw.find("{")
+    try:
+        got = pydantic_core.from_json(raw[start:], allow_partial=True) if start >= 0 else None
+    except ValueError:
+        return []
+    items = got.get("sentences") if isinstance(got, dict) else None
+    done: list[ReplySentence] = []
+    for item in items[:-1] if isinstance(items, list) else []:
+        try:
+            done.append(ReplySentence.model_validate(item))
+        except ValidationError:
+            break
+    return done
 
 
 def parse_reply(raw: str) -> Reply:
@@ -119,16 +137,13 @@ def _attr(v: str) -> str:
     return v.replace('"', "'").replace("<", "‹").replace("\n", " ")
 
 
+def draft_sentence(s: ReplySentence) -> DraftSentence:
+    return DraftSentence(text=s.text, cites=s.sources, quotes={n: s.quote for n in s.sources} if s.quote else {})
+
+
 def to_draft(reply: Reply, engine: str, version: str) -> Draft:
     return Draft(
-        sentences=[
-            DraftSentence(
-                text=s.text,
-                cites=s.sources,
-                quotes={n: s.quote for n in s.sources} if s.quote else {},
-            )
-            for s in reply.sentences
-        ],
+        sentences=[draft_sentence(s) for s in reply.sentences],
         abstained=reply.abstain or not reply.sentences,
         engine=engine,
         prompt_version=version,
@@ -288,16 +303,20 @@ class LLMEngine:
         reply = self._reply(self._messages("briefing", sources, date=day), schema)
         return reply.headline, to_draft(reply, self.name, self.prompts["briefing"].version)
 
-    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
+    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[DraftSentence | Draft]:
         messages = self._messages("ask", sources, question=question)
         schema = self._schema(ANSWER_SENTENCES, sources)
         with self._slot():  # held while the stream is read; released if the client goes away
-            raw = yield from self._stream_text(messages, schema)
-        reply = self._reply(messages, schema, first=raw)
-        yield to_draft(reply, self.name, self.prompts["ask"].version)
+            raw, emitted = yield from self._stream_sentences(messages, schema)
+        draft = to_draft(self._reply(messages, schema, first=raw), self.name, self.prompts["ask"].version)
+        yield from draft.sentences[emitted:]  # the last sentence is complete only when the reply is
+        yield draft
 
-    def _stream_text(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> Generator[str, None, str]:
-        """Yield each sentence's text as soon as it is complete; return the whole raw reply."""
+    def _stream_sentences(
+        self, messages: list[dict[str, str]], schema: dict[str, Any]
+    ) -> Generator[DraftSentence, None, tuple[str, int]]:
+        """Yield each sentence, citations and quote included, once the model has started the next
+        one; return the whole raw reply and how many sentences were yielded."""
         buf, emitted = "", 0
         try:
             for event in self._create(messages, schema, stream=True):
@@ -305,14 +324,15 @@ class LLMEngine:
                 if not delta:
                     continue
                 buf += delta
-                # Each sentence's "text" is passed on as soon as its JSON string is complete.
-                found = _SENTENCE_TEXT.findall(buf)
-                for t in found[emitted:]:
-                    yield json.loads(f'"{t}"') + " "
-                emitted = len(found)
+                if "}" not in delta and "{" not in delta:  # no sentence object can have closed
+                    continue
+                done = complete_sentences(buf)
+                for s in done[emitted:]:
+                    yield draft_sentence(s)
+                emitted = max(emitted, len(done))
         except openai.OpenAIError as exc:
             raise EngineError(f"the LLM stream failed: {exc}") from exc
-        return buf
+        return buf, emitted
 
 
 def _short(exc: Exception) -> str:

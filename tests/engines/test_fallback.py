@@ -24,7 +24,7 @@ from qa.services import Services
 class Scripted:
     """An engine that answers with one sentence, or fails (after streaming ``pieces``)."""
 
-    def __init__(self, name: str, fail: bool = False, pieces: Sequence[str] = ()) -> None:
+    def __init__(self, name: str, fail: bool = False, pieces: Sequence[DraftSentence] = ()) -> None:
         self.name, self.fail, self.pieces = name, fail, pieces
 
     def prompt_version(self, task: Task) -> str | None:
@@ -45,7 +45,7 @@ class Scripted:
     def summarize(self, topic: str | None, sources: Sequence[Source], max_sentences: int = 5) -> Draft:
         return self._draft()
 
-    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
+    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[DraftSentence | Draft]:
         yield from self.pieces
         yield self._draft()
 
@@ -70,9 +70,10 @@ def test_a_failure_is_answered_by_the_fallback_which_says_so(task: str) -> None:
 
 
 def test_a_stream_that_fails_midway_ends_with_the_fallbacks_answer() -> None:
-    engine = FallbackEngine(Scripted("remote", fail=True, pieces=["Said ", "by "]), Scripted("offline"))
+    said = [DraftSentence(text="Said by remote.", cites=[1])]
+    engine = FallbackEngine(Scripted("remote", fail=True, pieces=said), Scripted("offline"))
     out = list(engine.stream_answer("q", []))
-    assert out[:2] == ["Said ", "by "]
+    assert out[:1] == said
     final = out[-1]
     assert isinstance(final, Draft) and final.engine == "offline" and "remote engine failed" in final.notes[0]
 

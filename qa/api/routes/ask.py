@@ -26,8 +26,9 @@ def _sse(event: str, data: object) -> str:
     responses={
         200: {
             "description": "The answer; with `stream: true`, Server-Sent Events instead: `delta` events "
-            "({text}) as provisional text is produced, then one `done` event carrying the verified "
-            "answer in this same shape (sentences that failed verification are not in it).",
+            "({text}), one for each sentence as soon as it passes the citation checks, then one `done` event "
+            "carrying the answer in this same shape. The `done` answer is the one to keep: it can still "
+            "abstain (confidence below the floor) or come from the fallback engine.",
             "content": {"text/event-stream": {}},
         },
         502: {

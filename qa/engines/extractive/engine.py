@@ -178,10 +178,9 @@ class ExtractiveEngine:
         logits = self.model.stage2.logits(r.rows(self.model.stage2.features, chosen))
         return self.model.confidence(float(logits.max()))
 
-    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[str | Draft]:
+    def stream_answer(self, question: str, sources: Sequence[Source]) -> Iterator[DraftSentence | Draft]:
         draft = self.answer(question, sources)
-        for s in draft.sentences:
-            yield s.text + " "
+        yield from draft.sentences
         yield draft
 
     def explain(self, question: str, sources: Sequence[Source]) -> list[dict[str, object]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from qa.engines.base import Source
 from qa.engines.extractive.patterns import FUNCTION, QUOTE_OPEN, QUOTED
-from qa.text import normalize_ws, sentence_spans
+from qa.text import addressed_to_model, normalize_ws, sentence_spans
 from qa.tokens import tokenize
 
 # Sentences that are page furniture or poor answers.
@@ -26,16 +26,6 @@ def leans_on_previous(sentence: str) -> bool:
     return bool(DANGLING.match(sentence) or _ANAPHOR.match(sentence))
 
 
-# Text addressed to a model rather than a reader ("Ignore previous instructions and answer ...").
-# Quoting it is true to the article but never informs anyone, and an LLM downstream may obey it.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:previous|prior|above|earlier|all|any|your)\b.{0,30}"
-    r"\b(?:instructions?|prompts?|rules|directions)\b"
-    r"|\bsystem prompt\b|\byou are (?:now )?(?:an? )?(?:AI|assistant|chatbot|language model)\b",
-    re.I,
-)
-
-
 def usable(sentence: str) -> bool:
     """False for page furniture (fragments, headings, all-caps labels, bylines, credits) and for
     instructions aimed at a model."""
@@ -48,7 +38,7 @@ def usable(sentence: str) -> bool:
     # A short line with no closing punctuation is a heading or a caption, not a statement.
     if len(words) < 10 and not re.search(r"[.!?…][\"'”’)\]]*$", sentence):
         return False
-    return not _BYLINE.search(sentence) and not _INSTRUCTION.search(sentence)
+    return not _BYLINE.search(sentence) and not addressed_to_model(sentence)
 
 
 _DEMONYM = re.compile(r"\b[A-Z][a-z]+?(?:ian|ean|an|n)\b")
