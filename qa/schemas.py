@@ -398,6 +398,11 @@ class Health(BaseModel):
     chunks: int | None = None
     engine: str | None = None
     store: str | None = None
+    self_retrieval: float | None = Field(
+        default=None,
+        description="Share of 50 sampled chunks that their own stored vectors find among their 5 nearest "
+        "(below 0.9: the vector index is degraded, as by a flood of near-copies).",
+    )
 
 
 class ErrorBody(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +33,7 @@ from qa.lexical_disk import DiskIndex
 from qa.models import Article, ArticleMeta, IngestReport, SearchFilters, parse_day
 from qa.retrieval import LexicalSearch, Retriever
 from qa.store.chroma import open_store
+from qa.store.health import SelfRetrieval, self_retrieval
 from qa.store.protocol import DocumentStore
 from qa.store.writer_lock import claim_writer, release_writer
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BATCH_PROBLEMS = 10  # a refused batch names at most this many of its bad articles
+HEALTH_MAX_AGE_S = 60.0  # the self-retrieval figure is recomputed at most this often while writes go on
 
 
 def search_filters(
@@ -66,6 +69,8 @@ class Services:
     embedder: Embedder
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _briefings: BriefingService | None = field(default=None, init=False, repr=False, compare=False)
+    _health_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _health: tuple[str, float, SelfRetrieval] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Services:
@@ -164,6 +169,21 @@ class Services:
     ) -> tuple[list[ArticleMeta], int]:
         """One page of the articles ``filters`` admit, newest first, and how many they admit."""
         return self.store.list_articles(filters, limit=limit, offset=offset), self.store.count_articles(filters)
+
+    def self_retrieval(self) -> SelfRetrieval:
+        """The share of sampled chunks the vector index still finds by their own vectors. Kept until
+        the store's next write, and at least a minute while writes go on: listing the chunk ids
+        grows with the corpus, and a probe must not pay that after every article."""
+        revision = self.store.revision()
+        with self._health_lock:
+            cached = self._health
+        now = time.monotonic()
+        if cached is not None and (cached[0] == revision or now - cached[1] < HEALTH_MAX_AGE_S):
+            return cached[2]
+        figure = self_retrieval(self.store)
+        with self._health_lock:
+            self._health = (revision, now, figure)
+        return figure
 
     def get_article(self, article_id: str) -> Article:
         article = self.store.get_article(article_id)

@@ -28,6 +28,14 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+def test_doctor_reports_the_store_and_its_self_retrieval(data_dir: Path) -> None:
+    r = qa("doctor", data_dir=data_dir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "4 articles" in r.stdout and "found by their own vectors" in r.stdout
+    report = json.loads(qa("doctor", "--json", data_dir=data_dir).stdout)
+    assert report["healthy"] and report["self_retrieval"] == 1.0 and 0 < report["sampled"] <= 50
+
+
 def test_questions_and_queries_need_no_quotes(data_dir: Path) -> None:
     r = qa("search", "drone", "plant", "Izhevsk", "--k", "2", "--json", data_dir=data_dir)
     assert r.returncode == 0, r.stderr

@@ -6,7 +6,7 @@ import importlib
 from qa.cli.app import app, main
 
 # Imported in the order `qa --help` lists their commands.
-for _feature in ("ingest", "search", "articles", "briefing", "serve", "eval"):
+for _feature in ("ingest", "search", "articles", "briefing", "serve", "eval", "doctor"):
     importlib.import_module(f"qa.cli.{_feature}")
 
 __all__ = ["app", "main"]

@@ -485,6 +485,26 @@ class ChromaStore:
             (rec, score) for rec, score in found if committed.get(rec.chunk.article_id, (None, ""))[1] == rec.version
         ]
 
+    def neighbours(self, embeddings: np.ndarray, n: int) -> list[list[tuple[str, str, float]]]:
+        rows = np.atleast_2d(np.asarray(embeddings, dtype=np.float32))
+        if n <= 0 or not rows.size:
+            return [[] for _ in range(len(embeddings))]
+        res = _read(lambda: self._chunks.query(query_embeddings=rows, n_results=n, include=["metadatas", "distances"]))
+        found: list[list[tuple[str, str, float]]] = []
+        for ids, metas, dists in zip(res["ids"], res["metadatas"] or [], res["distances"] or [], strict=True):
+            found.append(
+                [(cid, str(m["article_id"]), 1.0 - float(d)) for cid, m, d in zip(ids, metas, dists, strict=True) if m]
+            )
+        return found
+
+    def chunk_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        vectors: dict[str, np.ndarray] = {}
+        for batch in _batches(ids):
+            page = _read(partial(self._chunks.get, ids=list(batch), include=["embeddings"]))
+            for cid, vec in zip(page["ids"], page["embeddings"] if page["embeddings"] is not None else [], strict=True):
+                vectors[cid] = np.asarray(vec, dtype=np.float32)
+        return vectors
+
     def iter_chunks(self, ids: Sequence[str] | None = None) -> Iterator[ChunkRecord]:
         if ids is not None:
             yield from _records_by_id(self._chunks, ids)

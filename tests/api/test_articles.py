@@ -17,6 +17,7 @@ def test_health_after_seeding(client: TestClient) -> None:
     body = r.json()
     assert body["status"] == "ok" and body["articles"] == 4 and body["chunks"] > 4
     assert body["engine"] == "extractive" and body["store"] == "chroma-embedded"
+    assert body["self_retrieval"] == 1.0  # every sampled chunk is found by its own vector
     assert r.headers["x-request-id"]
 
 

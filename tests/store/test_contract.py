@@ -20,6 +20,7 @@ from qa.embeddings import Embedder
 from qa.ingest.chunking import chunk_article
 from qa.models import Article, Chunk, SearchFilters, embedding_text
 from qa.store.chroma import open_store
+from qa.store.health import SAMPLE, self_retrieval
 from qa.store.protocol import DocumentStore
 from qa.testing.chroma_server import ChromaServer
 
@@ -112,6 +113,37 @@ class DocumentStoreContract:
         assert {r.source for r, _ in only_a} == {"Outlet A"}
         window = store.dense_search(q, 10, SearchFilters(since=date(2025, 7, 2), until=date(2025, 7, 4)))
         assert {r.chunk.article_id for r, _ in window} == {"a2", "a3", "a4"}  # undated a7 is out
+
+    def test_neighbours_and_stored_vectors(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
+        """What the flood guard and the self-retrieval figure read: a batch's nearest chunks with
+        their articles, and the vectors a chunk was stored with."""
+        assert store.neighbours(hashing_embedder.embed(["anything"]), 3) == [[]]  # empty store
+        put(store, hashing_embedder, art(1))
+        put(store, hashing_embedder, art(2, text="A different text mentioning zebras only."))
+        ids = store.chunk_ids()
+        vectors = store.chunk_embeddings([*ids, "missing"])
+        assert sorted(vectors) == sorted(ids)
+        found = store.neighbours(np.stack([vectors[i] for i in ids]), 2)
+        assert len(found) == len(ids)
+        for cid, near in zip(ids, found, strict=True):
+            assert near[0][0] == cid and near[0][2] == pytest.approx(1.0, abs=1e-4)  # itself first
+            assert near[0][1] in {"a1", "a2"} and [s for *_, s in near] == sorted((s for *_, s in near), reverse=True)
+        assert store.neighbours(np.empty((0, 64), dtype=np.float32), 2) == []
+
+    def test_self_retrieval_is_whole_until_a_flood_of_copies(
+        self, store: DocumentStore, hashing_embedder: Embedder
+    ) -> None:
+        """The health figure: every chunk of distinct articles finds itself; written past the
+        ingest guard, 60 copies of one text crowd each other out of their own neighbourhoods."""
+        assert self_retrieval(store).sampled == 0 and self_retrieval(store).healthy  # empty
+        for i in range(1, 11):
+            put(store, hashing_embedder, art(i))
+        sound = self_retrieval(store)
+        assert sound.sampled == 10 and sound.found == 10 and sound.healthy
+        for i in range(60):
+            put(store, hashing_embedder, art(20 + i % 10, id=f"copy{i}", text="The same words, sent sixty times."))
+        flooded = self_retrieval(store)
+        assert flooded.sampled == SAMPLE and not flooded.healthy, flooded
 
     def test_list_articles_filters_sorts_pages(self, store: DocumentStore, hashing_embedder: Embedder) -> None:
         for i in (3, 1, 2):

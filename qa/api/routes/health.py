@@ -25,6 +25,7 @@ def healthz(services: ServicesDep, request: Request) -> Health:
         chunks=services.store.count_chunks(),
         engine=services.engine.name,
         store=services.store.name,
+        self_retrieval=round(services.self_retrieval().share, 3),
     )
 
 

@@ -1,0 +1,44 @@
+"""``qa doctor``: is the store sound? Its size, its embedder and how well its index finds itself."""
+
+from __future__ import annotations
+
+import typer
+
+from qa.cli.app import JsonOpt, app, open_services, out, print_json
+
+
+@app.command()
+def doctor(as_json: JsonOpt = False) -> None:
+    """Check the store: articles, chunks, what made its vectors, and self-retrieval (the share of
+    sampled chunks its vector index still finds by their own vectors). Exits 1 below 0.9."""
+    from qa.store.health import HEALTHY
+
+    services = open_services()
+    store = services.store
+    record = store.embedder_record()
+    figure = services.self_retrieval()
+    report = {
+        "store": store.name,
+        "articles": store.count_articles(),
+        "chunks": store.count_chunks(),
+        "embedder": record.identity if record else None,
+        "self_retrieval": round(figure.share, 3),
+        "sampled": figure.sampled,
+        "healthy": figure.healthy,
+    }
+    if as_json:
+        print_json(report)
+    else:
+        out.print(f"store        {report['store']}: {report['articles']:,} articles, {report['chunks']:,} chunks")
+        out.print(f"embedder     {report['embedder'] or 'none recorded (empty store)'}")
+        out.print(
+            f"self-search  {figure.found} of {figure.sampled} sampled chunks found by their own vectors "
+            f"among their {figure.nearest} nearest ({figure.share:.0%})"
+        )
+        if not figure.healthy:
+            out.print(
+                f"[red]The vector index is degraded (under {HEALTHY:.0%}).[/] Look for floods of near-copies "
+                "(`qa articles list`), delete them, then rebuild the vectors with `qa reindex`."
+            )
+    if not figure.healthy:
+        raise typer.Exit(1)
