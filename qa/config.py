@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 _REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
-_NO_KEY = "QA_API_KEYS is set but holds no key: give at least one, or unset it to run without keys"
+_NO_KEY = "{env} is set but holds no key: give at least one, or unset it to run without keys"
 
 
 def _blank_free(part: str) -> str:
@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         description="Comma-separated keys; when set, every route but /healthz needs "
         "'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
     )
+    read_api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated keys that may only read: ask, search, summarize, briefings, articles "
+        "and jobs; adding or deleting gets 403. Setting them turns keys on, like QA_API_KEYS.",
+    )
     rate_limit: str | None = Field(
         default=None,
         description="Requests allowed per key (per client address without keys), e.g. '60/minute'; off when unset.",
@@ -207,7 +212,7 @@ class Settings(BaseSettings):
         description="Run ingest jobs inside `qa serve` too; false (qa serve --no-worker) leaves them to `qa worker`s.",
     )
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "read_api_keys", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, v: object) -> object:
         # "a,b" in the environment is friendlier than a JSON list; JSON lists still work.
@@ -223,19 +228,27 @@ class Settings(BaseSettings):
         # Any whitespace counts as blank, not only spaces: a CRLF keys file gives "\r", and a key of
         # "\t" or a no-break space would otherwise be dropped later and leave no key at all.
         if isinstance(data, dict):
-            raw = data.get("api_keys")
-            if isinstance(raw, str) and not [p for p in raw.strip().strip("[]").split(",") if _blank_free(p)]:
-                raise ValueError(_NO_KEY)
+            for name in ("api_keys", "read_api_keys"):
+                raw = data.get(name)
+                if isinstance(raw, str) and not [p for p in raw.strip().strip("[]").split(",") if _blank_free(p)]:
+                    raise ValueError(_NO_KEY.format(env=f"QA_{name.upper()}"))
         return data
 
-    @field_validator("api_keys")
+    @field_validator("api_keys", "read_api_keys")
     @classmethod
-    def _keys_are_trimmed(cls, v: list[str]) -> list[str]:
+    def _keys_are_trimmed(cls, v: list[str], info: ValidationInfo) -> list[str]:
         # A list given in code skips the comma split: trim and check its keys too.
         keys = [k.strip() for k in v]
         if v and not any(keys):
-            raise ValueError(_NO_KEY)
+            raise ValueError(_NO_KEY.format(env=f"QA_{str(info.field_name).upper()}"))
         return [k for k in keys if k]
+
+    @model_validator(mode="after")
+    def _one_role_a_key(self) -> Settings:
+        # A key in both lists would have whichever role the check happened to test first.
+        if set(self.api_keys) & set(self.read_api_keys):
+            raise ValueError("a key is in both QA_API_KEYS and QA_READ_API_KEYS: give each key one role")
+        return self
 
     @field_validator("log_level")
     @classmethod

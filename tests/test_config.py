@@ -23,6 +23,8 @@ from qa.config import Settings
         ({"QA_API_KEYS": "\n"}, "QA_API_KEYS is set but holds no key"),
         ({"QA_API_KEYS": "\t,\t"}, "QA_API_KEYS is set but holds no key"),
         ({"QA_API_KEYS": "\u00a0"}, "QA_API_KEYS is set but holds no key"),
+        ({"QA_READ_API_KEYS": "\r"}, "QA_READ_API_KEYS is set but holds no key"),
+        ({"QA_API_KEYS": "k1,k2", "QA_READ_API_KEYS": "k2"}, "a key is in both QA_API_KEYS and QA_READ_API_KEYS"),
         ({"QA_ENGINE": "llm"}, "QA_ENGINE=llm needs QA_LLM_BASE_URL"),
         ({"QA_ENGINE": "llm", "QA_LLM_BASE_URL": "http://127.0.0.1:9/v1"}, "needs QA_LLM_MODEL"),
         ({"QA_LLM_BASE_URL": "127.0.0.1:8080"}, "is not an http(s) URL"),

@@ -30,6 +30,7 @@ def _error(description: str) -> dict[str, Any]:
 _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: _error("The body could not be read (not UTF-8 JSON)."),
     401: _error("A key is required (QA_API_KEYS is set) and was missing or wrong."),
+    403: _error("A read-only key (QA_READ_API_KEYS) was sent to add or delete."),
     413: _error("The request body is over QA_MAX_BODY_BYTES."),
     422: _error("Invalid input; the message says what is wrong."),
     429: _error("Over the rate limit (QA_RATE_LIMIT); the Retry-After header says when to retry."),
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     _offline_docs(app)
-    if settings.api_keys:
+    if settings.api_keys or settings.read_api_keys:
         _document_keys(app)
     errors.install(app)
 

@@ -34,6 +34,7 @@ log = logging.getLogger("qa.api")
 _TYPES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",

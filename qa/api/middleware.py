@@ -12,7 +12,7 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI, Request, Response
 from limits import parse_many
@@ -27,6 +27,8 @@ log = logging.getLogger("qa.api")
 access_log = logging.getLogger("qa.access")
 
 OPEN_PATHS = frozenset({"/healthz"})  # liveness probes carry no key
+# POSTs that only read: a question or a query in a body. Every other POST, and every DELETE, writes.
+READING_POSTS = frozenset({"/ask", "/summarize"})
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})  # probes poll often; they must not eat a client's quota
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -35,15 +37,26 @@ def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
-class KeyCheck:
-    """API keys, compared in constant time; only a short fingerprint of a key is ever logged."""
+def writes(method: str, path: str) -> bool:
+    """Whether a request may change what is stored (a read-only key is refused it)."""
+    return method in ("POST", "PUT", "PATCH", "DELETE") and path not in READING_POSTS
 
-    def __init__(self, keys: list[str]) -> None:
+
+class KeyCheck:
+    """API keys, compared in constant time; only a short fingerprint of a key is ever logged.
+    Keys have one of two roles: full, or read-only (``QA_READ_API_KEYS``)."""
+
+    def __init__(self, keys: Sequence[str], read_keys: Sequence[str] = ()) -> None:
         self._digests = [_digest(k) for k in keys if k]
+        self._read_digests = [_digest(k) for k in read_keys if k]
 
     @property
     def enabled(self) -> bool:
-        return bool(self._digests)
+        return bool(self._digests or self._read_digests)
+
+    def read_only(self, key: str) -> bool:
+        d = _digest(key)
+        return any([hmac.compare_digest(d, k) for k in self._read_digests])
 
     @staticmethod
     def presented(request: Request) -> list[str]:
@@ -62,7 +75,7 @@ class KeyCheck:
             return False
         # Equal-length digests, and every key compared: neither timing nor order says which key matched.
         d = _digest(key)
-        return any([hmac.compare_digest(d, k) for k in self._digests])  # a list: no short circuit
+        return any([hmac.compare_digest(d, k) for k in [*self._digests, *self._read_digests]])  # no short circuit
 
 
 def fingerprint(key: str) -> str:
@@ -86,7 +99,7 @@ class RateLimit:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    keys = KeyCheck(settings.api_keys)
+    keys = KeyCheck(settings.api_keys, settings.read_api_keys)
     rate = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
     # Key guessing is throttled per address even where QA_RATE_LIMIT is off (the default).
     guesses = (
@@ -139,6 +152,13 @@ def install(app: FastAPI, settings: Settings) -> None:
                     headers={"WWW-Authenticate": 'Bearer realm="qa"'},
                 )
             client = fingerprint(presented[0])
+            if writes(request.method, path) and any([keys.read_only(k) for k in presented]):
+                return errors.error_response(
+                    request,
+                    403,
+                    f"this key may only read (QA_READ_API_KEYS): {request.method} {path} adds or deletes; "
+                    "use a key from QA_API_KEYS",
+                )
         # An open path (/healthz) shows its details only to a caller whose keys are all valid.
         presented = keys.presented(request) if keys.enabled else []
         request.state.authenticated = not keys.enabled or bool(presented and all(keys.valid(k) for k in presented))

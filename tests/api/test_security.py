@@ -73,6 +73,53 @@ def test_a_post_without_a_key_stores_nothing(make_client: MakeClient) -> None:
     assert c.get("/articles/nokey", headers={"X-API-Key": KEY}).status_code == 404
 
 
+READER = "k-read-only-5c"
+
+
+def test_a_read_only_key_reads_everything_and_changes_nothing(make_client: MakeClient) -> None:
+    """QA_READ_API_KEYS: a key for dashboards and readers. It asks, searches, summarizes, reads
+    briefings, articles and jobs; adding and deleting get 403, and nothing changes."""
+    c = make_client(api_keys=[KEY], read_api_keys=[READER])
+    read, full = {"X-API-Key": READER}, {"Authorization": f"Bearer {KEY}"}
+    (aid,) = [a["id"] for a in c.get("/articles?limit=1", headers=read).json()["articles"]]
+    for method, path, body in [
+        ("POST", "/ask", {"question": "How many drones did Russia launch?"}),
+        ("GET", "/search?q=drones", None),
+        ("POST", "/summarize", {"article_id": aid}),
+        ("GET", "/briefing", None),
+        ("GET", f"/articles/{aid}", None),
+        ("GET", "/readyz", None),
+    ]:
+        r = c.request(method, path, json=body, headers=read)
+        assert r.status_code == 200, (path, r.text)
+    assert c.get("/healthz", headers=read).json()["articles"] >= 1  # the details, as for any valid key
+    before = c.get("/articles", headers=read).json()["total"]
+    new = {"id": "by-reader", "title": "t", "text": "A text a reader tries to store."}
+    for method, path, body in [
+        ("POST", "/articles", new),
+        ("POST", "/ingest", {"articles": [new]}),
+        ("DELETE", f"/articles/{aid}", None),
+        ("DELETE", "/ingest/0123456789abcdef", None),
+    ]:
+        r = c.request(method, path, json=body, headers=read)
+        assert r.status_code == 403, (path, r.text)
+        error = r.json()["error"]
+        assert error["type"] == "forbidden" and "may only read (QA_READ_API_KEYS)" in error["message"]
+        # A full key beside it does not lift the refusal: every key sent must allow the request.
+        assert c.request(method, path, json=body, headers={**read, **full}).status_code == 403
+    assert c.get("/articles", headers=read).json()["total"] == before
+    assert c.get(f"/articles/{aid}", headers=full).status_code == 200
+    assert c.post("/articles", json=new, headers=full).status_code == 200  # the full key writes
+
+
+def test_read_only_keys_alone_turn_keys_on(make_client: MakeClient) -> None:
+    c = make_client(read_api_keys=[READER])
+    assert c.get("/articles").status_code == 401
+    assert c.get("/articles", headers={"X-API-Key": READER}).status_code == 200
+    assert c.post("/articles", json={"title": "t", "text": "x y z"}, headers={"X-API-Key": READER}).status_code == 403
+    assert c.get("/openapi.json", headers={"X-API-Key": READER}).json()["components"]["securitySchemes"]
+
+
 @pytest.mark.parametrize(
     "headers",
     [
