@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     embed_api_key: str | None = Field(default=None, description="Its key; else OPENAI_API_KEY; none for local servers.")
     embed_timeout_s: float = Field(default=30.0, gt=0, le=600, description="Per request to the endpoint.")
     embed_max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed request (with backoff).")
+    embed_cache_max_rows: int = Field(
+        default=200_000,
+        ge=1_000,
+        description="Vectors kept in QA_DATA_DIR/embeddings-cache.sqlite (about 1.6 KB each at 384 dims); the "
+        "oldest written go first. Every question asked and every chunk version passes through the cache.",
+    )
     embed_batch_size: int = Field(
         default=16, ge=1, le=1024, description="Texts per model run (minilm) or per request (openai)."
     )

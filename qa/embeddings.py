@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+from cachetools import LRUCache
 
 from qa.errors import EmbeddingEndpointError, QAError
 from qa.redact import redact_url
@@ -329,15 +330,20 @@ class CachedEmbedder:
     Only misses reach the inner embedder (each distinct text once); results keep input order. The
     SQLite file is in WAL mode so several processes can share it; one connection per instance is
     shared by threads under a lock, while the slow inner embedding runs outside it.
+
+    Both layers are bounded. Every question asked and every version of every chunk passes through
+    here, so an unbounded file would grow with use for ever. The file keeps the ``max_rows`` newest
+    rows (the oldest written go first; SQLite reuses their pages), memory the most recently used.
     """
 
     _MEMORY_LIMIT = 50_000  # vectors (~77 MB at dim 384) kept in front of SQLite
     _SQL_PARAMS = 500  # below SQLite's host-parameter limit on old builds (999)
 
-    def __init__(self, inner: Embedder, path: Path | None = None) -> None:
+    def __init__(self, inner: Embedder, path: Path | None = None, max_rows: int = 200_000) -> None:
         self.inner = inner
         self.model_id = inner.model_id
-        self._memory: dict[bytes, np.ndarray] = {}
+        self.max_rows = max_rows
+        self._memory: LRUCache[bytes, np.ndarray] = LRUCache(maxsize=self._MEMORY_LIMIT)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         if path is not None:
@@ -396,10 +402,13 @@ class CachedEmbedder:
                         "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
                         [(k, v.tobytes()) for k, v in new.items()],
                     )
+                    # A row written gets the next rowid (a replaced one too), so the newest rows are
+                    # the highest rowids: a range delete on the primary key, no count.
+                    self._db.execute(
+                        "DELETE FROM vectors WHERE rowid <= (SELECT max(rowid) FROM vectors) - ?", (self.max_rows,)
+                    )
                     self._db.commit()
         with self._lock:
-            if len(self._memory) + len(first) > self._MEMORY_LIMIT:
-                self._memory.clear()  # crude but bounded; SQLite (if any) still has everything
             self._memory.update((k, found[k]) for k in first)
         return np.stack([found[k] for k in keys])
 
@@ -466,4 +475,8 @@ def get_embedder(settings: Settings, name: str | None = None) -> Embedder:
 
     MiniLM's ONNX session is shared per process (created on the first embed), so calling this again is cheap.
     """
-    return CachedEmbedder(create_embedder(settings, name), settings.data_dir / "embeddings-cache.sqlite")
+    return CachedEmbedder(
+        create_embedder(settings, name),
+        settings.data_dir / "embeddings-cache.sqlite",
+        max_rows=settings.embed_cache_max_rows,
+    )

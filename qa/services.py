@@ -344,9 +344,11 @@ def reindex_store(
     batch_size: int = 64,
     progress: Progress | None = None,
     after_batch: AfterBatch | None = None,
+    rebuild: bool = False,
 ) -> ReindexReport:
-    """Re-embed the store with the configured embedder (``qa reindex``). The store is opened without
-    binding it to that embedder: until the switch its vectors are the old one's, and reads use them."""
+    """Re-embed the store with the configured embedder (``qa reindex``; with ``rebuild``, copy
+    vectors it already made into a fresh index). The store is opened without binding it to that
+    embedder: until the switch its vectors are the old one's, and reads use them."""
     if settings.embedded():
         claim_writer(settings.data_dir)
     return reindex(
@@ -355,4 +357,5 @@ def reindex_store(
         batch_size=batch_size,
         progress=progress,
         after_batch=after_batch,
+        rebuild=rebuild,
     )

@@ -34,6 +34,11 @@ def test_doctor_reports_the_store_and_its_self_retrieval(data_dir: Path) -> None
     assert "4 articles" in r.stdout and "found by their own vectors" in r.stdout
     report = json.loads(qa("doctor", "--json", data_dir=data_dir).stdout)
     assert report["healthy"] and report["self_retrieval"] == 1.0 and 0 < report["sampled"] <= 50
+    # The fix doctor names for a degraded index: the same vectors into a fresh one, nothing embedded.
+    r = qa("reindex", "--rebuild", data_dir=data_dir)
+    assert r.returncode == 0 and f"{report['chunks']} chunks copied with their vectors" in r.stdout, r.stdout + r.stderr
+    assert "nothing to re-embed" in qa("reindex", data_dir=data_dir).stdout
+    assert json.loads(qa("doctor", "--json", data_dir=data_dir).stdout)["chunks"] == report["chunks"]
 
 
 def test_questions_and_queries_need_no_quotes(data_dir: Path) -> None:

@@ -203,6 +203,22 @@ def test_cache_keys_include_the_model(tmp_path: Path) -> None:
     assert other.calls == [["same text"]] and v.shape == (1, 32)
 
 
+def test_the_cache_file_keeps_only_its_newest_rows(tmp_path: Path) -> None:
+    """Bounded: questions and chunk versions pass through for ever; the oldest written go first."""
+    import sqlite3
+
+    path = tmp_path / "cache.sqlite"
+    cached = CachedEmbedder(HashingEmbedder(), path, max_rows=10)
+    for i in range(5):
+        cached.embed([f"question {i}-{j}" for j in range(4)])
+    rows = sqlite3.connect(path).execute("SELECT count(*) FROM vectors").fetchone()[0]
+    assert rows == 10
+    counting = CountingEmbedder(HashingEmbedder())
+    reopened = CachedEmbedder(counting, path, max_rows=10)
+    reopened.embed(["question 4-3", "question 2-2", "question 0-0"])
+    assert counting.calls == [["question 0-0"]]  # the newest rows are there, the first ones gone
+
+
 def test_in_memory_cache_without_a_path() -> None:
     counting = CountingEmbedder(HashingEmbedder())
     cached = CachedEmbedder(counting, None)

@@ -38,7 +38,7 @@ def doctor(as_json: JsonOpt = False) -> None:
         if not figure.healthy:
             out.print(
                 f"[red]The vector index is degraded (under {HEALTHY:.0%}).[/] Look for floods of near-copies "
-                "(`qa articles list`), delete them, then rebuild the vectors with `qa reindex`."
+                "(`qa articles list`), delete them, then rebuild the index with `qa reindex --rebuild`."
             )
     if not figure.healthy:
         raise typer.Exit(1)

@@ -130,6 +130,14 @@ def reindex(
         int | None,
         typer.Option(min=1, max=10_000, help="Chunks embedded and written per step (default: QA_EMBED_BATCH_SIZE)."),
     ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Where the vectors come from the configured embedder already, copy them into a fresh index "
+            "(no embedding): gives back the room of deleted and replaced chunks, and repairs a degraded index.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-embed every stored chunk with the configured embedder (QA_EMBEDDER), then switch to them.
@@ -150,12 +158,21 @@ def reindex(
 
     # One embedder request a step by default: progress shows at the endpoint's pace, and a stopped
     # run loses at most one request's work.
-    report = reindex_store(settings, batch_size=batch or settings.embed_batch_size, progress=progress)
+    report = reindex_store(settings, batch_size=batch or settings.embed_batch_size, progress=progress, rebuild=rebuild)
     if as_json:
         print_json(dataclasses.asdict(report))
     elif not report.switched:
+        hint = "" if rebuild else " (--rebuild copies them into a fresh index)"
         out.print(
-            f"nothing to re-embed: the store's vectors come from {report.identity}", highlight=False, soft_wrap=True
+            f"nothing to re-embed: the store's vectors come from {report.identity}{hint}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif report.copied and not report.embedded:
+        out.print(
+            f"rebuilt the vector index: {report.copied} chunks copied with their vectors in {report.seconds:.1f} s",
+            highlight=False,
+            soft_wrap=True,
         )
     else:
         resumed = f" ({report.resumed} done by an earlier run)" if report.resumed else ""

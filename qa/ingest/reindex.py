@@ -1,5 +1,10 @@
 """Re-embed every stored chunk with another embedder (``qa reindex``), with reads served throughout.
 
+With ``rebuild`` and the same embedder, nothing is embedded: the stored vectors are copied into a
+fresh index (``qa reindex --rebuild``). Chroma's vector index never gives back the room of deleted
+or replaced chunks, so a store whose articles are updated often grows with every update; a rebuild
+keeps only the live chunks, and repairs an index whose chunks stopped finding themselves.
+
 The new vectors go into a new chunks collection while reads keep being served from the old one.
 One record then switches the store to the new collection (the commit point), and the old one is
 dropped. A run that stops (a crash, Ctrl-C, the endpoint down) resumes where it stopped: chunks
@@ -32,6 +37,7 @@ class ReindexReport:
     dim: int = 0
     embedded: int = 0  # chunks this run embedded
     resumed: int = 0  # chunks an interrupted run had already embedded
+    copied: int = 0  # chunks a rebuild carried over with their stored vectors
     removed: int = 0  # chunks deleted from the store during the run, so not carried over
     switched: bool = False  # False: there was nothing to do
     seconds: float = 0.0
@@ -43,6 +49,10 @@ def _copy(store: ChromaStore, embedder: Embedder, source: str, target: str, ids:
         return 0
     vectors = embedder.embed([embedding_text(r.title, r.chunk.text) for r in recs])
     return store.copy_chunks(source, target, {r.chunk.id: v for r, v in zip(recs, vectors, strict=True)})
+
+
+def _carry(store: ChromaStore, source: str, target: str, ids: Sequence[str]) -> int:
+    return store.copy_chunks(source, target, store.vectors_in(source, ids))
 
 
 def _finish(store: ChromaStore, embedder: Embedder, retired: str) -> None:
@@ -67,8 +77,10 @@ def reindex(
     batch_size: int = 64,
     progress: Progress | None = None,
     after_batch: AfterBatch | None = None,
+    rebuild: bool = False,
 ) -> ReindexReport:
-    """Re-embed the store's chunks with ``embedder`` and switch reads to the new vectors.
+    """Re-embed the store's chunks with ``embedder`` and switch reads to the new vectors; with
+    ``rebuild``, where the vectors come from ``embedder`` already, copy them into a fresh index.
 
     ``after_batch`` runs after each batch is written; raising there stops the run as a crash
     would (the tests' way to interrupt it at a known point).
@@ -81,7 +93,8 @@ def reindex(
         _finish(store, embedder, retired)
     before = store.embedder_record()
     report = ReindexReport(identity=identity, previous=before.identity if before else None)
-    target = store.begin_reindex(identity)
+    same = before is not None and before.identity == identity
+    target = store.begin_reindex(identity, rebuild=rebuild)
     if target is None:
         report.identity = before.identity if before else identity
         report.dim = before.dim if before else 0
@@ -107,21 +120,25 @@ def reindex(
             progress(len(done), len(live))
         for lo in range(0, len(todo), batch_size):
             batch = todo[lo : lo + batch_size]
-            report.embedded += _copy(store, embedder, source, target, batch)
+            if same:  # a rebuild: the vectors are already this embedder's
+                report.copied += _carry(store, source, target, batch)
+            else:
+                report.embedded += _copy(store, embedder, source, target, batch)
             done.update(batch)  # one deleted meanwhile counts as done: the next pass removes it
             batches += 1
             if progress:
                 progress(len(done), len(live))
             if after_batch:
                 after_batch(batches)
-    report.dim = embedder.dim
+    report.dim = before.dim if same and before is not None else embedder.dim
     old = store.switch_chunks(target, identity, report.dim)
     report.switched = True
     _finish(store, embedder, old)
     report.seconds = round(time.perf_counter() - t0, 2)
     log.info(
-        "reindex: %d chunks embedded (%d resumed) with %s, %d dims, in %.1f s",
+        "reindex: %d chunks embedded, %d copied (%d resumed) with %s, %d dims, in %.1f s",
         report.embedded,
+        report.copied,
         report.resumed,
         identity,
         report.dim,

@@ -498,12 +498,7 @@ class ChromaStore:
         return found
 
     def chunk_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        vectors: dict[str, np.ndarray] = {}
-        for batch in _batches(ids):
-            page = _read(partial(self._chunks.get, ids=list(batch), include=["embeddings"]))
-            for cid, vec in zip(page["ids"], page["embeddings"] if page["embeddings"] is not None else [], strict=True):
-                vectors[cid] = np.asarray(vec, dtype=np.float32)
-        return vectors
+        return self.vectors_in(self._live.name, ids)
 
     def iter_chunks(self, ids: Sequence[str] | None = None) -> Iterator[ChunkRecord]:
         if ids is not None:
@@ -611,10 +606,11 @@ class ChromaStore:
         self.revision()
         return self._live.name
 
-    def begin_reindex(self, identity: str) -> str | None:
+    def begin_reindex(self, identity: str, rebuild: bool = False) -> str | None:
         """The collection to re-embed into for ``identity``: the one an interrupted run for it left
         (so it resumes), else a new one. None when there is nothing to do: the vectors already come
-        from it, or the store is empty (its first write will record the embedder)."""
+        from it (unless ``rebuild``: the same vectors into a fresh index), or the store is empty
+        (its first write will record the embedder)."""
         with self._write_lock:
             stored = self.embedder_record()
             metas = self._meta.get(ids=[_REINDEX], include=["metadatas"])["metadatas"] or []
@@ -623,13 +619,17 @@ class ChromaStore:
                 pending_chunks = str(pending["chunks"])
                 if pending_chunks == self._live.name:  # switched already: done but for its clean-up
                     self.finish_reindex()
-                elif str(pending["identity"]) == identity and stored is not None and stored.identity != identity:
+                elif (
+                    str(pending["identity"]) == identity
+                    and stored is not None
+                    and (rebuild or stored.identity != identity)
+                ):
                     self._chunk_collection(pending_chunks)
                     return pending_chunks
                 else:
                     self.drop_chunks(pending_chunks)  # another embedder's unfinished run
                     self._meta.delete(ids=[_REINDEX])
-            if stored is None or stored.identity == identity:
+            if stored is None or (stored.identity == identity and not rebuild):
                 return None
             name = f"{self._prefix}_chunks_{uuid.uuid4().hex[:8]}"
             # Recorded before it is made: a crash in between leaves nothing a later run would not find.
@@ -649,6 +649,15 @@ class ChromaStore:
     def chunks_in(self, collection: str, ids: Sequence[str]) -> list[ChunkRecord]:
         """The named chunks of a collection that are still there, with their text."""
         return list(_records_by_id(self._chunk_collection(collection), ids))
+
+    def vectors_in(self, collection: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those chunks of a collection that are still there."""
+        col, found = self._chunk_collection(collection), dict[str, np.ndarray]()
+        for batch in _batches(ids):
+            page = _read(partial(col.get, ids=list(batch), include=["embeddings"]))
+            vecs = page["embeddings"] if page["embeddings"] is not None else []
+            found.update((cid, np.asarray(v, dtype=np.float32)) for cid, v in zip(page["ids"], vecs, strict=True))
+        return found
 
     def copy_chunks(self, source: str, target: str, vectors: Mapping[str, np.ndarray]) -> int:
         """Copy chunks (text and metadata, as stored) from ``source`` into ``target`` with new

@@ -182,3 +182,21 @@ def test_a_write_that_raced_the_switch_is_copied_by_the_next_run(
     served = Services.from_settings(settings, HashingEmbedder(48))
     assert top(served, "pipeline treaty") == "s7"
     assert retired not in collections(served.store)  # type: ignore[arg-type]
+
+
+def test_a_rebuild_copies_the_stored_vectors_into_a_fresh_index(settings: Settings, old: Services) -> None:
+    """`qa reindex --rebuild`: the same embedder, nothing embedded; only the live chunks move to a
+    new collection (Chroma's index keeps the room of every replaced chunk), and search is as before."""
+    for rounds in range(3):  # updates leave replaced chunks behind in the index
+        old.ingestor.ingest([article(i, f"{t} update {rounds}") for i, t in enumerate(TOPICS)])
+    n = old.store.count_chunks()
+    store = open_store(settings)
+    before = store.live_chunks()
+    same = Counting(64)  # the store's own embedder
+    assert not reindex(store, same).switched  # without --rebuild there is nothing to do
+    report = reindex(store, same, batch_size=4, rebuild=True)
+    assert report.switched and report.copied == n and report.embedded == 0 and same.texts == []
+    assert (report.identity, report.previous, report.dim) == ("hashing-64", "hashing-64", 64)
+    assert store.live_chunks() != before and before not in collections(store)
+    served = Services.from_settings(settings, HashingEmbedder())
+    assert served.store.count_chunks() == n and top(served, "wildfire evacuation update 2") == "s1"
