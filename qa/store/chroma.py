@@ -41,6 +41,7 @@ from qa.models import Article, ArticleMeta, Chunk, SearchFilters, day_number
 from qa.redact import redact_url
 from qa.store import revision_mark
 from qa.store.protocol import ChunkRecord, EmbedderRecord
+from qa.store.segments import remove_orphan_segments
 
 log = logging.getLogger(__name__)
 
@@ -211,10 +212,16 @@ class _Following:
 
 class ChromaStore:
     def __init__(
-        self, client: ClientAPI, prefix: str = "qa", name: str = "chroma", revision_file: Path | None = None
+        self,
+        client: ClientAPI,
+        prefix: str = "qa",
+        name: str = "chroma",
+        revision_file: Path | None = None,
+        persist_dir: Path | None = None,
     ) -> None:
         self.name = name
         self._mark = revision_file  # see qa.store.revision_mark
+        self._persist_dir = persist_dir  # embedded only: where dropped collections leave folders
         self._client = client
         self._prefix = prefix
         self._write_lock = threading.RLock()
@@ -730,6 +737,8 @@ class ChromaStore:
         # Already gone is fine: a run that stopped just after dropping it.
         with contextlib.suppress(chromadb.errors.NotFoundError, ValueError):
             self._client.delete_collection(collection)
+        if self._persist_dir is not None:
+            remove_orphan_segments(self._persist_dir)
 
 
 def _sort_key(p: date | datetime | None) -> str:
@@ -756,9 +765,12 @@ def open_store(settings: Settings) -> ChromaStore:
             shown = redact_url(settings.chroma_url)
             return ChromaStore(client, settings.collection_prefix, name=f"chroma-server {shown}")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+        persist_dir = settings.data_dir / "chroma"
+        client = chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings)
         mark = revision_mark.path_for(settings.data_dir)
-        return ChromaStore(client, settings.collection_prefix, name="chroma-embedded", revision_file=mark)
+        return ChromaStore(
+            client, settings.collection_prefix, name="chroma-embedded", revision_file=mark, persist_dir=persist_dir
+        )
     except StoreUnavailable:
         raise
     except Exception as exc:

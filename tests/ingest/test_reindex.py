@@ -7,6 +7,7 @@ of different identities (the real endpoint is tests/test_embeddings_server.py's)
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
@@ -192,6 +193,7 @@ def test_a_rebuild_copies_the_stored_vectors_into_a_fresh_index(settings: Settin
     n = old.store.count_chunks()
     store = open_store(settings)
     before = store.live_chunks()
+    folders = index_folders(settings)
     same = Counting(64)  # the store's own embedder
     assert not reindex(store, same).switched  # without --rebuild there is nothing to do
     report = reindex(store, same, batch_size=4, rebuild=True)
@@ -200,3 +202,13 @@ def test_a_rebuild_copies_the_stored_vectors_into_a_fresh_index(settings: Settin
     assert store.live_chunks() != before and before not in collections(store)
     served = Services.from_settings(settings, HashingEmbedder())
     assert served.store.count_chunks() == n and top(served, "wildfire evacuation update 2") == "s1"
+    if settings.embedded():  # the dropped index's folder goes too (Chroma itself leaves it on disk)
+        persist = settings.data_dir / "chroma"
+        with sqlite3.connect(persist / "chroma.sqlite3") as db:
+            known = {str(r[0]) for r in db.execute("SELECT id FROM segments")}
+        assert folders - known and index_folders(settings) <= known, (folders, known)
+
+
+def index_folders(settings: Settings) -> set[str]:
+    persist = settings.data_dir / "chroma"
+    return {p.name for p in persist.iterdir() if p.is_dir()} if settings.embedded() else set()
