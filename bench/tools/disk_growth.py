@@ -18,25 +18,8 @@ from qa.config import Settings
 from qa.models import Article
 from qa.services import Services, reindex_store
 
-WORDS = tuple(
-    [
-        "river",
-        "council",
-        "budget",
-        "storm",
-        "vote",
-        "school",
-        "bridge",
-        "police",
-        "market",
-        "court",
-        "fire",
-        "road",
-        "water",
-        "health",
-        "city",
-    ]
-)
+WORDS = ("river", "council", "budget", "storm", "vote", "school", "bridge", "police")
+WORDS += ("market", "court", "fire", "road", "water", "health", "city")
 
 
 def size(path: Path) -> float:
