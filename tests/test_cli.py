@@ -102,7 +102,8 @@ def test_ingest_honours_a_raised_article_limit(tmp_path: Path) -> None:
         "ingest", str(feed), "--json", data_dir=tmp_path, QA_MAX_ARTICLE_CHARS="2000000", QA_MAX_CHUNKS_PER_ARTICLE="10"
     )
     errors = json.loads(r.stdout)["errors"]
-    assert len(errors) == 1 and errors[0].endswith("chunks, over the limit of 10 (QA_MAX_CHUNKS_PER_ARTICLE)"), errors
+    assert len(errors) == 1, errors
+    assert errors[0].endswith("more distinct chunks than the limit of 10 (QA_MAX_CHUNKS_PER_ARTICLE)"), errors
     r = qa("ingest", str(feed), "--json", data_dir=tmp_path, QA_MAX_ARTICLE_CHARS="1100000")
     assert r.returncode != 0
     assert "over the limit of 1,100,000 (QA_MAX_ARTICLE_CHARS)" in r.stdout + r.stderr
@@ -142,7 +143,10 @@ def test_a_store_of_another_embedder_is_one_line_until_qa_reindex(tmp_path: Path
     hits = json.loads(qa("search", "drones", "--json", data_dir=tmp_path).stdout)["hits"]
     assert hits[0]["article_id"] == "drones"
     again = qa("reindex", data_dir=tmp_path)
-    assert again.stdout.strip() == "nothing to re-embed: the store's vectors come from all-MiniLM-L6-v2-int8"
+    assert again.stdout.strip() == (
+        "nothing to re-embed: the store's vectors come from all-MiniLM-L6-v2-int8"
+        " (--rebuild copies them into a fresh index)"
+    )
 
 
 def test_workers_lists_none_before_any_ran(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from qa import logs
 from qa.embeddings import Embedder
 from qa.errors import ArticleError, QAError
 from qa.ingest.chunking import chunk_article
-from qa.ingest.quality import article_problem, distinct_chunks
+from qa.ingest.quality import distinct_chunks, low_information, too_many_chunks
 from qa.models import Article, Chunk, IngestReport, embedding_text
 from qa.store.protocol import DocumentStore
 
@@ -100,8 +100,8 @@ class Ingestor:
                     if progress:
                         progress(1)
                     continue
-                chunks = self.chunks_of(article)
-                if problem := article_problem(article, chunks, self.max_chunks_per_article):
+                chunks, problem = self.checked(article)
+                if problem:
                     report.errors.append(f"{article.id}: {problem}")
                     if progress:
                         progress(1)
@@ -119,11 +119,21 @@ class Ingestor:
         return report
 
     def chunks_of(self, article: Article) -> list[Chunk]:
-        return distinct_chunks(chunk_article(article, self.chunk_size, self.chunk_overlap))
+        """Its distinct chunks; past the limit, one more than it (the article is refused)."""
+        chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
+        return distinct_chunks(chunks, limit=self.max_chunks_per_article)
+
+    def checked(self, article: Article) -> tuple[list[Chunk], str | None]:
+        """Its distinct chunks, or why ingest refuses it. Text with almost no distinct words is
+        refused before it is chunked: that costs a small part of chunking it."""
+        if reason := low_information(article.text):
+            return [], reason
+        chunks = self.chunks_of(article)
+        return chunks, too_many_chunks(chunks, self.max_chunks_per_article)
 
     def problem(self, article: Article) -> str | None:
         """Why ingest would refuse this article (checked before anything of a batch is stored)."""
-        return article_problem(article, self.chunks_of(article), self.max_chunks_per_article)
+        return self.checked(article)[1]
 
     def _flush(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from qa.models import Article, Chunk
+from qa.models import Chunk
 
 # Long enough to judge: a short text may legitimately repeat itself.
 _MIN_WORDS_TO_JUDGE = 1000
@@ -39,12 +39,15 @@ def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     return frozenset(zip(words, words[1:], words[2:], strict=False)) or frozenset([tuple(words)])
 
 
-def distinct_chunks(chunks: list[Chunk]) -> list[Chunk]:
-    """The chunks, less those that nearly repeat an earlier one of the same article.
+def distinct_chunks(chunks: list[Chunk], limit: int | None = None) -> list[Chunk]:
+    """The chunks, less those that nearly repeat an earlier one of the same article; with
+    ``limit``, it stops once it has kept one more than that (the article is refused anyway).
 
     Each chunk is compared only with the kept chunks it shares a trigram with, found through an
     index of their trigrams: comparing every pair made a refused million-character article cost
-    seconds of CPU (minutes for a batch of them)."""
+    seconds of CPU (minutes for a batch of them). Stopping at the limit nearly halves what a
+    refused one costs: 10 articles of a million random characters, 7.0 s → 3.9 s to the 422 of
+    their POST /articles; what is left is chunking, in proportion to the body's size."""
     kept: list[Chunk] = []
     sizes: list[int] = []
     postings: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -57,13 +60,14 @@ def distinct_chunks(chunks: list[Chunk]) -> list[Chunk]:
             postings[t].append(len(kept))
         kept.append(c)
         sizes.append(len(s))
+        if limit is not None and len(kept) > limit:
+            break
     return kept
 
 
-def article_problem(article: Article, chunks: list[Chunk], max_chunks: int) -> str | None:
-    """Why this article is refused, or None; ``chunks`` are its distinct chunks."""
-    if reason := low_information(article.text):
-        return reason
+def too_many_chunks(chunks: list[Chunk], max_chunks: int) -> str | None:
+    """Why an article of these distinct chunks (counted up to one over ``max_chunks``: see
+    :func:`distinct_chunks`) is refused, or None."""
     if len(chunks) > max_chunks:
-        return f"{len(chunks):,} chunks, over the limit of {max_chunks:,} (QA_MAX_CHUNKS_PER_ARTICLE)"
+        return f"more distinct chunks than the limit of {max_chunks:,} (QA_MAX_CHUNKS_PER_ARTICLE)"
     return None

@@ -89,3 +89,11 @@ def test_the_indexed_near_duplicate_check_keeps_what_comparing_every_pair_keeps(
             kept.append(c)
     assert [c.position for c in distinct_chunks(chunks)] == [c.position for c in kept]
     assert 12 <= len(kept) < 120
+
+
+def test_counting_distinct_chunks_stops_one_past_the_limit() -> None:
+    """An article over the chunk limit is refused: counting further is work for nothing."""
+    text = " ".join(f"Sentence {i} tells fact number {i * 13} of the report." for i in range(400))
+    chunks = chunk_article(Article(id="long", title="Long", text=text), 200, 0)
+    assert len(distinct_chunks(chunks)) > 20
+    assert distinct_chunks(chunks, limit=5) == distinct_chunks(chunks)[:6]
