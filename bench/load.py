@@ -3,8 +3,10 @@
     python bench/load.py [--clients 16] [--duration 30] [--ingest-share 0.2] [--url URL] [--json]
     python bench/load.py --hosts 2 --workers 1     # multi-host: needs redis-server
 
-Two phases: "mixed" (ingest + ask; then every acknowledged article must be listed and
-searchable) and "ask" (ask only: the throughput figure). Without --url it starts its own server
+Three phases: "mixed" (ingest + ask; then every acknowledged article must be listed and
+searchable), "all" (ingest + every kind of read: ask, a streamed ask, search, summarize,
+briefing, list, get; with the server's RSS after a warm-up of the same mix and at the end) and
+"ask" (ask only: the throughput figure). Without --url it starts its own server
 on a fresh data dir with seeds/ and the eval corpus loaded, and stops it by its pid afterwards.
 Bounded: each phase stops at --duration seconds or --max-requests requests, whichever is first.
 
@@ -32,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from qa.testing.api_server import QAServer, start_qa_server, start_qa_worker  # noqa: E402
 from qa.testing.chroma_server import start_chroma_server  # noqa: E402
 from qa.testing.load import LoadConfig, run  # noqa: E402
-from qa.testing.process import ServerProcess  # noqa: E402
+from qa.testing.process import ServerProcess, rss_mb  # noqa: E402
 from qa.testing.redis_server import start_redis_server  # noqa: E402
 
 
@@ -78,7 +80,8 @@ def main() -> None:
             httpx.post(f"{urls[0]}/articles", json=corpus, timeout=300).raise_for_status()
         try:
             results = {}
-            for phase, share in (("mixed", args.ingest_share), ("ask", 0.0)):
+            pids = [a.pid for a in apis] if not args.url else []
+            for phase, share, reads in (("mixed", args.ingest_share, "ask"), ("all", 0.1, "all"), ("ask", 0.0, "ask")):
                 cfg = LoadConfig(
                     clients=args.clients,
                     duration_s=args.duration,
@@ -86,9 +89,18 @@ def main() -> None:
                     ingest_share=share,
                     headers=headers,
                     ingest_via="jobs" if len(urls) > 1 else "articles",
+                    reads=reads,
                 )
+                rss: dict[str, float] = {}
+                if reads == "all" and pids:  # memory is read after a warm-up of the same mix
+                    run(urls, LoadConfig(**{**cfg.__dict__, "duration_s": min(10.0, args.duration)}))
+                    rss["after_warm_up_mb"] = round(sum(rss_mb(p) for p in pids), 1)
                 report = run(urls, cfg)
                 results[phase] = report.as_dict()
+                if rss:
+                    rss["at_end_mb"] = round(sum(rss_mb(p) for p in pids), 1)
+                    rss["growth_pct"] = round(100 * (rss["at_end_mb"] / rss["after_warm_up_mb"] - 1), 1)
+                    results[phase]["server_rss"] = rss
                 if not args.json:
                     print(f"{phase}: {json.dumps(report.as_dict())}", file=sys.stderr)
         finally:

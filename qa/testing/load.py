@@ -1,5 +1,6 @@
-"""A bounded load run against a live server: clients mixing ingest and ask, then a check that
-every article the server acknowledged is listed and searchable.
+"""A bounded load run against a live server: clients mixing ingest and ask (or, with
+``LoadConfig.reads="all"``, every kind of read: ask, a streamed ask, search, summarize, briefing,
+list and get), then a check that every article the server acknowledged is listed and searchable.
 
 Used by ``bench/load.py`` (the figures) and by the tests (a short run in CI). Bounded twice:
 by wall time and by a request budget, so a slow machine makes the run thinner, not longer.
@@ -53,6 +54,29 @@ class LoadConfig:
     # an update in one could land before the version it replaces in another.
     ingest_via: str = "articles"
     jobs_wait_s: float = 300.0
+    # "ask": every request that does not ingest asks; "all": each picks one of READS at random.
+    reads: str = "ask"
+
+
+READS = ("ask", "stream", "search", "summarize", "briefing", "list", "get")
+
+
+def _read_request(rng: random.Random, kind: str, ids: list[str], k: int) -> tuple[str, str, dict[str, Any] | None]:
+    """(method, path, JSON body) of one read of ``kind``; ``ids`` are articles known to be stored."""
+    question = rng.choice(QUESTIONS)
+    if kind == "ask":
+        return "POST", "/ask", {"question": question, "k": k}
+    if kind == "stream":
+        return "POST", "/ask", {"question": question, "k": k, "stream": True}
+    if kind == "search":
+        return "GET", f"/search?q={rng.choice(_TOPICS)}&k={k}", None
+    if kind == "summarize":
+        return "POST", "/summarize", {"article_id": rng.choice(ids)}
+    if kind == "briefing":
+        return "GET", "/briefing", None
+    if kind == "list":
+        return "GET", f"/articles?limit=20&offset={rng.randrange(0, 40)}", None
+    return "GET", f"/articles/{rng.choice(ids)}", None
 
 
 @dataclass
@@ -126,6 +150,10 @@ def run(base_url: str | list[str], cfg: LoadConfig) -> LoadReport:
     samples: list[str] = []
     acked: dict[str, str] = {}  # article id -> its marker word
     budget = [cfg.max_requests]
+    stored: list[str] = []  # ids for summarize and get: the first page of what the server holds
+    if cfg.reads == "all":
+        with httpx.Client(base_url=urls[0], headers=cfg.headers, timeout=cfg.timeout_s) as http:
+            stored = [a["id"] for a in http.get("/articles", params={"limit": 50}).json()["articles"]]
     deadline = time.monotonic() + cfg.duration_s
 
     def take() -> bool:
@@ -141,7 +169,8 @@ def run(base_url: str | list[str], cfg: LoadConfig) -> LoadReport:
         url = urls[n % len(urls)]
         with httpx.Client(base_url=url, headers=cfg.headers, timeout=cfg.timeout_s) as http:
             while take():
-                body: dict[str, Any] | list[dict[str, str]]
+                body: dict[str, Any] | list[dict[str, str]] | None
+                method = "POST"
                 if rng.random() < cfg.ingest_share:
                     marker = _marker()
                     # Now and then a new version of an article this client stored before.
@@ -153,13 +182,16 @@ def run(base_url: str | list[str], cfg: LoadConfig) -> LoadReport:
                         path, body = "/ingest", [body]
                 else:
                     marker = article_id = ""
-                    kind, path = "ask", "/ask"
-                    body = {"question": rng.choice(QUESTIONS), "k": cfg.k}
+                    kind = rng.choice(READS) if cfg.reads == "all" and stored else "ask"
+                    method, path, body = _read_request(rng, kind, stored, cfg.k)
                 t0 = time.perf_counter()
                 try:
-                    r = http.post(path, json=body)
+                    r = http.request(method, path, json=body)
                     status = str(r.status_code)
                     detail = r.text[:200]
+                    # A stream's status is sent before its answer: it must also end with one.
+                    if kind == "stream" and status == "200" and "event: done" not in r.text:
+                        status, detail = "no-done-event", r.text[-200:]
                 except httpx.HTTPError as exc:
                     status, detail = type(exc).__name__, str(exc)[:200]
                 ms = (time.perf_counter() - t0) * 1000

@@ -19,6 +19,20 @@ from typing import Self
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, in MB (Linux /proc; 0 for one gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])  # kB
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return total / 1024
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: SIGTERM when the process that started it dies, however it dies.
     A test run killed outright (no fixture teardown) then leaves no server behind."""

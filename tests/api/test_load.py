@@ -28,6 +28,18 @@ def test_sixteen_clients_mixing_ingest_and_ask_lose_nothing(tmp_path: Path) -> N
     assert report.lost == [] and report.not_searchable == [], summary
 
 
+@pytest.mark.timeout(300)
+def test_every_kind_of_read_beside_ingest_gets_no_error(tmp_path: Path) -> None:
+    """Issue 30's mix: ask, a streamed ask (which must end with its answer), search, summarize,
+    briefing, list and get, with articles arriving; no 5xx, nothing acknowledged lost."""
+    with start_qa_server(tmp_path / "data", env={"QA_LOG_LEVEL": "WARNING"}) as server:
+        report = run(server.url, LoadConfig(clients=8, duration_s=8, max_requests=2_000, ingest_share=0.1, reads="all"))
+    summary = report.as_dict()
+    assert set(report.requests_per_s) >= {"ask", "stream", "search", "summarize", "briefing", "list", "get"}, summary
+    assert report.errors == {}, summary
+    assert report.lost == [] and report.not_searchable == [], summary
+
+
 @pytest.mark.chroma_server
 @pytest.mark.timeout(300)
 def test_two_workers_on_a_chroma_server_lose_nothing_under_load(tmp_path: Path, chroma_server: ChromaServer) -> None:
