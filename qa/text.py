@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from qa.tokens import tokenize
 
@@ -137,6 +138,11 @@ def split_sentences(text: str) -> list[str]:
 
 def content_tokens(text: str) -> set[str]:
     return set(tokenize(text))
+
+
+def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
+    """Shared terms over all terms of the two (0 for two empty sets)."""
+    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def numbers(text: str) -> set[str]:

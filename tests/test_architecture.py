@@ -35,6 +35,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
             "qa.normalize",
             "qa.tokens",
             "qa.text",
+            "qa.prose",
             "qa.logs",
             "qa.prompts",
             "qa.redact",

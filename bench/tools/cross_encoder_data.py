@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from qa.engines.extractive.patterns import DATE, FUNCTION, MONTHS  # noqa: E402
-from qa.engines.extractive.sentences import usable  # noqa: E402
 from qa.models import Article  # noqa: E402
+from qa.prose import usable  # noqa: E402
 from qa.text import split_sentences  # noqa: E402
 from qa.tokens import tokenize  # noqa: E402
 

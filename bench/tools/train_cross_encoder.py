@@ -229,7 +229,7 @@ def dev_groups(questions: list[dict[str, Any]], articles: dict[str, Any], seed: 
     sentences of its gold articles that share the question's words but not the answer."""
     import re
 
-    from qa.engines.extractive.sentences import usable
+    from qa.prose import usable
     from qa.text import split_sentences
 
     rng = random.Random(seed)
@@ -310,8 +310,8 @@ def dev_sentence_figures(model_dir: Path, data_dir: Path, limit: int = 80) -> di
 
     from qa.embeddings import MiniLMEmbedder
     from qa.engines.extractive.cross_encoder import CrossEncoder
-    from qa.engines.extractive.sentences import usable
     from qa.evals.realtimeqa import load
+    from qa.prose import usable
     from qa.text import split_sentences
 
     articles, questions = load(data_dir)

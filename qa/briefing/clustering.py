@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.briefing.news import is_roundup, newsworthy
-from qa.engines.extractive import usable
 from qa.models import ArticleMeta
+from qa.prose import usable
 from qa.store.protocol import ChunkRecord
 from qa.text import sentence_spans
 from qa.tokens import tokenize

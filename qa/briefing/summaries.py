@@ -21,11 +21,10 @@ from qa.briefing.ranking import Story
 from qa.citations import VerifiedAnswer, verify
 from qa.embeddings import CachedEmbedder, Embedder
 from qa.engines.base import Draft, DraftSentence, Source, number_sources
-from qa.engines.extractive import usable
-from qa.engines.extractive.sentences import DANGLING, quoted_share
 from qa.models import ArticleMeta, Chunk, Hit
+from qa.prose import DANGLING, quoted_share, usable
 from qa.store.protocol import ChunkRecord
-from qa.text import content_tokens, normalize_ws, sentence_spans, teaser
+from qa.text import content_tokens, jaccard, normalize_ws, sentence_spans, teaser
 
 # Room by substance: an editor's read of busy days found the fourth sentence of a story, and the
 # top story's sixth, mostly filler or a fact told again.
@@ -231,7 +230,7 @@ def lead_first(
         if at is None:
             # What the engine picked that says what the lead says goes; then the last makes room.
             told = content_tokens(text)
-            sentences = [s for s in sentences if _jaccard(content_tokens(s.text), told) < 0.5]
+            sentences = [s for s in sentences if jaccard(content_tokens(s.text), told) < 0.5]
             sentences = sentences[: most - 1]
             sentences.insert(0, DraftSentence(text=text, cites=[n], quotes={n: text}))
         else:
@@ -308,7 +307,7 @@ def other_outlets(
     for k, (text, _, _) in enumerate(candidates):
         if any(float(cand_v[k] @ v) >= REDUNDANT_COSINE for v in chosen_v):
             continue  # says what the summary says
-        if any(_jaccard(content_tokens(text), content_tokens(c.text)) >= 0.5 for c in chosen):
+        if any(jaccard(content_tokens(text), content_tokens(c.text)) >= 0.5 for c in chosen):
             continue
         score = round(float(cand_v[k] @ centroid), 4)
         if best is None or score > best[0]:
@@ -320,7 +319,3 @@ def other_outlets(
     sources.append(Source(n=n, hit=Hit(chunk=record.chunk, article=meta, score=1.0)))
     keep = chosen if len(chosen) < most else chosen[:-1]
     return draft.model_copy(update={"sentences": [*keep, DraftSentence(text=text, cites=[n], quotes={n: text})]})
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0

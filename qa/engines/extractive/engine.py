@@ -26,9 +26,10 @@ from qa.engines.extractive.cross_encoder import CrossEncoder, default_cross_enco
 from qa.engines.extractive.features import CHEAP, FULL, SIGNALS, cheap_features, second_stage, signals_needed
 from qa.engines.extractive.question import Question, read_question
 from qa.engines.extractive.ranker import ReaderModel, default_model
-from qa.engines.extractive.sentences import Sentence, leans_on_previous, passage_sentences
+from qa.engines.extractive.sentences import Sentence, passage_sentences
 from qa.engines.extractive.short import short_answer
 from qa.engines.extractive.summaries import summarize
+from qa.prose import leans_on_previous
 from qa.text import normalize_ws
 
 # Sentences read per question: the top passages hold far fewer than this.

@@ -17,8 +17,9 @@ import numpy as np
 
 from qa.engines.extractive.candidates import Candidate
 from qa.engines.extractive.question import NUMERIC, Question, counts, fits, new_names, roles_swapped, word_terms
-from qa.engines.extractive.sentences import DANGLING, Sentence, quoted_share
+from qa.engines.extractive.sentences import Sentence
 from qa.engines.extractive.short import has_value
+from qa.prose import DANGLING, quoted_share
 from qa.text import numbers
 
 CHEAP: tuple[str, ...] = (

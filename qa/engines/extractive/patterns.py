@@ -61,8 +61,3 @@ CUES: dict[str, re.Pattern[str]] = {
     "age": re.compile(r"\d+-year-old|\baged? \d+|\b\d+ years old\b", re.I),
     "population": re.compile(r"\b(?:population|residents|inhabitants|people live|living in|home to)\b", re.I),
 }
-
-# A quotation: opened after a space or bracket, closed before a space or punctuation, so the
-# apostrophes of "Korea's" or "don't" neither open nor close one.
-QUOTED = re.compile(r"(?:^|(?<=[\s(\[—-]))[\"“‘'](?=\w).{10,}?[\w.,!?…][\"”’'](?=[\s,.;:!?)\]—-]|$)")
-QUOTE_OPEN = "'\"‘“"

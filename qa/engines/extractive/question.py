@@ -17,10 +17,10 @@ from qa.engines.extractive.patterns import (
     NOT_NAMES,
     NUMBER,
     PLACE,
-    QUOTED,
     SPEAKER,
 )
 from qa.engines.extractive.sentences import Sentence, content_terms
+from qa.prose import QUOTED
 from qa.text import numbers
 from qa.tokens import tokenize
 

@@ -7,39 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.engines.base import Source
-from qa.engines.extractive.patterns import FUNCTION, QUOTE_OPEN, QUOTED
-from qa.text import addressed_to_model, normalize_ws, sentence_spans
+from qa.engines.extractive.patterns import FUNCTION
+from qa.prose import ANAPHOR, usable
+from qa.text import normalize_ws, sentence_spans
 from qa.tokens import tokenize
-
-# Sentences that are page furniture or poor answers.
-_BYLINE = re.compile(
-    r"^\s*(?:by\s+[A-Z]|\(?(?:AP|Reuters|AFP)\)?\s*[-—–]|photo|image|credit|copyright|©)"
-    r"|\bwrites? for\b|\bcontributed (?:to )?(?:this|reporting)\b|\bGetty Images\b|\ball rights reserved\b",
-    re.I,
-)
-DANGLING = re.compile(r"^(?:It|This|That|These|Those|They|He|She|But|And|Also|However|Still|Yet)\b")
-_ANAPHOR = re.compile(r"^(?:It|Its|He|His|She|Her|They|Their|The (?:company|firm|group|plant|city|town))\b")
-
-
-def leans_on_previous(sentence: str) -> bool:
-    """Whether a sentence needs the one before it to be read: "It employs …", "The plant's …"."""
-    return bool(DANGLING.match(sentence) or _ANAPHOR.match(sentence))
-
-
-def usable(sentence: str) -> bool:
-    """False for page furniture (fragments, headings, all-caps labels, bylines, credits) and for
-    instructions aimed at a model."""
-    words = sentence.split()
-    if len(words) < 4 or len(sentence) > 700:
-        return False
-    letters = [c for c in sentence if c.isalpha()]
-    if not letters or sum(c.islower() for c in letters) / len(letters) < 0.5:
-        return False
-    # A short line with no closing punctuation is a heading or a caption, not a statement.
-    if len(words) < 10 and not re.search(r"[.!?…][\"'”’)\]]*$", sentence):
-        return False
-    return not _BYLINE.search(sentence) and not addressed_to_model(sentence)
-
 
 _DEMONYM = re.compile(r"\b[A-Z][a-z]+?(?:ian|ean|an|n)\b")
 
@@ -53,13 +24,6 @@ def content_terms(text: str) -> frozenset[str]:
             if word.endswith(suffix) and len(word) - len(suffix) >= 3:
                 terms.update(tokenize(word[: -len(suffix)]))
     return frozenset(terms)
-
-
-def quoted_share(sentence: str) -> float:
-    quoted = sum(len(m.group()) for m in QUOTED.finditer(sentence))
-    if sentence[:1] in QUOTE_OPEN:
-        quoted = max(quoted, len(sentence) // 2 + 1)
-    return quoted / max(len(sentence), 1)
 
 
 @dataclass(frozen=True)
@@ -97,7 +61,7 @@ class Sentence:
         gap = other.at - (self.source.hit.chunk.start + self.end)
         if gap <= 0 or gap > 120:  # at most one short sentence between them
             return False
-        return bool(self.terms & other.terms) or (gap <= 4 and bool(_ANAPHOR.match(other.text)))
+        return bool(self.terms & other.terms) or (gap <= 4 and bool(ANAPHOR.match(other.text)))
 
 
 def passage_sentences(sources: Sequence[Source], limit: int, *, join_lowercase: bool = False) -> list[Sentence]:
@@ -123,10 +87,6 @@ def passage_sentences(sources: Sequence[Source], limit: int, *, join_lowercase: 
                     return out
             lead = False
     return out
-
-
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def rounded(x: float) -> float:

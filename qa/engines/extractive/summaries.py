@@ -16,15 +16,9 @@ import numpy as np
 
 from qa.embeddings import Embedder
 from qa.engines.base import Source
-from qa.engines.extractive.sentences import (
-    DANGLING,
-    Sentence,
-    jaccard,
-    leans_on_previous,
-    passage_sentences,
-    quoted_share,
-    rounded,
-)
+from qa.engines.extractive.sentences import Sentence, passage_sentences, rounded
+from qa.prose import DANGLING, leans_on_previous, quoted_share
+from qa.text import jaccard
 
 SUMMARY_CANDIDATES = 80
 # A sentence's place in its article is worth up to EARLY (the first) down to 0 (the last).
