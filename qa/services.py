@@ -23,7 +23,7 @@ from qa.config import Settings
 from qa.embeddings import DEFAULT_EMBEDDER, Embedder, embedder_identity, get_embedder
 from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
-from qa.engines.registry import OFFLINE, check_engine, create_engine
+from qa.engines.registry import OFFLINE, check_engine, create_engine, offline_engine
 from qa.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, JobQueue, Rejected, WorkerInfo
 from qa.ingest.pipeline import Ingestor
@@ -39,6 +39,7 @@ from qa.store.writer_lock import claim_writer, release_writer
 
 if TYPE_CHECKING:
     from qa.briefing import BriefingService
+    from qa.engines.extractive import ExtractiveEngine
     from qa.schemas import ArticleIn
 
 log = logging.getLogger(__name__)
@@ -120,17 +121,15 @@ class Services:
         )
 
     @cached_property
-    def extractive(self) -> Engine:
-        return create_engine(OFFLINE, self.settings, self.reader_embedder)
+    def extractive(self) -> ExtractiveEngine:
+        return offline_engine(self.settings, self.reader_embedder)
 
     @property
     def min_confidence(self) -> float:
         """The configured floor, else the one the trained reader's risk-coverage curve chose."""
         if self.settings.min_confidence is not None:
             return self.settings.min_confidence
-        from qa.engines.extractive.ranker import default_model
-
-        return default_model().default_min_confidence
+        return self.extractive.model.default_min_confidence
 
     @cached_property
     def engine(self) -> Engine:
@@ -148,7 +147,7 @@ class Services:
             default_k=self.settings.default_k,
             min_support=self.settings.min_support,
             min_confidence=self.min_confidence,
-            judge=self.extractive,  # type: ignore[arg-type]
+            judge=self.extractive,
         )
 
     @property

@@ -15,15 +15,22 @@ from qa.errors import UnknownEngine
 if TYPE_CHECKING:  # config imports this module to check QA_ENGINE
     from qa.config import Settings
     from qa.embeddings import Embedder
+    from qa.engines.extractive import ExtractiveEngine
 
 EngineFactory = Callable[["Settings", "Embedder"], Engine]
 ENTRY_POINT_GROUP = "qa.engines"
 
 
-def _extractive(settings: Settings, embedder: Embedder) -> Engine:
+def offline_engine(settings: Settings, embedder: Embedder) -> ExtractiveEngine:
+    """The offline engine, typed as itself: besides answering, it judges other engines' evidence
+    (``evidence_confidence``) and knows the reader's chosen confidence floor."""
     from qa.engines.extractive import ExtractiveEngine
 
     return ExtractiveEngine(embedder)
+
+
+def _extractive(settings: Settings, embedder: Embedder) -> Engine:
+    return offline_engine(settings, embedder)
 
 
 def _llm(settings: Settings, embedder: Embedder) -> Engine:
