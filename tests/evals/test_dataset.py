@@ -53,3 +53,47 @@ def test_a_limited_run_stores_only_its_weeks_news_in_a_store_of_its_own(tmp_path
     store = open_store(settings.model_copy(update={"data_dir": tmp_path / "data" / "eval-realtimeqa"}))
     assert store.count_articles() == 2 and store.get_article("far") is None
     assert not (tmp_path / "data" / "chroma").exists()  # the default store was not touched
+
+
+def test_ctrl_c_stops_a_dataset_run_while_it_ingests(tmp_path: Path) -> None:
+    """The newcomer's Ctrl-C: a run in the middle of its ingest stops at once, with no traceback."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = tmp_path / "rtqa"
+    data.mkdir()
+    articles = [
+        {
+            "id": f"a{i}",
+            "title": f"Council meeting number {i}",
+            "text": " ".join(f"Item {j} of meeting {i} covered the budget line {i * 31 + j}." for j in range(60)),
+            "published": "2025-01-06",
+        }
+        for i in range(400)
+    ]
+    with gzip.open(data / "corpus.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.write("\n".join(json.dumps(a) for a in articles) + "\n")
+    question = {"id": "q1", "date": "2025-01-08", "question": "What did meeting 3 cover?", "answer": "budget"}
+    (data / "questions.jsonl").write_text(json.dumps({**question, "gold_articles": ["a3"]}) + "\n")
+    env = {**os.environ, "QA_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "eval", "--dataset", "realtimeqa", str(data), "--limit", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A background job of a non-interactive shell ignores SIGINT; a terminal's Ctrl-C does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # said once the ingest begins
+    assert first.startswith("ingesting 400 articles"), first
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - t0 < 10, err
+    assert "Traceback" not in err
