@@ -180,6 +180,12 @@ class Settings(BaseSettings):
     max_chunks_per_article: int = Field(
         default=500, ge=1, description="Articles that would make more distinct chunks are refused."
     )
+    max_near_copies: int = Field(
+        default=20,
+        ge=0,
+        description="An article whose every chunk repeats (same words, same vector) this many other stored articles "
+        "is refused as a flood of copies (0: never). Syndicated news runs a story under a few outlets' names.",
+    )
     max_batch_articles: int = Field(default=1_000, ge=1)
     ingest_batch_chunks: int = Field(
         default=256,

@@ -26,7 +26,7 @@ from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, check_engine, create_engine, offline_engine
 from qa.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, JobQueue, Rejected, WorkerInfo
-from qa.ingest.pipeline import Ingestor
+from qa.ingest.pipeline import COPY_REFUSED, Ingestor
 from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
 from qa.lexical import LexicalIndex
 from qa.lexical_disk import DiskIndex
@@ -118,6 +118,7 @@ class Services:
             max_article_chars=s.max_article_chars,
             max_chunks_per_article=s.max_chunks_per_article,
             embed_batch_chunks=s.ingest_batch_chunks,
+            max_near_copies=s.max_near_copies,
         )
 
     @cached_property
@@ -309,7 +310,10 @@ class Services:
         """Store a batch all or nothing as far as its input goes (:meth:`check_batch`): a client
         retries one request, not half of one. A storage failure of some articles, after the
         rest were stored, is a :class:`StoreUnavailable` that counts both."""
-        report = self.ingestor.ingest(self.check_batch(items))
+        report = self.ingestor.ingest(self.check_batch(items), whole=True)
+        if copies := [e for e in report.errors if COPY_REFUSED in e]:
+            # Copies are told by their vectors, so found only now; in a whole batch they stop it.
+            raise InvalidInput("nothing was stored: " + "; ".join(copies[:MAX_BATCH_PROBLEMS]))
         if report.errors:  # input was checked above, so these are storage failures; the rest were stored
             stored = len(report.added) + len(report.updated) + len(report.unchanged)
             raise StoreUnavailable(

@@ -14,7 +14,7 @@ from qa import logs
 from qa.embeddings import Embedder
 from qa.errors import ArticleError, QAError
 from qa.ingest.chunking import chunk_article
-from qa.ingest.quality import distinct_chunks, low_information, too_many_chunks
+from qa.ingest.quality import NEAR_COPY, distinct_chunks, low_information, near_copies, too_many_chunks
 from qa.models import Article, Chunk, IngestReport, embedding_text
 from qa.store.protocol import DocumentStore
 
@@ -28,6 +28,7 @@ MAX_BATCH_ARTICLES = 500  # articles written in one store call at most, whatever
 # Measured on 120 corpus articles (2 cores): one call 32.7 chunks/s; slices of 32 sorted by length
 # 28.9, of 64 30.6, of 128 32.2; unsorted slices of 32 21.6. Without a display: one call.
 EMBED_SLICE = 64
+COPY_REFUSED = "refused as a flood of copies"  # how a copy's refusal reads in IngestReport.errors
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Ingestor:
         max_article_chars: int = 1_000_000,
         max_chunks_per_article: int = 500,
         embed_batch_chunks: int = 256,
+        max_near_copies: int = 20,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -60,6 +62,7 @@ class Ingestor:
         self.max_article_chars = max_article_chars
         self.max_chunks_per_article = max_chunks_per_article
         self.embed_batch_chunks = embed_batch_chunks
+        self.max_near_copies = max_near_copies
 
     def ingest(
         self,
@@ -67,9 +70,14 @@ class Ingestor:
         progress: Progress | None = None,
         *,
         embedded: EmbedProgress | None = None,
+        whole: bool = False,
     ) -> IngestReport:
         """Store the articles; ``progress(n)`` as items are finished (stored, unchanged or refused),
-        ``embedded(n)`` as articles' chunks are embedded, before the write that stores them."""
+        ``embedded(n)`` as articles' chunks are embedded, before the write that stores them.
+
+        With ``whole`` (a request's batch), everything is embedded before anything is written, so
+        that an article refused as a copy (which takes its vectors to tell) refuses the batch:
+        then nothing is stored and only the copies are in ``errors``."""
         report = IngestReport()
         with self._write_lock:
             # Stored versions are read per article as they come: a write costs what it writes.
@@ -111,10 +119,11 @@ class Ingestor:
                 pending.append(_Pending(article, chunks, is_update=old is not None))
                 n_pending_chunks += len(chunks)
                 # Bounded in articles too: one store call commits them all (see upsert_articles).
-                if n_pending_chunks >= self.embed_batch_chunks or len(pending) >= MAX_BATCH_ARTICLES:
+                full = n_pending_chunks >= self.embed_batch_chunks or len(pending) >= MAX_BATCH_ARTICLES
+                if full and not whole:
                     self._flush(pending, report, progress, embedded)
                     pending, n_pending_chunks = [], 0
-            self._flush(pending, report, progress, embedded)
+            self._flush(pending, report, progress, embedded, whole=whole)
         logs.record_stages(report.timings_ms, prefix="ingest_")
         return report
 
@@ -141,43 +150,75 @@ class Ingestor:
         report: IngestReport,
         progress: Progress | None,
         embedded: EmbedProgress | None,
+        whole: bool = False,
     ) -> None:
         if not pending:
             return
         texts = [embedding_text(p.article.title, c.text) for p in pending for c in p.chunks]
         t0 = time.perf_counter()
         vectors = self._embed(texts, [len(p.chunks) for p in pending], embedded)
+        copies = self._copies(pending, vectors)
         t1 = time.perf_counter()
+        refused = [
+            f"{p.article.id}: repeats the text of {self.max_near_copies:,} or more other articles (stored, or "
+            f"earlier in this batch), {COPY_REFUSED} (QA_MAX_NEAR_COPIES)"
+            for p in pending
+            if p.article.id in copies
+        ]
+        report.errors += refused
+        if refused and whole:
+            return  # nothing of the batch is written; the caller says which articles refused it
         items, offset = [], 0
         for p in pending:
-            items.append((p.article, p.chunks, vectors[offset : offset + len(p.chunks)]))
+            if p.article.id not in copies:
+                items.append((p.article, p.chunks, vectors[offset : offset + len(p.chunks)]))
             offset += len(p.chunks)
-        try:
-            self.store.upsert_articles(items)  # a few store calls for the whole batch
-            failed: dict[str, str] = {}
-        except QAError:
-            raise
-        except Exception:  # write them one by one, so one bad article does not fail the rest
-            log.warning("a batch write failed; writing its %d articles one by one", len(items))
-            failed = {}
-            for article, chunks, vecs in items:
-                try:
-                    self.store.upsert_article(article, chunks, vecs)
-                except QAError:
-                    raise
-                except Exception as exc:  # the article stays as it was; the batch goes on
-                    log.exception("writing article %s failed", article.id)
-                    failed[article.id] = str(exc)
+        failed: dict[str, str] = {}
+        for lo in range(0, len(items), MAX_BATCH_ARTICLES):
+            failed.update(self._write(items[lo : lo + MAX_BATCH_ARTICLES]))
         for p in pending:
             if p.article.id in failed:
                 report.errors.append(f"{p.article.id}: could not be stored: {failed[p.article.id]}")
-            else:
+            elif p.article.id not in copies:
                 (report.updated if p.is_update else report.added).append(p.article.id)
                 report.chunks += len(p.chunks)
             if progress:
                 progress(1)
         report.timings_ms["embed"] = report.timings_ms.get("embed", 0.0) + round((t1 - t0) * 1000, 2)
         report.timings_ms["store"] = report.timings_ms.get("store", 0.0) + round((time.perf_counter() - t1) * 1000, 2)
+
+    def _write(self, items: list[tuple[Article, list[Chunk], np.ndarray]]) -> dict[str, str]:
+        """Store the articles in a few store calls; the ones that failed, with why."""
+        try:
+            self.store.upsert_articles(items)
+            return {}
+        except QAError:
+            raise
+        except Exception:  # write them one by one, so one bad article does not fail the rest
+            log.warning("a batch write failed; writing its %d articles one by one", len(items))
+        failed = {}
+        for article, chunks, vecs in items:
+            try:
+                self.store.upsert_article(article, chunks, vecs)
+            except QAError:
+                raise
+            except Exception as exc:  # the article stays as it was; the batch goes on
+                log.exception("writing article %s failed", article.id)
+                failed[article.id] = str(exc)
+        return failed
+
+    def _copies(self, pending: list[_Pending], vectors: np.ndarray) -> set[str]:
+        """The batch's articles that are one more copy of a text stored (or sent) many times over:
+        one batched neighbour query, and the texts of the close ones to confirm."""
+        if self.max_near_copies <= 0:
+            return set()
+        owners = [p.article.id for p in pending for _ in p.chunks]
+        texts = [c.text for p in pending for c in p.chunks]
+        # An update meets its own stored chunks too: room for them beside the copies.
+        stored = self.store.neighbours(vectors, self.max_near_copies + 10)
+        close = sorted({cid for row in stored for cid, _, sim in row if sim >= NEAR_COPY})
+        stored_texts = {r.chunk.id: r.chunk.text for r in self.store.iter_chunks(close)} if close else {}
+        return near_copies(owners, texts, vectors, stored, stored_texts, self.max_near_copies)
 
     def _embed(self, texts: list[str], sizes: list[int], embedded: EmbedProgress | None) -> np.ndarray:
         """All vectors of a batch. With ``embedded``, in slices of texts of like length (an embedder

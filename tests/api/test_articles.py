@@ -111,6 +111,20 @@ def test_body_limit_security_headers_and_readiness(client: TestClient) -> None:
     assert client.get("/readyz").json()["status"] == "ready"
 
 
+def test_a_flood_of_copies_is_a_422_and_nothing_of_the_batch_is_stored(client: TestClient) -> None:
+    """One text under 22 ids: past QA_MAX_NEAR_COPIES (20) the copies refuse the batch, named,
+    and a client is told not to retry (422, not 503)."""
+    text = "The harbour council voted on Monday to close the old ferry pier for repairs until spring."
+    batch = [{"id": f"copy-{i}", "title": f"Pier closes ({i})", "text": text} for i in range(22)]
+    r = client.post("/articles", json=batch)
+    assert r.status_code == 422, r.text
+    message = r.json()["error"]["message"]
+    assert message.startswith("nothing was stored: copy-20: repeats the text of 20 or more other articles")
+    assert "copy-21" in message and "QA_MAX_NEAR_COPIES" in message
+    assert client.get("/articles/copy-0").status_code == 404
+    assert client.post("/articles", json=batch[:20]).status_code == 200  # twenty copies are fine
+
+
 def test_a_degenerate_article_is_a_422_naming_it_and_nothing_of_the_batch_is_stored(client: TestClient) -> None:
     lorem = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. " * 2000
     batch = [

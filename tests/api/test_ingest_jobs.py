@@ -78,6 +78,16 @@ def test_bad_requests_say_what_is_wrong(client: TestClient) -> None:
     assert client.post("/ingest", json={"articles": "x"}).status_code == 422
 
 
+def test_copies_past_the_limit_fail_in_a_job_and_the_rest_are_stored(client: TestClient) -> None:
+    """In a job the copies are reported failed (not retried); the job goes on with the rest."""
+    text = "The harbour council voted on Monday to close the old ferry pier for repairs until spring."
+    batch = [{"id": f"jcopy-{i}", "title": f"Pier closes ({i})", "text": text} for i in range(22)]
+    job = wait_done(client, client.post("/ingest", json=[*batch, *items(2, 50)]).json()["url"])
+    assert job["state"] == "done" and job["counts"] == {"added": 22, "failed": 2}, job["counts"]
+    failed = {a["id"]: a["reason"] for a in job["articles"] if a["status"] == "failed"}
+    assert sorted(failed) == ["jcopy-20", "jcopy-21"] and "flood of copies" in failed["jcopy-20"]
+
+
 def test_a_job_left_unfinished_is_resumed_by_the_next_server(embedded_settings: Settings, minilm: Embedder) -> None:
     # A server that acknowledged a job and stopped before running it (its worker never started).
     first = Services.from_settings(embedded_settings, embedder=minilm)

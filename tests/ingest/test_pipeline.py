@@ -15,8 +15,10 @@ def test_embedding_progress_moves_before_the_batch_is_written(
     embedded_settings: Settings, hashing_embedder: Embedder
 ) -> None:
     ingestor = Ingestor(open_store(embedded_settings), hashing_embedder)
-    body = " ".join(f"Sentence {k} of a long report on the harbour works and their cost." for k in range(50))
-    articles = [Article(id=f"a{i}", title=f"Report {i}", text=f"{body} Article {i}.") for i in range(40)]
+    def body(i: int) -> str:  # distinct reports: one text under 40 ids would be refused as copies
+        return " ".join(f"Sentence {k} of report {i} on the harbour works and their cost." for k in range(50))
+
+    articles = [Article(id=f"a{i}", title=f"Report {i}", text=body(i)) for i in range(40)]
     assert sum(len(ingestor.chunks_of(a)) for a in articles) > 2 * EMBED_SLICE  # one batch, several slices
     events: list[tuple[str, float]] = []
     report = ingestor.ingest(

@@ -10,7 +10,7 @@ import numpy as np
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.ingest.chunking import chunk_article
-from qa.ingest.quality import distinct_chunks, low_information
+from qa.ingest.quality import NEAR_COPY, distinct_chunks, low_information, near_copies
 from qa.ingest.readers import read_paths
 from qa.models import Article
 from qa.services import Services
@@ -97,3 +97,53 @@ def test_counting_distinct_chunks_stops_one_past_the_limit() -> None:
     chunks = chunk_article(Article(id="long", title="Long", text=text), 200, 0)
     assert len(distinct_chunks(chunks)) > 20
     assert distinct_chunks(chunks, limit=5) == distinct_chunks(chunks)[:6]
+
+
+def test_near_copies_counts_stored_and_earlier_copies_of_every_chunk() -> None:
+    e = np.eye(4, dtype=np.float32)
+    same, other = "the same words in the same order " * 3, "words of another text about the river " * 3
+    # a1 and a2: one chunk of one text; a3: two chunks, only its first a copy; a4: a close vector
+    # (random words of a small vocabulary embed close) but other words.
+    owners = ["a1", "a2", "a3", "a3", "a4"]
+    texts = [same, same, same, "a chunk of its own", other]
+    vectors = np.stack([e[0], e[0], e[0], e[1], e[0]])
+    stored = [[("c9", "old", 1.0), ("c8", "near", NEAR_COPY - 0.01)]] * 3 + [[("c7", "old", 0.2)], [("c9", "old", 1.0)]]
+    texts_of = {"c9": same, "c8": same, "c7": "unrelated"}
+    assert near_copies(owners, texts, vectors, stored, texts_of, limit=1) == {"a1", "a2"}
+    assert near_copies(owners, texts, vectors, stored, texts_of, limit=2) == {"a2"}  # "old" and a1 before it
+    assert near_copies(owners, texts, vectors, stored, texts_of, limit=3) == set()
+    assert near_copies(owners, texts, vectors, stored, texts_of, limit=0) == set()  # off
+    own = [[("c1", "a1", 1.0)]]  # an update meets its own stored chunks: not a copy
+    assert near_copies(["a1"], [same], e[:1], own, {"c1": same}, limit=1) == set()
+
+
+def test_a_flood_of_copies_is_refused_past_the_limit_and_syndication_is_not(tmp_path: Path, minilm: Embedder) -> None:
+    """The attack: one text under many ids, in one job and then another. The first copies are
+    kept (syndicated news runs one story under a few outlets' names); the rest are refused by
+    name, and real articles in the same batch are stored. Articles of random words from a small
+    vocabulary (the load test's) embed close to each other but are not copies."""
+    services = Services.from_settings(
+        Settings(data_dir=tmp_path, seed_on_start=False, max_near_copies=5),  # type: ignore[call-arg]
+        embedder=minilm,
+    )
+    real = list(read_paths([REPO / "seeds"]))
+    flood = [Article(id=f"lorem-{i}", title=f"Lorem {i}", text=LOREM) for i in range(12)]
+    report = services.ingestor.ingest([*flood[:6], *real, *flood[6:]])  # type: ignore[list-item]
+    refused = sorted(e.split(":")[0] for e in report.errors)
+    assert refused == sorted(f"lorem-{i}" for i in range(5, 12)), report.errors
+    assert "flood of copies (QA_MAX_NEAR_COPIES)" in report.errors[0]
+    assert {a.id for a in real} <= set(report.added)  # type: ignore[union-attr]
+    again = services.ingestor.ingest([Article(id="lorem-x", title="More lorem", text=LOREM)])
+    assert again.errors and not again.added  # a later job meets the stored copies
+    wire = "The council approved 12 miles of protected bike lanes on Tuesday after a two-hour debate."
+    syndicated = [Article(id=f"wire-{o}", title="Bike lanes approved", text=wire, source=o) for o in "ABC"]
+    assert sorted(services.ingestor.ingest(syndicated).added) == ["wire-A", "wire-B", "wire-C"]
+    import random
+
+    rng = random.Random(1)
+    vocab = ["council", "budget", "river", "storm", "vote", "bridge", "harbor", "election", "court", "tariff"]
+    bags = [
+        Article(id=f"bag-{i}", title=f"Report {i}", text=" ".join(rng.choice(vocab) for _ in range(60)) + ".")
+        for i in range(12)
+    ]
+    assert len(services.ingestor.ingest(bags).added) == 12
