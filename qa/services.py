@@ -24,7 +24,7 @@ from qa.embeddings import DEFAULT_EMBEDDER, Embedder, embedder_identity, get_emb
 from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, check_engine, create_engine, offline_engine
-from qa.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+from qa.errors import Conflict, InvalidInput, NotFound, QAError, StoreUnavailable
 from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, JobQueue, Rejected, WorkerInfo
 from qa.ingest.pipeline import COPY_REFUSED, Ingestor
 from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
@@ -180,7 +180,12 @@ class Services:
         now = time.monotonic()
         if cached is not None and (cached[0] == revision or now - cached[1] < HEALTH_MAX_AGE_S):
             return cached[2]
-        figure = self_retrieval(self.store)
+        try:
+            figure = self_retrieval(self.store)
+        except QAError:
+            raise
+        except Exception as exc:  # e.g. a Chroma server's transient "Nothing found on disk"
+            raise StoreUnavailable(f"the store could not measure its self-retrieval now: {exc}") from exc
         with self._health_lock:
             self._health = (revision, now, figure)
         return figure

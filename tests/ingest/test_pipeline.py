@@ -15,6 +15,7 @@ def test_embedding_progress_moves_before_the_batch_is_written(
     embedded_settings: Settings, hashing_embedder: Embedder
 ) -> None:
     ingestor = Ingestor(open_store(embedded_settings), hashing_embedder)
+
     def body(i: int) -> str:  # distinct reports: one text under 40 ids would be refused as copies
         return " ".join(f"Sentence {k} of report {i} on the harbour works and their cost." for k in range(50))
 

@@ -147,3 +147,16 @@ def test_a_flood_of_copies_is_refused_past_the_limit_and_syndication_is_not(tmp_
         for i in range(12)
     ]
     assert len(services.ingestor.ingest(bags).added) == 12
+
+
+def test_a_copy_check_the_store_cannot_answer_never_fails_the_ingest(tmp_path: Path, minilm: Embedder) -> None:
+    """A Chroma server may answer a query on a collection being written with "Nothing found on
+    disk"; the check is a defence, so the batch is stored unchecked rather than refused."""
+    services = Services.from_settings(Settings(data_dir=tmp_path, seed_on_start=False), embedder=minilm)  # type: ignore[call-arg]
+
+    def down(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("Error creating hnsw segment reader: Nothing found on disk")
+
+    services.store.neighbours = down  # type: ignore[method-assign]
+    report = services.ingestor.ingest(list(read_paths([REPO / "seeds"])))  # type: ignore[arg-type]
+    assert not report.errors and len(report.added) == 4

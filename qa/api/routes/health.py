@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 
 from qa.api.deps import ServicesDep
 from qa.embeddings import check_ready
 from qa.errors import EmbeddingEndpointError, EngineError, StoreUnavailable
 from qa.schemas import ErrorOut, Health
+from qa.services import Services
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -25,8 +30,17 @@ def healthz(services: ServicesDep, request: Request) -> Health:
         chunks=services.store.count_chunks(),
         engine=services.engine.name,
         store=services.store.name,
-        self_retrieval=round(services.self_retrieval().share, 3),
+        self_retrieval=_self_retrieval(services),
     )
+
+
+def _self_retrieval(services: Services) -> float | None:
+    """The figure, or none where the store cannot give it now: liveness never fails on a diagnostic."""
+    try:
+        return round(services.self_retrieval().share, 3)
+    except Exception as exc:
+        log.warning("self-retrieval not measured: %s", exc)
+        return None
 
 
 @router.head("/healthz", include_in_schema=False)
