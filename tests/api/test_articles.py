@@ -115,7 +115,8 @@ def test_a_flood_of_copies_is_a_422_and_nothing_of_the_batch_is_stored(client: T
     """One text under 22 ids: past QA_MAX_NEAR_COPIES (20) the copies refuse the batch, named,
     and a client is told not to retry (422, not 503)."""
     text = "The harbour council voted on Monday to close the old ferry pier for repairs until spring."
-    batch = [{"id": f"copy-{i}", "title": f"Pier closes ({i})", "text": text} for i in range(22)]
+    # Titles that differ: the vectors embed them too, so copies drift apart (0.88-0.95 here).
+    batch = [{"id": f"copy-{i}", "title": f"Pier {i}", "text": text} for i in range(22)]
     r = client.post("/articles", json=batch)
     assert r.status_code == 422, r.text
     message = r.json()["error"]["message"]
