@@ -17,7 +17,7 @@ def test_embedding_progress_moves_before_the_batch_is_written(
     ingestor = Ingestor(open_store(embedded_settings), hashing_embedder)
 
     def body(i: int) -> str:  # distinct reports: one text under 40 ids would be refused as copies
-        return " ".join(f"Sentence {k} of report {i} on the harbour works and their cost." for k in range(50))
+        return " ".join(f"Line {k} of report {i}: the harbour works cost {i * 1000 + k} dollars." for k in range(50))
 
     articles = [Article(id=f"a{i}", title=f"Report {i}", text=body(i)) for i in range(40)]
     assert sum(len(ingestor.chunks_of(a)) for a in articles) > 2 * EMBED_SLICE  # one batch, several slices
