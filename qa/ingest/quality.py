@@ -35,6 +35,7 @@ _WORD = re.compile(r"\w+")
 # chunks of 210 dev-corpus articles the nearest other-article cosine is p99 0.80, max 0.88, so
 # real news brings few candidates to read.
 NEAR_COPY = 0.8
+BATCH_WINDOW = 256  # chunks earlier in a batch that one is compared with by vector (a write's worth)
 
 
 def low_information(text: str) -> str | None:
@@ -101,33 +102,44 @@ def near_copies(
     length); ``stored[i]`` are its nearest stored chunks as (chunk id, article id, similarity),
     whose texts ``stored_texts`` holds where the similarity reaches ``NEAR_COPY``. Copies earlier
     in the batch count like stored ones, so the first ``limit`` copies of a text are kept and the
-    rest refused, whether they come in one request or many."""
+    rest refused, whether they come in one request or many.
+
+    Work per chunk is bounded, whatever a batch holds: exact copies anywhere earlier in the batch
+    are found by their trigram sets, near ones among the ``BATCH_WINDOW`` chunks before its
+    article, and at most ``limit + 10`` candidates a chunk have their texts compared."""
     if limit <= 0 or not owners:
         return set()
     vecs = np.asarray(vectors, dtype=np.float32)
-    close = (vecs @ vecs.T) >= NEAR_COPY
-    shingles: dict[int, frozenset[tuple[str, ...]]] = {}
-
-    def same_text(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bool:
-        return len(a & b) / len(a | b) >= NEAR_DUPLICATE if a or b else True
-
-    def of(i: int) -> frozenset[tuple[str, ...]]:
-        if i not in shingles:
-            shingles[i] = _shingles(texts[i])
-        return shingles[i]
-
+    most = limit + 10
+    shingles = [_shingles(t) for t in texts]
+    stored_shingles: dict[str, frozenset[tuple[str, ...]]] = {}
+    exact: dict[frozenset[tuple[str, ...]], set[str]] = defaultdict(set)  # a trigram set: its articles
     first_of: dict[str, int] = {}
     for i, a in enumerate(owners):
         first_of.setdefault(a, i)
-    fewest: dict[str, int] = {}  # an article's fewest copied articles over its chunks
+    fewest: dict[str, int] = {}  # an article's fewest copied articles over its chunks (counted to limit)
     for i, a in enumerate(owners):
-        others = {
-            b
-            for cid, b, sim in stored[i]
-            if sim >= NEAR_COPY and b != a and cid in stored_texts and same_text(of(i), _shingles(stored_texts[cid]))
-        }
-        for j in np.flatnonzero(close[i, : first_of[a]]):  # chunks of articles before this one
-            if owners[j] not in others and same_text(of(i), of(int(j))):
+        mine = shingles[i]
+        others = exact[mine] - {a}
+        for cid, b, sim in stored[i][:most]:
+            if len(others) >= limit:
+                break
+            if sim >= NEAR_COPY and b != a and b not in others and cid in stored_texts:
+                theirs = stored_shingles.setdefault(cid, _shingles(stored_texts[cid]))
+                if _same_text(mine, theirs):
+                    others.add(b)
+        lo = max(0, first_of[a] - BATCH_WINDOW)
+        sims = vecs[lo : first_of[a]] @ vecs[i]
+        near = np.flatnonzero(sims >= NEAR_COPY)
+        for j in (near[np.argsort(-sims[near])][:most] + lo).tolist():  # chunks of articles before this one
+            if len(others) >= limit:
+                break
+            if owners[j] not in others and _same_text(mine, shingles[j]):
                 others.add(owners[j])
+        exact[mine].add(a)
         fewest[a] = min(fewest.get(a, len(others)), len(others))
     return {a for a, n in fewest.items() if n >= limit}
+
+
+def _same_text(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bool:
+    return len(a & b) / len(a | b) >= NEAR_DUPLICATE if a or b else True

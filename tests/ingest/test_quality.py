@@ -160,3 +160,21 @@ def test_a_copy_check_the_store_cannot_answer_never_fails_the_ingest(tmp_path: P
     services.store.neighbours = down  # type: ignore[method-assign]
     report = services.ingestor.ingest(list(read_paths([REPO / "seeds"])))  # type: ignore[arg-type]
     assert not report.errors and len(report.added) == 4
+
+
+def test_exact_copies_are_found_anywhere_in_a_batch_and_near_ones_within_its_window() -> None:
+    """The work per chunk is bounded: vectors are compared with the BATCH_WINDOW chunks before it
+    only, but an exact copy (the same trigram set) is found however far back it was sent."""
+    from qa.ingest.quality import BATCH_WINDOW
+
+    e = np.eye(3, dtype=np.float32)
+    same = " ".join(f"word{k}" for k in range(60))
+    near = same + " today"  # a near copy: 58 of its 59 trigrams shared
+    filler = [f"unrelated chunk number {k} about something else entirely" for k in range(BATCH_WINDOW)]
+    owners = ["first", *(f"f{k}" for k in range(BATCH_WINDOW)), "exact", "near"]
+    texts = [same, *filler, same, near]
+    vectors = np.stack([e[0], *([e[1]] * BATCH_WINDOW), e[0], e[0]])
+    stored: list[list[tuple[str, str, float]]] = [[] for _ in owners]
+    assert near_copies(owners, texts, vectors, stored, {}, limit=1) == {"exact", "near"}  # "near" meets "exact"
+    far = [*owners[:-2], "near"]
+    assert near_copies(far, [*texts[:-2], near], np.stack([*vectors[:-2], e[0]]), stored[:-1], {}, limit=1) == set()
