@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -287,13 +287,68 @@ class Hit(BaseModel):
     lexical_rank: int | None = None
 
 
+Status = Literal["added", "updated", "unchanged", "failed"]
+# Why an item failed: its input (never storable as sent), one more copy of a flooded text (a
+# request's batch is refused whole), or the store's write (the same article may be sent again).
+Cause = Literal["input", "copies", "store"]
+
+
+class ArticleOutcome(BaseModel):
+    """What ingest did with one item, typed end to end: the pipeline reports it, a job records it,
+    the API and the CLI word it (``str``). Nothing downstream parses its text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str | None  # None: an item that is not an article (its reason says where it came from)
+    status: Status
+    reason: str | None = None
+    cause: Cause | None = None  # set when failed
+    index: int | None = None  # its place in a request's batch, where it came in one
+    field: str | None = None  # the field at fault, where the input names one
+
+    @property
+    def retryable(self) -> bool:
+        """The write failed, not the input: sending the same article again may store it."""
+        return self.cause == "store"
+
+    @property
+    def detail(self) -> str:
+        """Why, with the field at fault: what a job records beside the item's index and id."""
+        return f"{self.field}: {self.reason}" if self.field else self.reason or ""
+
+    def __str__(self) -> str:
+        if self.index is None:
+            return f"{self.id}: {self.reason}" if self.id else self.reason or ""
+        if self.field:
+            return f"articles[{self.index}].{self.field}: {self.reason}"
+        return f"articles[{self.index}]" + (f" ({self.id})" if self.id else "") + f": {self.reason}"
+
+
+def failure(article_id: str | None, reason: str, cause: Cause = "input", **where: Any) -> ArticleOutcome:
+    return ArticleOutcome(id=article_id, status="failed", reason=reason, cause=cause, **where)
+
+
 class IngestReport(BaseModel):
     added: list[str] = Field(default_factory=list)
     updated: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     chunks: int = 0
-    errors: list[str] = Field(default_factory=list)
+    failed: list[ArticleOutcome] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[str]:
+        """Each failure as one line: what the API returns and the CLI prints."""
+        return [str(f) for f in self.failed]
+
+    def outcomes(self) -> dict[str, ArticleOutcome]:
+        """Every article's outcome by id (items that were not articles have none)."""
+        out = {
+            i: ArticleOutcome(id=i, status=status)
+            for status, ids in (("added", self.added), ("updated", self.updated), ("unchanged", self.unchanged))
+            for i in ids
+        }
+        return out | {f.id: f for f in self.failed if f.id is not None}
 
     def merge(self, other: IngestReport) -> None:
         for k, v in other.timings_ms.items():
@@ -302,7 +357,7 @@ class IngestReport(BaseModel):
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.chunks += other.chunks
-        self.errors += other.errors
+        self.failed += other.failed
 
 
 def embedding_text(title: str, chunk_text: str) -> str:

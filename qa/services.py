@@ -25,12 +25,13 @@ from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, check_engine, create_engine, offline_engine
 from qa.errors import Conflict, InvalidInput, NotFound, QAError, StoreUnavailable
-from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, JobQueue, Rejected, WorkerInfo
-from qa.ingest.pipeline import COPY_REFUSED, Ingestor
+from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, JobQueue, WorkerInfo
+from qa.ingest.limits import Limits
+from qa.ingest.pipeline import Ingestor
 from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
 from qa.lexical import LexicalIndex
 from qa.lexical_disk import DiskIndex
-from qa.models import Article, ArticleMeta, IngestReport, SearchFilters, parse_day
+from qa.models import Article, ArticleMeta, ArticleOutcome, Chunk, IngestReport, SearchFilters, failure, parse_day
 from qa.retrieval import LexicalSearch, Retriever
 from qa.store.chroma import open_store
 from qa.store.health import SelfRetrieval, self_retrieval
@@ -115,11 +116,14 @@ class Services:
             self.embedder,
             chunk_size=s.chunk_size,
             chunk_overlap=s.chunk_overlap,
-            max_article_chars=s.max_article_chars,
-            max_chunks_per_article=s.max_chunks_per_article,
+            limits=self.limits,
             embed_batch_chunks=s.ingest_batch_chunks,
-            max_near_copies=s.max_near_copies,
         )
+
+    @cached_property
+    def limits(self) -> Limits:
+        """What ingest accepts of an article; the readers, the batch check and the ingestor share it."""
+        return Limits.of(self.settings)
 
     @cached_property
     def extractive(self) -> ExtractiveEngine:
@@ -202,44 +206,47 @@ class Services:
             raise NotFound(f"no article with id {article_id!r}")
 
     def _check_items(
-        self, items: Sequence[ArticleIn], chunked: bool = True
-    ) -> tuple[list[tuple[int, Article]], list[Rejected]]:
-        """Each item of a batch as an article, or why it cannot be stored (``articles[i]...``):
-        invalid, over ``QA_MAX_ARTICLE_CHARS``, or (if ``chunked``: this chunks every article)
-        refused by what one ingest would take."""
-        max_chars = self.settings.max_article_chars
+        self, items: Sequence[ArticleIn], chunk: bool = True
+    ) -> tuple[list[tuple[int, Article]], list[ArticleOutcome], dict[str, list[Chunk]]]:
+        """Each item of a batch as an article, or why it cannot be stored: invalid, over
+        ``QA_MAX_ARTICLE_CHARS``, or (with ``chunk``) refused by what ingest takes, which chunks
+        every article. The chunks come back too, so that ingest does not make them again."""
         articles: list[tuple[int, Article]] = []
-        rejected: list[Rejected] = []
+        rejected: list[ArticleOutcome] = []
+        chunks: dict[str, list[Chunk]] = {}
         for i, item in enumerate(items):
             try:
                 article = Article(**item.model_dump(exclude_none=True))
             except ValidationError as exc:
                 e = exc.errors()[0]
                 where = ".".join(str(p) for p in e.get("loc", ())) or "article"
-                rejected.append(Rejected(i, item.id, f"articles[{i}].{where}: {e['msg']}"))
+                rejected.append(failure(item.id, e["msg"], index=i, field=where))
                 continue
-            if len(item.text) > max_chars:
-                why = f"articles[{i}].text: {len(item.text):,} characters, over the limit of {max_chars:,} "
-                rejected.append(Rejected(i, article.id, why + "(QA_MAX_ARTICLE_CHARS)"))
-            elif chunked and (problem := self.ingestor.problem(article)):
-                rejected.append(Rejected(i, article.id, f"articles[{i}] ({article.id}): {problem}"))
+            problem = self.limits.text_problem(item.text)
+            if problem is None and chunk:
+                chunks[article.id], problem = self.ingestor.checked(article)
+            if problem:
+                rejected.append(failure(article.id, problem, index=i))
             else:
                 articles.append((i, article))
-        return articles, rejected
+        return articles, rejected, chunks
 
-    def check_batch(self, items: Sequence[ArticleIn]) -> list[Article]:
-        """The articles of a batch, if every one of them can be stored (at most
-        ``QA_MAX_BATCH_ARTICLES``); else an :class:`InvalidInput` naming each bad item."""
+    def _checked_batch(self, items: Sequence[ArticleIn]) -> tuple[list[Article], dict[str, list[Chunk]]]:
         limit = self.settings.max_batch_articles
         if len(items) > limit:
             raise InvalidInput(
                 f"batch has {len(items)} articles, over the limit of {limit} (QA_MAX_BATCH_ARTICLES); "
                 "POST /ingest (or qa ingest --server) takes larger batches as a background job"
             )
-        articles, rejected = self._check_items(items)
+        articles, rejected, chunks = self._check_items(items)
         if rejected:
-            raise InvalidInput("nothing was stored: " + "; ".join(r.reason for r in rejected[:MAX_BATCH_PROBLEMS]))
-        return [a for _, a in articles]
+            raise InvalidInput("nothing was stored: " + "; ".join(map(str, rejected[:MAX_BATCH_PROBLEMS])))
+        return [a for _, a in articles], chunks
+
+    def check_batch(self, items: Sequence[ArticleIn]) -> list[Article]:
+        """The articles of a batch, if every one of them can be stored (at most
+        ``QA_MAX_BATCH_ARTICLES``); else an :class:`InvalidInput` naming each bad item."""
+        return self._checked_batch(items)[0]
 
     @cached_property
     def ingest_jobs(self) -> IngestQueue:
@@ -291,7 +298,7 @@ class Services:
             raise InvalidInput("the batch has no articles")
         # Not chunked here: that is the job's work (a refused article is reported by the job), and
         # the request is answered as soon as the batch is on disk.
-        articles, rejected = self._check_items(items, chunked=False)
+        articles, rejected, _ = self._check_items(items, chunk=False)
         return self.ingest_job(self.ingest_jobs.submit(articles, rejected, client), articles=False)
 
     def ingest_job(self, job_id: str, articles: bool = True, offset: int = 0, limit: int = PAGE_ARTICLES) -> Job:
@@ -315,14 +322,15 @@ class Services:
         """Store a batch all or nothing as far as its input goes (:meth:`check_batch`): a client
         retries one request, not half of one. A storage failure of some articles, after the
         rest were stored, is a :class:`StoreUnavailable` that counts both."""
-        report = self.ingestor.ingest(self.check_batch(items), whole=True)
-        if copies := [e for e in report.errors if COPY_REFUSED in e]:
+        articles, chunks = self._checked_batch(items)
+        report = self.ingestor.ingest(articles, whole=True, chunked=chunks)
+        if copies := [f for f in report.failed if f.cause == "copies"]:
             # Copies are told by their vectors, so found only now; in a whole batch they stop it.
-            raise InvalidInput("nothing was stored: " + "; ".join(copies[:MAX_BATCH_PROBLEMS]))
-        if report.errors:  # input was checked above, so these are storage failures; the rest were stored
+            raise InvalidInput("nothing was stored: " + "; ".join(map(str, copies[:MAX_BATCH_PROBLEMS])))
+        if report.failed:  # input was checked above, so these are storage failures; the rest were stored
             stored = len(report.added) + len(report.updated) + len(report.unchanged)
             raise StoreUnavailable(
-                f"{len(report.errors)} article(s) could not be stored ({stored} were): " + "; ".join(report.errors[:5])
+                f"{len(report.failed)} article(s) could not be stored ({stored} were): " + "; ".join(report.errors[:5])
             )
         return report
 
@@ -332,7 +340,7 @@ class Services:
             return None
         from qa.ingest.readers import read_paths
 
-        report = self.ingestor.ingest(read_paths([self.settings.seed_dir], max_chars=self.settings.max_article_chars))
+        report = self.ingestor.ingest(read_paths([self.settings.seed_dir], limits=self.limits))
         log.info("seeded %d articles from %s", len(report.added), self.settings.seed_dir)
         return report
 

@@ -9,6 +9,7 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import ArticleError, EmbeddingEndpointError
+from qa.ingest.limits import Limits
 from qa.models import Article, SearchFilters
 from qa.services import Services
 
@@ -124,7 +125,7 @@ def test_bad_items_are_reported_and_the_rest_go_in(services: Services) -> None:
 
 
 def test_oversized_article_is_refused(services: Services) -> None:
-    services.ingestor.max_article_chars = 50
+    services.ingestor.limits = Limits(article_chars=50)
     report = services.ingestor.ingest([Article(id="big", title="Big", text="word " * 100)])
     assert report.added == [] and "over the limit" in report.errors[0]
     assert services.store.get_article("big") is None

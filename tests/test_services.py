@@ -125,9 +125,22 @@ def test_a_batch_over_a_limit_stores_nothing_and_names_each_bad_item(
     long = {"title": "Long", "text": "Words about the harbor. " * 60}
     with pytest.raises(InvalidInput) as refused:
         services.add_articles(_items(ok, long))
-    assert str(refused.value).startswith("nothing was stored: articles[1].text: 1,440 characters, over the limit")
+    assert str(refused.value).startswith("nothing was stored: articles[1] (")
+    assert "): text has 1,440 characters, over the limit of 1,000 (QA_MAX_ARTICLE_CHARS)" in str(refused.value)
     assert services.store.count_articles() == 0
     assert services.add_articles(_items(ok)).added == [services.check_batch(_items(ok))[0].id]
+
+
+def test_a_request_chunks_each_article_once(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch check chunks every article to judge it; ingest stores those chunks, not new ones."""
+    chunked: list[str] = []
+    real = services.ingestor.chunks_of
+    monkeypatch.setattr(services.ingestor, "chunks_of", lambda a: chunked.append(a.id) or real(a))
+    batch = _items(
+        *({"title": f"Pier {i}", "text": f"The ferry to pier {i} runs hourly from the harbor."} for i in range(3))
+    )
+    report = services.add_articles(batch)
+    assert len(report.added) == 3 and sorted(chunked) == sorted(report.added)
 
 
 def test_one_briefing_service_whichever_thread_asks_first(services: Services) -> None:

@@ -22,7 +22,8 @@ from qa.cli.app import (
 )
 from qa.config import get_settings
 from qa.errors import ArticleError, InvalidInput
-from qa.models import Article, IngestReport
+from qa.ingest.limits import Limits
+from qa.models import Article, ArticleOutcome, IngestReport, failure
 
 
 def _progress_lines(total: int, every_s: float) -> Callable[[int], None]:
@@ -56,10 +57,10 @@ def ingest(
     from qa.ingest.readers import read_paths
     from qa.schemas import IngestResult
 
-    read = list(read_paths(paths, max_chars=get_settings().max_article_chars))
+    read = list(read_paths(paths, limits=Limits.of(get_settings())))
     # What could not be read is reported as such; progress counts only articles being stored.
     items = [i for i in read if not isinstance(i, ArticleError)]
-    unreadable = [str(i) for i in read if isinstance(i, ArticleError)]
+    unreadable = [failure(None, str(i)) for i in read if isinstance(i, ArticleError)]
     if server:
         _ingest_remote(server, api_key, items, unreadable, as_json, progress_every)
         return
@@ -83,7 +84,7 @@ def ingest(
                 bar.update(embedding, completed=max(bar.tasks[embedding].completed, bar.tasks[stored].completed))
 
             report = services.ingestor.ingest(items, progress=done, embedded=lambda n: bar.advance(embedding, n))
-    report.errors = unreadable + report.errors
+    report.failed = unreadable + report.failed
     result = IngestResult.of(report)
     if as_json:
         print_json(result)
@@ -102,7 +103,12 @@ def ingest(
 
 
 def _ingest_remote(
-    server: str, api_key: str | None, items: list[Article], unreadable: list[str], as_json: bool, every_s: float
+    server: str,
+    api_key: str | None,
+    items: list[Article],
+    unreadable: list[ArticleOutcome],
+    as_json: bool,
+    every_s: float,
 ) -> None:
     """POST the articles as one job, then follow it until it ends; the exit code says how it went.
     The job runs on the server whatever happens here: a dropped connection or Ctrl-C only stops
@@ -119,8 +125,8 @@ def _ingest_remote(
         except httpx.HTTPError as exc:
             raise InvalidInput(f"cannot reach {server}: {exc}") from None
         if r.status_code != 202:
-            for e in unreadable:
-                err.print(f"[red]error[/] {e}", highlight=False)
+            for u in unreadable:
+                err.print(f"[red]error[/] {u}", highlight=False)
             raise InvalidInput(f"{server} refused the job ({r.status_code}): {message(r)}")
         accepted = r.json()
         # The job's path on the server we were given, whatever URL the answer names.
@@ -135,12 +141,8 @@ def _ingest_remote(
     if as_json:
         print_json(job)
     else:
-        named = [
-            why if why.startswith("articles[") else f"articles[{a.index}] ({a.id}): {why}"
-            for a in failed
-            if (why := a.reason or "")
-        ]
-        for e in unreadable + named:
+        named = [str(failure(a.id, a.reason or "not stored", index=a.index)) for a in failed]
+        for e in [*map(str, unreadable), *named]:
             err.print(f"[red]error[/] {e}", highlight=False)
         counts = job.counts
         out.print(

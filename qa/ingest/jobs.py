@@ -25,7 +25,7 @@ from typing import Literal, Protocol, cast
 
 from qa.errors import StoreUnavailable
 from qa.ingest.pipeline import Ingestor
-from qa.models import Article, IngestReport
+from qa.models import Article, ArticleOutcome, IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,10 @@ class IngestQueue(Protocol):
     shared Redis that any API host and any `qa worker` can reach (``QA_QUEUE_URL``)."""
 
     def submit(
-        self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = (), client: str | None = None
+        self,
+        articles: Sequence[tuple[int, Article]],
+        rejected: Sequence[ArticleOutcome] = (),
+        client: str | None = None,
     ) -> str:
         """Persist a job and return its id; from here on nothing of it is lost. Jobs of different
         ``client``s (an API key's fingerprint, or an address) take turns, step by step."""
@@ -176,15 +179,6 @@ class IngestQueue(Protocol):
         ...
 
     def stop(self, timeout_s: float = 30.0) -> None: ...
-
-
-@dataclass
-class Rejected:
-    """An item of a batch that is not an article: recorded as failed, with why."""
-
-    index: int
-    article_id: str | None
-    reason: str
 
 
 def _use_wal(db: sqlite3.Connection, wait_s: float = 30.0) -> None:
@@ -262,13 +256,16 @@ class JobQueue:
     # -- the client side ------------------------------------------------------------------------
 
     def submit(
-        self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = (), client: str | None = None
+        self,
+        articles: Sequence[tuple[int, Article]],
+        rejected: Sequence[ArticleOutcome] = (),
+        client: str | None = None,
     ) -> str:
         """Persist a job and return its id; from here on nothing of it is lost."""
         job_id = uuid.uuid4().hex[:16]
         rows: list[tuple[str, int, str | None, str | None, str, str | None]]
         rows = [(job_id, i, a.id, a.model_dump_json(), "pending", None) for i, a in articles]
-        rows += [(job_id, r.index, r.article_id, None, "failed", r.reason) for r in rejected]
+        rows += [(job_id, r.index, r.id, None, "failed", r.detail) for r in rejected if r.index is not None]
         with self._tx() as db:
             db.execute(
                 "INSERT INTO jobs (id, state, created_at, total, client) VALUES (?, 'queued', ?, ?, ?)",
@@ -463,11 +460,11 @@ class JobQueue:
             log.warning("ingest job %s: a step failed (%s); it will be retried", job_id, exc)
             self._failed_step(job_id, str(exc).splitlines()[0][:300])
             return False
-        by_id = _outcomes(report)
-        retry = [idx for idx, a in todo if by_id.get(a.id, ("", ""))[0] == RETRY]
+        by_id = report.outcomes()
+        retry = [idx for idx, a in todo if a.id in by_id and by_id[a.id].retryable]
         for idx, a in todo:
             if idx not in retry:
-                outcome[idx] = by_id.get(a.id, ("failed", "not reported by ingest"))
+                outcome[idx] = settled(by_id.get(a.id))
         with self._tx() as db:
             row = db.execute("SELECT owner, state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is not None and row[1] == "cancelled":  # what this step stored is reported as stored
@@ -491,8 +488,7 @@ class JobQueue:
                 (report.chunks, time.perf_counter() - t0, bool(retry), job_id),
             )
         if retry:  # a store write failed: those articles stay pending and the step is retried
-            errors = [e for e in report.errors if STORE_FAILURE in e]
-            self._failed_step(job_id, errors[0] if errors else "a store write failed")
+            self._failed_step(job_id, first_store_failure(report))
             return False
         return True
 
@@ -574,16 +570,13 @@ class JobQueue:
                     )
 
 
-RETRY = "retry"  # an outcome that is not final: the store failed to write the article
-STORE_FAILURE = ": could not be stored: "  # how Ingestor reports a failed write (as opposed to refused input)
+def settled(outcome: ArticleOutcome | None) -> tuple[str, str | None]:
+    """A final outcome as a job records it: its status and why."""
+    if outcome is None:
+        return "failed", "not reported by ingest"
+    return outcome.status, outcome.detail or None
 
 
-def _outcomes(report: IngestReport) -> dict[str, tuple[str, str | None]]:
-    out: dict[str, tuple[str, str | None]] = {}
-    for status, ids in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
-        for article_id in ids:
-            out[article_id] = (status, None)
-    for error in report.errors:  # "<id>: <why>"
-        article_id, _, why = error.partition(": ")
-        out[article_id] = (RETRY, why) if STORE_FAILURE in error else ("failed", why or error)
-    return out
+def first_store_failure(report: IngestReport) -> str:
+    """Why a step is retried: the first write that failed."""
+    return next((str(f) for f in report.failed if f.retryable), "a store write failed")

@@ -42,22 +42,20 @@ from qa.ingest.jobs import (
     MAX_ATTEMPTS,
     PAGE_ARTICLES,
     RETENTION_S,
-    RETRY,
     RETRY_WAIT_MAX_S,
     RETRY_WAIT_S,
     STEP_ARTICLES,
-    STORE_FAILURE,
     WORKER_FORGOTTEN_S,
     Job,
     JobArticle,
     JobState,
-    Rejected,
     WorkerInfo,
-    _outcomes,
+    first_store_failure,
+    settled,
     worker_name,
 )
 from qa.ingest.pipeline import Ingestor
-from qa.models import Article
+from qa.models import Article, ArticleOutcome
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +147,10 @@ class RedisJobQueue:
     # -- the client side ------------------------------------------------------------------------
 
     def submit(
-        self, articles: Sequence[tuple[int, Article]], rejected: Sequence[Rejected] = (), client: str | None = None
+        self,
+        articles: Sequence[tuple[int, Article]],
+        rejected: Sequence[ArticleOutcome] = (),
+        client: str | None = None,
     ) -> str:
         job_id = uuid.uuid4().hex[:16]
         last = {a.id: i for i, a in articles}
@@ -162,7 +163,8 @@ class RedisJobQueue:
             else:  # only the last copy is written, as it would be written in order
                 entries[i] = JobArticle(i, a.id, "unchanged", f"repeated later in this job (articles[{last[a.id]}])")
         for r in rejected:
-            entries[r.index] = JobArticle(r.index, r.article_id, "failed", r.reason)
+            if r.index is not None:
+                entries[r.index] = JobArticle(r.index, r.id, "failed", r.detail)
         pending = sorted(bodies)
         steps = [pending[k : k + self.step_articles] for k in range(0, len(pending), self.step_articles)]
         now = time.time()
@@ -311,15 +313,14 @@ class RedisJobQueue:
             log.warning("ingest job %s: a step failed (%s)", job_id, exc)
             self._failed_attempt(job_id, [i for i, _ in todo], str(exc).splitlines()[0][:300])
             return
-        by_id = _outcomes(report)
-        retry = [i for i, a in todo if by_id.get(a.id, ("", ""))[0] == RETRY]
-        outcome = {i: by_id.get(a.id, ("failed", "not reported by ingest")) for i, a in todo if i not in retry}
+        by_id = report.outcomes()
+        retry = [i for i, a in todo if a.id in by_id and by_id[a.id].retryable]
+        outcome = {i: settled(by_id.get(a.id)) for i, a in todo if i not in retry}
         if rerun:  # "unchanged" may be this job's own write, made by a run whose worker died before reporting
             outcome = {i: (s, r if s != "unchanged" else UNREPORTED) for i, (s, r) in outcome.items()}
         self._record(job_id, outcome, chunks=report.chunks, busy_s=time.perf_counter() - t0)
         if retry:  # a store write failed: those articles stay pending and the step is retried
-            errors = [e for e in report.errors if STORE_FAILURE in e]
-            self._failed_attempt(job_id, retry, errors[0] if errors else "a store write failed")
+            self._failed_attempt(job_id, retry, first_store_failure(report))
 
     def _record(
         self, job_id: str, outcome: dict[int, tuple[str, str | None]], *, chunks: int = 0, busy_s: float = 0.0

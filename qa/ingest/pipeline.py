@@ -14,8 +14,9 @@ from qa import logs
 from qa.embeddings import Embedder
 from qa.errors import ArticleError, QAError
 from qa.ingest.chunking import chunk_article
+from qa.ingest.limits import DEFAULT_LIMITS, Limits
 from qa.ingest.quality import NEAR_COPY, distinct_chunks, low_information, near_copies, too_many_chunks
-from qa.models import Article, Chunk, IngestReport, embedding_text
+from qa.models import Article, Chunk, IngestReport, embedding_text, failure
 from qa.store.protocol import DocumentStore
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ MAX_BATCH_ARTICLES = 500  # articles written in one store call at most, whatever
 # Measured on 120 corpus articles (2 cores): one call 32.7 chunks/s; slices of 32 sorted by length
 # 28.9, of 64 30.6, of 128 32.2; unsorted slices of 32 21.6. Without a display: one call.
 EMBED_SLICE = 64
-COPY_REFUSED = "refused as a flood of copies"  # how a copy's refusal reads in IngestReport.errors
 
 
 @dataclass
@@ -50,19 +50,15 @@ class Ingestor:
         *,
         chunk_size: int = 1000,
         chunk_overlap: int = 150,
-        max_article_chars: int = 1_000_000,
-        max_chunks_per_article: int = 500,
+        limits: Limits = DEFAULT_LIMITS,
         embed_batch_chunks: int = 256,
-        max_near_copies: int = 20,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
-        self.max_article_chars = max_article_chars
-        self.max_chunks_per_article = max_chunks_per_article
+        self.limits = limits
         self.embed_batch_chunks = embed_batch_chunks
-        self.max_near_copies = max_near_copies
 
     def ingest(
         self,
@@ -71,13 +67,17 @@ class Ingestor:
         *,
         embedded: EmbedProgress | None = None,
         whole: bool = False,
+        chunked: dict[str, list[Chunk]] | None = None,
     ) -> IngestReport:
         """Store the articles; ``progress(n)`` as items are finished (stored, unchanged or refused),
         ``embedded(n)`` as articles' chunks are embedded, before the write that stores them.
 
         With ``whole`` (a request's batch), everything is embedded before anything is written, so
         that an article refused as a copy (which takes its vectors to tell) refuses the batch:
-        then nothing is stored and only the copies are in ``errors``."""
+        then nothing is stored and only the copies are in ``failed``.
+
+        ``chunked`` holds articles' chunks already made by :meth:`checked` (a request's batch
+        check), so that no article is chunked twice."""
         report = IngestReport()
         with self._write_lock:
             # Stored versions are read per article as they come: a write costs what it writes.
@@ -86,16 +86,13 @@ class Ingestor:
             n_pending_chunks = 0
             for item in items:
                 if isinstance(item, ArticleError):
-                    report.errors.append(str(item))
+                    report.failed.append(failure(None, str(item)))
                     if progress:
                         progress(1)
                     continue
                 article = item
-                if len(article.text) > self.max_article_chars:
-                    report.errors.append(
-                        f"{article.id}: text has {len(article.text):,} characters, over the limit of "
-                        f"{self.max_article_chars:,} (QA_MAX_ARTICLE_CHARS)"
-                    )
+                if too_long := self.limits.text_problem(article.text):
+                    report.failed.append(failure(article.id, too_long))
                     if progress:
                         progress(1)
                     continue
@@ -108,9 +105,10 @@ class Ingestor:
                     if progress:
                         progress(1)
                     continue
-                chunks, problem = self.checked(article)
+                known = chunked.get(article.id) if chunked else None
+                chunks, problem = (known, None) if known is not None else self.checked(article)
                 if problem:
-                    report.errors.append(f"{article.id}: {problem}")
+                    report.failed.append(failure(article.id, problem))
                     if progress:
                         progress(1)
                     continue
@@ -130,7 +128,7 @@ class Ingestor:
     def chunks_of(self, article: Article) -> list[Chunk]:
         """Its distinct chunks; past the limit, one more than it (the article is refused)."""
         chunks = chunk_article(article, self.chunk_size, self.chunk_overlap)
-        return distinct_chunks(chunks, limit=self.max_chunks_per_article)
+        return distinct_chunks(chunks, limit=self.limits.chunks_per_article)
 
     def checked(self, article: Article) -> tuple[list[Chunk], str | None]:
         """Its distinct chunks, or why ingest refuses it. Text with almost no distinct words is
@@ -138,11 +136,7 @@ class Ingestor:
         if reason := low_information(article.text):
             return [], reason
         chunks = self.chunks_of(article)
-        return chunks, too_many_chunks(chunks, self.max_chunks_per_article)
-
-    def problem(self, article: Article) -> str | None:
-        """Why ingest would refuse this article (checked before anything of a batch is stored)."""
-        return self.checked(article)[1]
+        return chunks, too_many_chunks(chunks, self.limits.chunks_per_article)
 
     def _flush(
         self,
@@ -160,12 +154,16 @@ class Ingestor:
         copies = self._copies(pending, vectors)
         t1 = time.perf_counter()
         refused = [
-            f"{p.article.id}: repeats the text of {self.max_near_copies:,} or more other articles (stored, or "
-            f"earlier in this batch), {COPY_REFUSED} (QA_MAX_NEAR_COPIES)"
+            failure(
+                p.article.id,
+                f"repeats the text of {self.limits.near_copies:,} or more other articles (stored, or earlier in "
+                "this batch), refused as a flood of copies (QA_MAX_NEAR_COPIES)",
+                "copies",
+            )
             for p in pending
             if p.article.id in copies
         ]
-        report.errors += refused
+        report.failed += refused
         if refused and whole:
             return  # nothing of the batch is written; the caller says which articles refused it
         items, offset = [], 0
@@ -178,7 +176,7 @@ class Ingestor:
             failed.update(self._write(items[lo : lo + MAX_BATCH_ARTICLES]))
         for p in pending:
             if p.article.id in failed:
-                report.errors.append(f"{p.article.id}: could not be stored: {failed[p.article.id]}")
+                report.failed.append(failure(p.article.id, f"could not be stored: {failed[p.article.id]}", "store"))
             elif p.article.id not in copies:
                 (report.updated if p.is_update else report.added).append(p.article.id)
                 report.chunks += len(p.chunks)
@@ -210,13 +208,13 @@ class Ingestor:
     def _copies(self, pending: list[_Pending], vectors: np.ndarray) -> set[str]:
         """The batch's articles that are one more copy of a text stored (or sent) many times over:
         one batched neighbour query, and the texts of the close ones to confirm."""
-        if self.max_near_copies <= 0:
+        if self.limits.near_copies <= 0:
             return set()
         owners = [p.article.id for p in pending for _ in p.chunks]
         texts = [c.text for p in pending for c in p.chunks]
         try:
             # An update meets its own stored chunks too: room for them beside the copies.
-            stored = self.store.neighbours(vectors, self.max_near_copies + 10)
+            stored = self.store.neighbours(vectors, self.limits.near_copies + 10)
             close = sorted({cid for row in stored for cid, _, sim in row if sim >= NEAR_COPY})
             stored_texts = {r.chunk.id: r.chunk.text for r in self.store.iter_chunks(close)} if close else {}
         except Exception as exc:  # a defence, not a step of the write: never what fails an ingest
@@ -224,7 +222,7 @@ class Ingestor:
             # found on disk" (chroma-core/chroma #4212); the copies of this batch go unchecked.
             log.warning("the copy check of a batch was skipped: %s", exc)
             return set()
-        return near_copies(owners, texts, vectors, stored, stored_texts, self.max_near_copies)
+        return near_copies(owners, texts, vectors, stored, stored_texts, self.limits.near_copies)
 
     def _embed(self, texts: list[str], sizes: list[int], embedded: EmbedProgress | None) -> np.ndarray:
         """All vectors of a batch. With ``embedded``, in slices of texts of like length (an embedder

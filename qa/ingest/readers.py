@@ -29,14 +29,13 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from qa.errors import ArticleError
+from qa.ingest.limits import DEFAULT_LIMITS, Limits
 from qa.ingest.pages import looks_like_page, split_page
 from qa.models import Article
 
 Item = Article | ArticleError
 
 SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".txt", ".html", ".htm")
-MAX_TEXT_CHARS = 1_000_000  # the default of Settings.max_article_chars; callers pass the setting
-_LIMIT = "(QA_MAX_ARTICLE_CHARS)"
 
 # Feed field names → ours. A canonical key present in the object wins over its alias.
 _ALIASES = {
@@ -64,7 +63,7 @@ def suffix_of(name: str) -> str | None:
 # -- one object → one article ------------------------------------------------------------------
 
 
-def parse_article_obj(obj: Any, where: str, *, max_chars: int = MAX_TEXT_CHARS) -> Item:
+def parse_article_obj(obj: Any, where: str, *, limits: Limits = DEFAULT_LIMITS) -> Item:
     """One decoded JSON object (or any dict) as an Article, or an ArticleError saying what is wrong."""
     if not isinstance(obj, dict):
         return ArticleError(f"expected an article object, got {_type_name(obj)}", where)
@@ -76,8 +75,8 @@ def parse_article_obj(obj: Any, where: str, *, max_chars: int = MAX_TEXT_CHARS) 
     if isinstance(data.get("source"), dict):  # NewsAPI style: {"source": {"id": ..., "name": "Reuters"}}
         data["source"] = data["source"].get("name")
     text = data.get("text")
-    if isinstance(text, str) and len(text) > max_chars:
-        return ArticleError(f"text has {len(text):,} characters, over the limit of {max_chars:,} {_LIMIT}", where)
+    if isinstance(text, str) and (too_long := limits.text_problem(text)):
+        return ArticleError(too_long, where)
     try:
         return Article.model_validate(data)
     except ValidationError as exc:
@@ -118,17 +117,17 @@ def _explain(exc: ValidationError, data: dict[str, Any]) -> str:
 # -- bytes → items -----------------------------------------------------------------------------
 
 
-def read_bytes(data: bytes, name: str, *, max_chars: int = MAX_TEXT_CHARS) -> Iterator[Item]:
+def read_bytes(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
     """The articles in ``data``; the extension of ``name`` decides the format, ``name`` labels errors."""
     suffix = suffix_of(name)
     if suffix in (".jsonl", ".jsonl.gz"):
-        yield from _jsonl(io.BytesIO(data), name, suffix == ".jsonl.gz", max_chars)
+        yield from _jsonl(io.BytesIO(data), name, suffix == ".jsonl.gz", limits)
     elif suffix == ".json":
-        yield from _json(data, name, max_chars)
+        yield from _json(data, name, limits)
     elif suffix == ".txt":
-        yield from _txt(data, name, max_chars)
+        yield from _txt(data, name, limits)
     elif suffix in (".html", ".htm"):
-        yield from _html(data, name, max_chars)
+        yield from _html(data, name, limits)
     else:
         yield ArticleError(f"unsupported file type (supported: {', '.join(SUFFIXES)})", name)
 
@@ -161,7 +160,7 @@ def utf16_encoding(data: bytes) -> str | None:
     return None
 
 
-def _jsonl(stream: IO[bytes], label: str, gzipped: bool, max_chars: int) -> Iterator[Item]:
+def _jsonl(stream: IO[bytes], label: str, gzipped: bool, limits: Limits) -> Iterator[Item]:
     lines: Iterator[bytes] = iter(gzip.GzipFile(fileobj=stream) if gzipped else stream)
     n = 0
     while True:
@@ -189,10 +188,10 @@ def _jsonl(stream: IO[bytes], label: str, gzipped: bool, max_chars: int) -> Iter
         except RecursionError:
             yield ArticleError("invalid JSON (nested too deeply)", where)
             continue
-        yield parse_article_obj(obj, where, max_chars=max_chars)
+        yield parse_article_obj(obj, where, limits=limits)
 
 
-def _json(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
+def _json(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     text = _utf8(data, label)
     if isinstance(text, ArticleError):
         yield text
@@ -209,12 +208,12 @@ def _json(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
         obj = obj["articles"]
     if isinstance(obj, list):
         for i, item in enumerate(obj):
-            yield parse_article_obj(item, f"{label}[{i}]", max_chars=max_chars)
+            yield parse_article_obj(item, f"{label}[{i}]", limits=limits)
     else:
-        yield parse_article_obj(obj, label, max_chars=max_chars)
+        yield parse_article_obj(obj, label, limits=limits)
 
 
-def _txt(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
+def _txt(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -226,17 +225,15 @@ def _txt(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
         return
     if not looks_like_page(text):
         title, _, body = text.strip().partition("\n")
-        yield parse_article_obj({"title": title, "text": body.strip()}, label, max_chars=max_chars)
+        yield parse_article_obj({"title": title, "text": body.strip()}, label, limits=limits)
         return
     for i, item in enumerate(split_page(text, label)):
-        if isinstance(item, Article) and len(item.text) > max_chars:
-            item = ArticleError(
-                f"text has {len(item.text):,} characters, over the limit of {max_chars:,} {_LIMIT}", f"{label}[{i}]"
-            )
+        if isinstance(item, Article) and (too_long := limits.text_problem(item.text)):
+            item = ArticleError(too_long, f"{label}[{i}]")
         yield item
 
 
-def _html(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
+def _html(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     import trafilatura  # slow to import; only HTML needs it
 
     try:
@@ -253,27 +250,27 @@ def _html(data: bytes, label: str, max_chars: int) -> Iterator[Item]:
         text = rest.strip()
     authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
     fields = {"title": title, "text": text, "url": doc.url, "source": doc.sitename, "published": doc.date}
-    yield parse_article_obj({**fields, "authors": authors}, label, max_chars=max_chars)
+    yield parse_article_obj({**fields, "authors": authors}, label, limits=limits)
 
 
 # -- paths → items -----------------------------------------------------------------------------
 
 
-def read_paths(paths: Iterable[str | Path], *, max_chars: int = MAX_TEXT_CHARS) -> Iterator[Item]:
+def read_paths(paths: Iterable[str | Path], *, limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
     """Articles from files and folders, streamed. Folders are walked recursively in sorted order,
     skipping hidden entries and files of unknown type; a file named explicitly must be readable."""
     for p in map(Path, paths):
         if p.is_dir():
-            yield from _walk(p, max_chars, set())
+            yield from _walk(p, limits, set())
         elif p.is_file():
-            yield from _read_file(p, max_chars)
+            yield from _read_file(p, limits)
         elif p.exists():
             yield ArticleError("not a regular file or folder", str(p))
         else:
             yield ArticleError("no such file or folder", str(p))
 
 
-def _walk(folder: Path, max_chars: int, seen: set[str]) -> Iterator[Item]:
+def _walk(folder: Path, limits: Limits, seen: set[str]) -> Iterator[Item]:
     real = os.path.realpath(folder)
     if real in seen:  # a symlink loop
         return
@@ -287,12 +284,12 @@ def _walk(folder: Path, max_chars: int, seen: set[str]) -> Iterator[Item]:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            yield from _walk(entry, max_chars, seen)
+            yield from _walk(entry, limits, seen)
         elif entry.is_file() and suffix_of(entry.name):
-            yield from _read_file(entry, max_chars)
+            yield from _read_file(entry, limits)
 
 
-def _read_file(path: Path, max_chars: int) -> Iterator[Item]:
+def _read_file(path: Path, limits: Limits) -> Iterator[Item]:
     label = str(path)
     suffix = suffix_of(path.name)
     if suffix is None:
@@ -301,10 +298,10 @@ def _read_file(path: Path, max_chars: int) -> Iterator[Item]:
     try:
         if suffix in (".jsonl", ".jsonl.gz"):  # streamed: a large feed is never held in memory
             with path.open("rb") as f:
-                yield from _jsonl(f, label, suffix == ".jsonl.gz", max_chars)
+                yield from _jsonl(f, label, suffix == ".jsonl.gz", limits)
             return
         data = path.read_bytes()
     except OSError as exc:
         yield ArticleError(f"cannot read file ({exc.strerror or exc})", label)
         return
-    yield from read_bytes(data, label, max_chars=max_chars)
+    yield from read_bytes(data, label, limits=limits)

@@ -59,7 +59,7 @@ def test_a_job_is_accepted_at_once_and_reports_each_article(client: TestClient) 
     assert job["counts"] == {"added": 3, "failed": 2} and job["chunks"] == 3
     failed = {a["index"]: a["reason"] for a in job["articles"] if a["status"] == "failed"}
     assert failed[3].startswith("low-information text")
-    assert "articles[4].text: 2,000,000 characters" in failed[4]
+    assert failed[4].startswith("text has 2,000,000 characters, over the limit")
     assert client.get("/articles/bulk-1").status_code == 200
     hits = client.get("/search", params={"q": "ferry line 2 harbour islands", "k": 3}).json()
     assert any(h["article_id"] == "bulk-2" for h in hits["hits"])
@@ -119,6 +119,10 @@ def test_the_cli_sends_a_job_to_a_running_server_and_follows_it(tmp_path: Path) 
         assert r.returncode == 1
         job = json.loads(r.stdout)
         assert job["state"] == "done" and "low-information text" in job["articles"][0]["reason"]
+        article_id = job["articles"][0]["id"]
+        r = subprocess.run([*qa, str(bad)], capture_output=True, text=True, timeout=300)
+        # The job records why; the CLI names the item by its place in the batch and its id.
+        assert r.returncode == 1 and f"error articles[0] ({article_id}): low-information text" in r.stderr
         r = subprocess.run([*qa[:-1], "http://127.0.0.1:9", str(good)], capture_output=True, text=True, timeout=60)
         assert r.returncode != 0 and "cannot reach http://127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr
 

@@ -13,9 +13,9 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import ArticleError
-from qa.ingest.jobs import CANCELLED, IngestQueue, Job, JobQueue, Rejected
+from qa.ingest.jobs import CANCELLED, IngestQueue, Job, JobQueue
 from qa.ingest.pipeline import Ingestor
-from qa.models import Article, IngestReport
+from qa.models import Article, IngestReport, failure
 from qa.store.chroma import open_store
 
 
@@ -53,7 +53,7 @@ def ingestor(embedded_settings: Settings, hashing_embedder: Embedder) -> Ingesto
 
 def test_a_job_is_ingested_in_steps_and_reports_each_article(tmp_path: Path, ingestor: Ingestor) -> None:
     queue = JobQueue(tmp_path / "jobs.sqlite", ingestor, step_articles=2)
-    job_id = queue.submit(articles(5), [Rejected(5, None, "articles[5].text: Field required")])
+    job_id = queue.submit(articles(5), [failure(None, "Field required", index=5, field="text")])
     job = queue.get(job_id)
     assert job is not None and job.state == "queued" and job.total == 6 and job.done == 1
 
@@ -62,7 +62,7 @@ def test_a_job_is_ingested_in_steps_and_reports_each_article(tmp_path: Path, ing
     assert job is not None and job.state == "done" and job.done == job.total == 6
     assert job.counts == {"added": 5, "failed": 1}
     assert job.chunks == 5 and job.chunks_per_s is not None and job.chunks_per_s > 0
-    assert job.articles[5].reason == "articles[5].text: Field required"
+    assert job.articles[5].reason == "text: Field required"  # its index and id are beside it
     assert ingestor.store.count_articles() == 5
 
     again = queue.submit(articles(5))
@@ -217,7 +217,9 @@ class OneArticleNeverStored:
         batch = [a for a in items if isinstance(a, Article)]
         report = self.ingestor.ingest([a for a in batch if a.id != self.bad_id])
         if any(a.id == self.bad_id for a in batch):
-            report.errors.append(f"{self.bad_id}: could not be stored: OverflowError: date value out of range")
+            report.failed.append(
+                failure(self.bad_id, "could not be stored: OverflowError: date value out of range", "store")
+            )
         return report
 
 

@@ -15,10 +15,10 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import QueueUnavailable
-from qa.ingest.jobs import CANCELLED, Rejected
+from qa.ingest.jobs import CANCELLED
 from qa.ingest.jobs_redis import QUEUE, RedisJobQueue
 from qa.ingest.pipeline import Ingestor
-from qa.models import Article, IngestReport
+from qa.models import Article, IngestReport, failure
 from qa.store.chroma import open_store
 from qa.testing.process import free_port
 from qa.testing.redis_server import RedisServer
@@ -58,7 +58,7 @@ def test_any_host_reads_a_job_that_a_worker_elsewhere_runs(
     api_a = make(queues, redis_server.url, ingestor, prefix)
     api_b = make(queues, redis_server.url, ingestor, prefix)
     batch = [*articles(5), (5, articles(1)[0][1])]  # job-0 again, last: its first copy is not written
-    job_id = api_a.submit(batch, [Rejected(6, None, "articles[6].text: Field required")])
+    job_id = api_a.submit(batch, [failure(None, "Field required", index=6, field="text")])
     queued = api_b.get(job_id)
     assert queued is not None and queued.state == "queued" and queued.total == 7
     assert queued.counts == {"pending": 5, "unchanged": 1, "failed": 1}
@@ -69,7 +69,7 @@ def test_any_host_reads_a_job_that_a_worker_elsewhere_runs(
     assert job.state == "done" and job.done == job.total == 7 and job.error is None
     assert job.counts == {"added": 5, "unchanged": 1, "failed": 1}
     assert job.articles[0].reason == "repeated later in this job (articles[5])"
-    assert job.articles[6].reason == "articles[6].text: Field required"
+    assert job.articles[6].reason == "text: Field required"
     assert job.chunks == 5 and job.started_at is not None and job.finished_at is not None
     assert ingestor.store.count_articles() == 5
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.errors import ArticleError
+from qa.ingest.limits import Limits
 from qa.ingest.readers import SUFFIXES, parse_article_obj, read_bytes, read_paths
 from qa.models import Article, url_id
 
@@ -127,7 +128,7 @@ def test_error_messages_carry_no_pydantic_dump() -> None:
 
 def test_text_over_the_size_limit(tmp_path: Path) -> None:
     f = write(tmp_path, "big.jsonl", json.dumps({"title": "Big", "text": "x" * 50}) + "\n" + json.dumps(B) + "\n")
-    got = list(read_paths([f], max_chars=20))
+    got = list(read_paths([f], limits=Limits(article_chars=20)))
     assert titles(got) == ["Beta"]
     assert errors(got, tmp_path) == ["big.jsonl:1: text has 50 characters, over the limit of 20 (QA_MAX_ARTICLE_CHARS)"]
 
