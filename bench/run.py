@@ -134,13 +134,11 @@ def briefing_figures(services: Services) -> dict[str, Any]:
     read from the cache in this process and from a second process (the CLI's case)."""
     from collections import Counter
 
-    from qa.briefing import BriefingService
-
     days = Counter(m.published_date for m in services.store.list_articles(limit=None) if m.published_date)
     if not days:
         return {}
     day, n = max(days.items(), key=lambda kv: (kv[1], kv[0]))
-    service = BriefingService.from_services(services)
+    service = services.new_briefing_service()
     service.clear_cache()
     t = time.perf_counter()
     briefing = service.build(day, None, 10)
@@ -150,8 +148,7 @@ def briefing_figures(services: Services) -> dict[str, Any]:
     cached_ms = (time.perf_counter() - t) * 1000
     probe = (
         "import sys, time, datetime as dt; from qa.config import Settings; from qa.services import Services; "
-        "from qa.briefing import BriefingService; "
-        "s = BriefingService.from_services(Services.from_settings(Settings(seed_on_start=False))); "
+        "s = Services.from_settings(Settings(seed_on_start=False)).new_briefing_service(); "
         "d = dt.date.fromisoformat(sys.argv[1]); t = time.perf_counter(); s.build(d, None, 10); "
         "print((time.perf_counter() - t) * 1000, s.hits)"
     )

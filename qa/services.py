@@ -10,28 +10,47 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import ValidationError
 
-from qa.answering import AnswerService
+from qa.answering import AnswerService, Result
 from qa.config import Settings
-from qa.embeddings import DEFAULT_EMBEDDER, Embedder, embedder_identity, get_embedder
+from qa.embeddings import DEFAULT_EMBEDDER, Embedder, check_ready, embedder_identity, get_embedder
 from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, check_engine, create_engine, offline_engine
-from qa.errors import Conflict, InvalidInput, NotFound, QAError, StoreUnavailable
+from qa.errors import (
+    ArticleError,
+    Conflict,
+    EmbeddingEndpointError,
+    EngineError,
+    InvalidInput,
+    NotFound,
+    QAError,
+    StoreUnavailable,
+)
 from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, JobQueue, WorkerInfo
 from qa.ingest.limits import Limits
-from qa.ingest.pipeline import Ingestor
-from qa.ingest.reindex import AfterBatch, Progress, ReindexReport, reindex
+from qa.ingest.pipeline import EmbedProgress, Ingestor, Progress
+from qa.ingest.reindex import AfterBatch, ReindexReport, reindex
+from qa.ingest.reindex import Progress as ReindexProgress
 from qa.lexical import LexicalIndex
 from qa.lexical_disk import DiskIndex
-from qa.models import Article, ArticleMeta, ArticleOutcome, Chunk, IngestReport, SearchFilters, failure, parse_day
+from qa.models import (
+    Article,
+    ArticleMeta,
+    ArticleOutcome,
+    Chunk,
+    Hit,
+    IngestReport,
+    SearchFilters,
+    failure,
+    parse_day,
+)
 from qa.retrieval import LexicalSearch, Retriever
 from qa.store.chroma import open_store
 from qa.store.health import SelfRetrieval, self_retrieval
@@ -39,14 +58,58 @@ from qa.store.protocol import DocumentStore
 from qa.store.writer_lock import claim_writer, release_writer
 
 if TYPE_CHECKING:
-    from qa.briefing import BriefingService
+    import datetime as dt
+
+    from qa.briefing import Briefing, BriefingService
     from qa.engines.extractive import ExtractiveEngine
     from qa.schemas import ArticleIn
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_BATCH_PROBLEMS = 10  # a refused batch names at most this many of its bad articles
 HEALTH_MAX_AGE_S = 60.0  # the self-retrieval figure is recomputed at most this often while writes go on
+
+
+class built_once(Generic[T]):  # lower case: used like functools.cached_property
+    """A part of :class:`Services` built on first use, once whatever the threads: two requests
+    arriving together must not build two engines, two retrievers or two briefing caches (since
+    Python 3.12 ``cached_property`` takes no lock). One re-entrant lock per ``Services``, since
+    building one part may build another (the answer service needs the engine)."""
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build = build
+        self.name = build.__name__
+        self.__doc__ = build.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> built_once[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+    def __get__(self, obj: object | None, owner: type) -> T | built_once[T]:
+        if obj is None:
+            return self
+        parts = obj.__dict__
+        if self.name not in parts:
+            with parts["_build_lock"]:
+                if self.name not in parts:
+                    parts[self.name] = self.build(obj)
+        return parts[self.name]
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a health check and ``qa doctor`` show of the service: which store and engine, and
+    (when counted) how much the store holds."""
+
+    store: str
+    engine: str
+    articles: int | None = None
+    chunks: int | None = None
+    embedder: str | None = None  # the identity of what made the stored vectors (None: empty store)
 
 
 def search_filters(
@@ -69,8 +132,7 @@ class Services:
     settings: Settings
     store: DocumentStore
     embedder: Embedder
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
-    _briefings: BriefingService | None = field(default=None, init=False, repr=False, compare=False)
+    _build_lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
     _health_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _health: tuple[str, float, SelfRetrieval] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -83,7 +145,7 @@ class Services:
         store.bind_embedder(embedder.model_id)
         return cls(settings=settings, store=store, embedder=embedder)
 
-    @cached_property
+    @built_once
     def reader_embedder(self) -> Embedder:
         """What the extractive reader and the briefing embed with: the offline MiniLM whatever the
         store uses, since the reader's weights and the briefing's thresholds were fitted on its
@@ -92,7 +154,7 @@ class Services:
             return self.embedder
         return get_embedder(self.settings, DEFAULT_EMBEDDER)
 
-    @cached_property
+    @built_once
     def retriever(self) -> Retriever:
         lexical: LexicalSearch
         if self.settings.lexical_index == "disk":
@@ -108,7 +170,7 @@ class Services:
             lexical=lexical,
         )
 
-    @cached_property
+    @built_once
     def ingestor(self) -> Ingestor:
         s = self.settings
         return Ingestor(
@@ -120,12 +182,12 @@ class Services:
             embed_batch_chunks=s.ingest_batch_chunks,
         )
 
-    @cached_property
+    @built_once
     def limits(self) -> Limits:
         """What ingest accepts of an article; the readers, the batch check and the ingestor share it."""
         return Limits.of(self.settings)
 
-    @cached_property
+    @built_once
     def extractive(self) -> ExtractiveEngine:
         return offline_engine(self.settings, self.reader_embedder)
 
@@ -136,14 +198,25 @@ class Services:
             return self.settings.min_confidence
         return self.extractive.model.default_min_confidence
 
-    @cached_property
-    def engine(self) -> Engine:
-        """The configured engine; any but the offline one falls back to it when it fails."""
+    @built_once
+    def configured_engine(self) -> Engine:
+        """The engine QA_ENGINE names, as it is (no fallback)."""
         if self.settings.engine == OFFLINE:
             return self.extractive
-        return FallbackEngine(create_engine(self.settings.engine, self.settings, self.reader_embedder), self.extractive)
+        return create_engine(self.settings.engine, self.settings, self.reader_embedder)
 
-    @cached_property
+    @property
+    def fallback_engine(self) -> Engine | None:
+        """What answers when the configured engine fails: the offline one, unless it is the one."""
+        return None if self.configured_engine is self.extractive else self.extractive
+
+    @built_once
+    def engine(self) -> Engine:
+        """The configured engine; any but the offline one falls back to it when it fails."""
+        fallback = self.fallback_engine
+        return self.configured_engine if fallback is None else FallbackEngine(self.configured_engine, fallback)
+
+    @built_once
     def answers(self) -> AnswerService:
         return AnswerService(
             self.store,
@@ -155,16 +228,123 @@ class Services:
             judge=self.extractive,
         )
 
-    @property
+    @built_once
     def briefings(self) -> BriefingService:
-        """The one briefing service (it holds the briefing cache), made on first use by whichever
-        thread asks first."""
-        with self._lock:
-            if self._briefings is None:
-                from qa.briefing import BriefingService
+        """The one briefing service (it holds the briefing cache)."""
+        return self.new_briefing_service()
 
-                self._briefings = BriefingService.from_services(self)
-            return self._briefings
+    def new_briefing_service(self) -> BriefingService:
+        """A briefing service wired like :attr:`answers`, with a cache of its own over the data
+        dir's cache file (every process on the host shares it). The configured engine and its
+        fallback come apart: a briefing falls back per story, and on more than errors."""
+        from qa.briefing import BriefingService  # its modules load only when a briefing is asked for
+
+        return BriefingService(
+            self.store,
+            self.reader_embedder,
+            self.configured_engine,
+            self.fallback_engine,
+            min_support=self.settings.min_support,
+            cache_path=self.settings.data_dir / "briefings.sqlite",
+        )
+
+    # -- what the API and the CLI do: routes and commands call these, never the parts above -------
+
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
+        return self.retriever.search(query, k=k, filters=filters)
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        *,
+        min_confidence: float | None = None,
+        as_of: date | None = None,
+    ) -> Result:
+        return self.answers.ask(question, k, filters, min_confidence=min_confidence, as_of=as_of)
+
+    def stream_ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        *,
+        min_confidence: float | None = None,
+        as_of: date | None = None,
+    ) -> Iterator[str | Result]:
+        """The answer's sentences as each passes verification, then the whole answer."""
+        return self.answers.stream_ask(question, k, filters, min_confidence=min_confidence, as_of=as_of)
+
+    def summarize_article(self, article_id: str) -> Result:
+        return self.answers.summarize_article(article_id)
+
+    def summarize(self, query: str, filters: SearchFilters | None = None) -> Result:
+        """A summary of what ``query`` retrieves."""
+        return self.answers.summarize_query(query, filters=filters)
+
+    def briefing(
+        self, day: dt.date | None = None, sources: Sequence[str] | None = None, max_sections: int | None = None
+    ) -> Briefing:
+        """The briefing of ``day`` (default: the latest day with articles)."""
+        if max_sections is None:
+            return self.briefings.build(day, sources)
+        return self.briefings.build(day, sources, max_sections)
+
+    def status(self, counted: bool = True) -> Status:
+        """The store's and the engine's names and, if ``counted``, the store's size and embedder."""
+        if not counted:
+            return Status(store=self.store.name, engine=self.engine.name)
+        record = self.store.embedder_record()
+        return Status(
+            store=self.store.name,
+            engine=self.engine.name,
+            articles=self.store.count_articles(),
+            chunks=self.store.count_chunks(),
+            embedder=record.identity if record else None,
+        )
+
+    def check_ready(self) -> Status:
+        """The names, if the store, the ingest queue and any endpoint answer now; else a
+        :class:`StoreUnavailable` (or a subclass) saying which does not. A readiness probe waits on
+        these, so an endpoint that is down is one too, not an engine error."""
+        try:
+            self.store.revision()
+        except Exception as exc:  # any failure to reach the store means not ready
+            raise StoreUnavailable(f"the store does not answer: {exc}") from exc
+        self.check_ingest_queue()
+        try:
+            check_ready(self.embedder)
+            self.engine.check_ready()
+        except (EmbeddingEndpointError, EngineError) as exc:
+            raise StoreUnavailable(f"not ready: {exc}") from exc
+        return self.status(counted=False)
+
+    def repair(self) -> int:
+        """Remove chunks an interrupted ingest left behind (at start, before serving); how many."""
+        return self.store.repair()
+
+    def warm(self) -> None:
+        """Bring the lexical index up to date and load it, before the first request."""
+        self.retriever.warm()
+
+    def ingest(
+        self,
+        items: Iterable[Article | ArticleError],
+        progress: Progress | None = None,
+        embedded: EmbedProgress | None = None,
+    ) -> IngestReport:
+        """Store what can be stored and report the rest (files, feeds: unlike :meth:`add_articles`,
+        a bad item does not refuse the others)."""
+        return self.ingestor.ingest(items, progress, embedded=embedded)
+
+    def start_jobs(self) -> None:
+        """Run ingest jobs in this process, in the background, until :meth:`stop_jobs`."""
+        self.ingest_jobs.start()
+
+    def stop_jobs(self) -> None:
+        """Stop after the step in progress; an unfinished job is resumed by the next worker."""
+        self.ingest_jobs.stop()
 
     # -- articles ----------------------------------------------------------------------------------
 
@@ -248,7 +428,7 @@ class Services:
         ``QA_MAX_BATCH_ARTICLES``); else an :class:`InvalidInput` naming each bad item."""
         return self._checked_batch(items)[0]
 
-    @cached_property
+    @built_once
     def ingest_jobs(self) -> IngestQueue:
         """Background ingest jobs: in Redis where QA_QUEUE_URL is set (every host shares them),
         else in the data dir (every process on this host shares them)."""
@@ -358,7 +538,7 @@ def reindex_store(
     embedder: Embedder | None = None,
     *,
     batch_size: int = 64,
-    progress: Progress | None = None,
+    progress: ReindexProgress | None = None,
     after_batch: AfterBatch | None = None,
     rebuild: bool = False,
 ) -> ReindexReport:

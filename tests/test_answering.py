@@ -35,6 +35,9 @@ class ScriptedEngine:
     def prompt_version(self, task: Task) -> str | None:
         return None
 
+    def identity(self) -> str:
+        return self.name
+
     def answer(self, question: str, sources: Sequence[Source]) -> Draft:
         text = sources[0].hit.chunk.text.split(". ")[0] + "."
         return Draft(

@@ -84,7 +84,7 @@ def services(tmp_path_factory: pytest.TempPathFactory, minilm: Embedder) -> Serv
 
 @pytest.fixture(scope="module")
 def day(services: Services) -> Briefing:
-    return BriefingService.from_services(services).build(DAY)
+    return services.new_briefing_service().build(DAY)
 
 
 def section_of(briefing: Briefing, article_id: str) -> BriefingSection:
@@ -159,7 +159,7 @@ def test_sections_follow_news_value_not_only_coverage(day: Briefing) -> None:
 
 
 def test_every_citation_verifies_and_headlines_are_titles(services: Services, day: Briefing) -> None:
-    other = BriefingService.from_services(services).build(NEXT_DAY)
+    other = services.new_briefing_service().build(NEXT_DAY)
     for briefing in (day, other):
         assert briefing.sections and briefing.engine == "extractive" and not briefing.notes
         for s in briefing.sections:
@@ -171,7 +171,7 @@ def test_every_citation_verifies_and_headlines_are_titles(services: Services, da
 
 
 def test_only_the_days_dated_articles_are_in_its_briefing(services: Services, day: Briefing) -> None:
-    svc = BriefingService.from_services(services)
+    svc = services.new_briefing_service()
     for briefing in (day, svc.build(NEXT_DAY), svc.build(date(2025, 4, 12))):
         for s in briefing.sections:
             for a in s.articles:
@@ -180,7 +180,7 @@ def test_only_the_days_dated_articles_are_in_its_briefing(services: Services, da
 
 
 def test_default_day_is_the_latest_with_articles(services: Services) -> None:
-    svc = BriefingService.from_services(services)
+    svc = services.new_briefing_service()
     latest = svc.build()
     assert latest.date == NEXT_DAY
     assert [set(s.article_ids) for s in latest.sections] == [{"fire-contained"}, {"bike-lanes"}]
@@ -200,23 +200,23 @@ def test_a_day_of_columns_only_still_tells_its_top_story(embedded_settings: Sett
         published="2025-04-10",
     )
     assert not services.ingestor.ingest([column]).errors
-    b = BriefingService.from_services(services).build(date(2025, 4, 10))
+    b = services.new_briefing_service().build(date(2025, 4, 10))
     # Nothing but a column: it is told (labelled opinion), not left as a lone link.
     assert [s.article_ids for s in b.sections] == [["only-column"]] and b.sections[0].kind == "opinion"
     assert b.also == []
 
 
 def test_an_empty_day_says_so(services: Services) -> None:
-    b = BriefingService.from_services(services).build(date(2025, 4, 13))
+    b = services.new_briefing_service().build(date(2025, 4, 13))
     assert b.sections == [] and b.date == date(2025, 4, 13)
     assert b.message == "No articles were published on 2025-04-13."
     assert "## Briefing for 2025-04-13" in b.markdown and b.message in b.markdown
-    nothing = BriefingService.from_services(services).build(DAY, ["No Such Outlet"])
+    nothing = services.new_briefing_service().build(DAY, ["No Such Outlet"])
     assert nothing.sections == [] and "from No Such Outlet" in nothing.message
 
 
 def test_sources_and_max_sections(services: Services) -> None:
-    svc = BriefingService.from_services(services)
+    svc = services.new_briefing_service()
     b = svc.build(DAY, ["Coastal Times", "Valley Post"])
     assert [set(s.article_ids) for s in b.sections] == [{"fire-coastal", "fire-valley"}]
     assert {c.source for c in b.sections[0].citations} <= {"Coastal Times", "Valley Post"}
@@ -253,7 +253,7 @@ def test_markdown_pastes_into_an_email(day: Briefing) -> None:
 
 def test_cache_is_kept_until_an_article_of_that_day_changes(embedded_settings: Settings, minilm: Embedder) -> None:
     services = loaded_services(embedded_settings, minilm)
-    svc = BriefingService.from_services(services)
+    svc = services.new_briefing_service()
     first = svc.build(DAY)
     assert (svc.hits, svc.misses) == (0, 1)
     assert svc.build(DAY) == first and (svc.hits, svc.misses) == (1, 1)
@@ -335,19 +335,19 @@ def test_cache_file_is_shared_and_survives_the_process(tmp_path: Path, minilm: E
     the data dir's cache file; a change to an article of that day invalidates it, a change to
     another day does not."""
     settings = Settings(data_dir=tmp_path / "data", seed_on_start=False)
-    first = BriefingService.from_services(loaded_services(settings, minilm))
+    first = loaded_services(settings, minilm).new_briefing_service()
     built = first.build(DAY)
     assert (settings.data_dir / "briefings.sqlite").is_file()
     services = Services.from_settings(settings, embedder=minilm)
-    second = BriefingService.from_services(services)
+    second = services.new_briefing_service()
     assert second.build(DAY) == built and (second.hits, second.misses) == (1, 0)
     other_day = next(a for a in fixture_articles() if a.id == "bike-lanes")
     services.ingestor.ingest([other_day.model_copy(update={"text": other_day.text + " The vote is next week."})])
-    third = BriefingService.from_services(services)
+    third = services.new_briefing_service()
     assert third.build(DAY) == built and (third.hits, third.misses) == (1, 0)
     fire = next(a for a in fixture_articles() if a.id == "fire-valley")
     services.ingestor.ingest([fire.model_copy(update={"title": "Wildfire near Pine Ridge forces evacuations"})])
-    fourth = BriefingService.from_services(services)
+    fourth = services.new_briefing_service()
     rebuilt = fourth.build(DAY)
     assert (fourth.hits, fourth.misses) == (0, 1)
     assert "Wildfire near Pine Ridge forces evacuations" in {a.title for s in rebuilt.sections for a in s.articles}

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from qa.briefing import BriefingService
 from qa.briefing.render import render_html
 from qa.config import Settings
 from qa.embeddings import Embedder
@@ -89,7 +88,7 @@ class Dom(HTMLParser):
 
 def test_briefing_page_renders_in_chromium(tmp_path: Path, embedded_settings: Settings, minilm: Embedder) -> None:
     services = loaded_services(embedded_settings, minilm)
-    briefing = BriefingService.from_services(services).build(DAY)
+    briefing = services.new_briefing_service().build(DAY)
     page = tmp_path / "briefing.html"
     page.write_text(render_html(briefing), encoding="utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
@@ -11,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from typer.testing import CliRunner
 
 from qa import cli
+from qa import services as services_module
 from qa.cli.app import day_option
 from qa.config import Settings
 from qa.embeddings import Embedder
@@ -147,3 +149,27 @@ def test_one_briefing_service_whichever_thread_asks_first(services: Services) ->
     with ThreadPoolExecutor(8) as pool:
         made = list(pool.map(lambda _: services.briefings, range(16)))
     assert all(b is made[0] for b in made) and made[0].store is services.store
+
+
+@pytest.mark.parametrize(
+    ("part", "factory"), [("answers", "AnswerService"), ("retriever", "Retriever"), ("ingestor", "Ingestor")]
+)
+def test_each_part_is_built_once_whichever_thread_asks_first(
+    embedded_settings: Settings, hashing_embedder: Embedder, monkeypatch: pytest.MonkeyPatch, part: str, factory: str
+) -> None:
+    """Built on first use under one lock: two requests arriving together get one answer service
+    (so one count of engine slots), one retriever, one ingestor (so one write lock). A slow build
+    lets the threads overlap, as a first request's model loading does."""
+    real = getattr(services_module, factory)
+    calls: list[int] = []
+
+    def slow(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        time.sleep(0.05)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services_module, factory, slow)
+    services = Services.from_settings(embedded_settings, embedder=hashing_embedder)
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda _: getattr(services, part), range(16)))
+    assert all(m is made[0] for m in made) and len(calls) == 1

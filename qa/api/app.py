@@ -100,23 +100,23 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = services or Services.from_settings(settings)
         claimed = svc.claim_writer()  # an embedded store: no other process may write to it while this one serves
-        repaired = svc.store.repair()
+        repaired = svc.repair()
         if repaired:
             log.warning("removed %d chunks left by an interrupted ingest", repaired)
         if settings.seed_on_start:
             svc.seed_if_empty()
         # Up to date and loaded before the first request (a new data dir builds its lexical index
         # here, not in someone's first query); the server answers nothing, /readyz included, until then.
-        svc.retriever.warm()
+        svc.warm()
         # Jobs a stopped server left unfinished resume here; new ones run as they are submitted
         # (unless QA_INGEST_WORKER=false: then `qa worker` processes run them).
         if settings.ingest_worker:
-            svc.ingest_jobs.start()
+            svc.start_jobs()
         app.state.services = svc
         try:
             yield
         finally:
-            svc.ingest_jobs.stop()
+            svc.stop_jobs()
             if claimed:  # another app in this process (tests) may still hold it otherwise
                 svc.release_writer()
 

@@ -50,12 +50,10 @@ def cache_key(
     wanted: tuple[str, ...] | None,
     max_sections: int,
     engine: str,
-    model: str = "",
-    prompt_versions: dict[str, str] | None = None,
 ) -> str:
-    """The entry's key: the code, the day, the filters and what the engine writes with (an LLM's
-    model and prompt versions, not only its name)."""
-    parts: list[Any] = [CODE_VERSION, day, wanted, max_sections, engine, model, prompt_versions or {}]
+    """The entry's key: the code, the day, the filters and what the engine writes with (its
+    ``identity``: an LLM's model and prompt versions, not only its name)."""
+    parts: list[Any] = [CODE_VERSION, day, wanted, max_sections, engine]
     return json.dumps(parts, sort_keys=True, default=str)
 
 

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -38,15 +38,12 @@ from qa.briefing.summaries import (
 from qa.citations import VerifiedAnswer, support
 from qa.embeddings import Embedder
 from qa.engines.base import Draft, Engine, Source
-from qa.engines.fallback import FallbackEngine
+from qa.engines.fallback import fallback_note
 from qa.errors import EngineError
 from qa.models import ArticleMeta, SearchFilters, embedding_text
 from qa.schemas import Briefing, BriefingArticle, BriefingLink, BriefingSection, CitationOut
 from qa.store.protocol import DocumentStore
 from qa.text import addressed_to_model
-
-if TYPE_CHECKING:
-    from qa.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -108,25 +105,6 @@ class BriefingService:
         self._lock = threading.Lock()
         self._latest: tuple[str, dict[tuple[str, ...] | None, dt.date | None]] | None = None
 
-    @classmethod
-    def from_services(cls, services: Services) -> BriefingService:
-        """Wired like ``Services.answers``: the configured engine, the extractive one as fallback,
-        and a cache file in the data dir that every process on the host shares."""
-        configured = services.engine
-        engine: Engine = configured
-        fallback: Engine | None = None
-        if isinstance(configured, FallbackEngine):  # a briefing falls back per story, on more than errors
-            engine, fallback = configured.primary, configured.fallback
-        settings = services.settings
-        return cls(
-            services.store,
-            services.reader_embedder,
-            engine,
-            fallback,
-            min_support=settings.min_support,
-            cache_path=settings.data_dir / "briefings.sqlite",
-        )
-
     # -- public -----------------------------------------------------------------------------------
 
     def build(
@@ -173,14 +151,7 @@ class BriefingService:
         return entry.briefing.model_copy(deep=True)
 
     def _key(self, day: dt.date, wanted: tuple[str, ...] | None, max_sections: int) -> str:
-        engine = self.engine
-        prompts = getattr(engine, "prompts", None)
-        # What the engine writes with: its model and prompt versions (the LLM's), not only its name.
-        versions = {t: getattr(p, "version", "") for t, p in prompts.items()} if isinstance(prompts, dict) else {}
-        model = getattr(engine, "model", "")
-        return cache_key(
-            day.isoformat(), wanted, max_sections, engine.name, model if isinstance(model, str) else "", versions
-        )
+        return cache_key(day.isoformat(), wanted, max_sections, self.engine.identity())
 
     # -- store reads -----------------------------------------------------------------------------
 
@@ -331,12 +302,10 @@ class BriefingService:
                 if self.fallback is None:
                     raise
                 log.warning("engine %s failed on a briefing (%s); falling back", engine.name, exc)
-                note = f"{engine.name} engine failed ({exc}); summarized by {self.fallback.name}"
+                note = fallback_note(engine, self.fallback, f"failed ({exc})", "briefing")
                 engine, headline = self.fallback, None
             if verified is not None and verified.abstained and self.fallback is not None:
-                note = (
-                    f"{engine.name} engine gave no verifiable summary for a story; summarized by {self.fallback.name}"
-                )
+                note = fallback_note(engine, self.fallback, "gave no verifiable summary for a story", "briefing")
                 engine, verified, headline = self.fallback, None, None
         if verified is None:
             draft = engine.summarize(None, sources, max_sentences=most)

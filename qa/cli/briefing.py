@@ -52,7 +52,7 @@ def briefing(
         for note in cached.get("notes", []):
             err.print(f"[yellow]note:[/] {note}", highlight=False)
         return
-    result = open_services().briefings.build(when, source or None, max_sections)
+    result = open_services().briefing(when, source or None, max_sections)
     text = {
         "md": lambda: result.markdown,
         "json": lambda: result.model_dump_json(indent=2) + "\n",

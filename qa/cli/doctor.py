@@ -14,14 +14,13 @@ def doctor(as_json: JsonOpt = False) -> None:
     from qa.store.health import HEALTHY
 
     services = open_services()
-    store = services.store
-    record = store.embedder_record()
+    status = services.status()
     figure = services.self_retrieval()
     report = {
-        "store": store.name,
-        "articles": store.count_articles(),
-        "chunks": store.count_chunks(),
-        "embedder": record.identity if record else None,
+        "store": status.store,
+        "articles": status.articles,
+        "chunks": status.chunks,
+        "embedder": status.embedder,
         "self_retrieval": round(figure.share, 3),
         "sampled": figure.sampled,
         "healthy": figure.healthy,

@@ -65,12 +65,12 @@ def ingest(
         _ingest_remote(server, api_key, items, unreadable, as_json, progress_every)
         return
     services = open_services(writer=True)
-    repaired = services.store.repair()
+    repaired = services.repair()
     if not items:
         report = IngestReport()
     elif as_json or not sys.stderr.isatty():
         # No live bar without a terminal: a line at most every few seconds, so a long job shows life.
-        report = services.ingestor.ingest(items, progress=_progress_lines(len(items), progress_every))
+        report = services.ingest(items, progress=_progress_lines(len(items), progress_every))
     else:
         # Two bars: embedding moves every few articles; storing moves when a batch is written.
         columns = (TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -83,7 +83,7 @@ def ingest(
                 # Unchanged and refused articles need no embedding: the first bar never trails.
                 bar.update(embedding, completed=max(bar.tasks[embedding].completed, bar.tasks[stored].completed))
 
-            report = services.ingestor.ingest(items, progress=done, embedded=lambda n: bar.advance(embedding, n))
+            report = services.ingest(items, progress=done, embedded=lambda n: bar.advance(embedding, n))
     report.failed = unreadable + report.failed
     result = IngestResult.of(report)
     if as_json:

@@ -45,7 +45,7 @@ def search(
     else:
         from qa.schemas import SearchHitOut, SearchResult
 
-        hits = open_services().retriever.search(query, k=k, filters=search_filters_option(source, since, until))
+        hits = open_services().search(query, k=k, filters=search_filters_option(source, since, until))
         data = SearchResult(query=query, hits=[SearchHitOut.of(h) for h in hits]).model_dump(mode="json")
     if as_json:
         print_json(data)
@@ -120,7 +120,7 @@ def ask(
     else:
         from qa.schemas import AnswerOut
 
-        answer = open_services().answers.ask(
+        answer = open_services().ask(
             question,
             k=k,
             filters=search_filters_option(source, since, until),
@@ -151,9 +151,9 @@ def summarize(
     query = None if query is None else text_argument(query, "--query")
     services = open_services()
     if article is not None:
-        result = services.answers.summarize_article(article)
+        result = services.summarize_article(article)
     else:
-        result = services.answers.summarize_query(query or "", filters=search_filters_option(source, since, until))
+        result = services.summarize(query or "", filters=search_filters_option(source, since, until))
     summary = SummaryOut.of(result)
     if as_json:
         print_json(summary)

@@ -93,17 +93,16 @@ def worker() -> None:
     settings = get_settings()
     logs.configure(settings.log_format, settings.log_level)
     services = open_services(writer=True)
-    services.store.repair()  # chunks an interrupted ingest left behind, as `qa serve` does at start
-    queue = services.ingest_jobs
+    services.repair()  # chunks an interrupted ingest left behind, as `qa serve` does at start
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    queue.start()
+    services.start_jobs()
     where = "Redis (QA_QUEUE_URL)" if settings.queue_url else str(settings.data_dir)
     err.print(f"qa: ingest worker running jobs from {where}")
     stop.wait()
     err.print("qa: ingest worker stopping after the step in progress")
-    queue.stop()
+    services.stop_jobs()
 
 
 @app.command("workers")

@@ -16,6 +16,12 @@ from qa.errors import EngineError
 log = logging.getLogger(__name__)
 
 
+def fallback_note(primary: Engine, fallback: Engine, what: str, task: Task) -> str:
+    """The note a draft carries when the fallback wrote it (answers, summaries, briefing stories)."""
+    verb = "answered" if task == "ask" else "summarized"
+    return f"{primary.name} engine {what}; {verb} by {fallback.name}"
+
+
 class FallbackEngine:
     def __init__(self, primary: Engine, fallback: Engine) -> None:
         self.primary = primary
@@ -24,6 +30,9 @@ class FallbackEngine:
 
     def prompt_version(self, task: Task) -> str | None:
         return self.primary.prompt_version(task)
+
+    def identity(self) -> str:
+        return self.primary.identity()
 
     def check_ready(self) -> None:
         self.primary.check_ready()  # the fallback keeps answers coming, but the engine asked for is down
@@ -37,8 +46,7 @@ class FallbackEngine:
     def _falling_back(self, exc: EngineError, task: Task, call: Callable[[Engine], Draft]) -> Draft:
         log.warning("engine %s failed (%s); falling back to %s", self.primary.name, exc, self.fallback.name)
         draft = self._signed(call(self.fallback), self.fallback, task)
-        verb = "answered" if task == "ask" else "summarized"
-        draft.notes.append(f"{self.primary.name} engine failed ({exc}); {verb} by {self.fallback.name}")
+        draft.notes.append(fallback_note(self.primary, self.fallback, f"failed ({exc})", task))
         return draft
 
     def _run(self, task: Task, call: Callable[[Engine], Draft]) -> Draft:

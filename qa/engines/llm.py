@@ -202,6 +202,10 @@ class LLMEngine:
     def prompt_version(self, task: Task) -> str | None:
         return self.prompts[task].version
 
+    def identity(self) -> str:
+        versions = ",".join(f"{t}={p.version}" for t, p in sorted(self.prompts.items()))
+        return f"{self.name}:{self.model}:{versions}"
+
     def check_ready(self) -> None:
         # A cheap call every OpenAI-compatible server has; short, and not retried: a probe must be quick.
         try:

@@ -232,7 +232,7 @@ def in_process_target(engine: str, prompts_dir: Path | None = None, extra: Seque
         # Vectors are cached across runs (by content hash), so a re-run embeds nothing.
         embedder = CachedEmbedder(MiniLMEmbedder(), REPO / "evals" / ".cache" / "embeddings.sqlite")
         services = Services.from_settings(settings, embedder=embedder)
-        report = services.ingestor.ingest([*read_paths(list(EVAL_CORPUS)), *extra])
+        report = services.ingest([*read_paths(list(EVAL_CORPUS)), *extra])
         if report.errors:
             raise RuntimeError(f"the eval corpus did not load: {report.errors}")
         with TestClient(create_app(settings, services)) as client:

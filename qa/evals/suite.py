@@ -142,8 +142,8 @@ def run_dataset(
             say(f"ingest: {done[0]}/{len(articles)} articles")
             shown[0] = time.monotonic()
 
-    services.ingestor.ingest(articles, progress=progress)
+    services.ingest(articles, progress=progress)
     answers = []
     for q in questions:
-        answers.append(AnswerOut.of(services.answers.ask(q["question"])).model_dump(mode="json"))
+        answers.append(AnswerOut.of(services.ask(q["question"])).model_dump(mode="json"))
     return realtimeqa.score(questions, answers)

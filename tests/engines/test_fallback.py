@@ -30,6 +30,9 @@ class Scripted:
     def prompt_version(self, task: Task) -> str | None:
         return f"{self.name}-{task}-v1" if self.name == "remote" else None
 
+    def identity(self) -> str:
+        return self.name
+
     def check_ready(self) -> None:
         if self.fail:
             raise EngineError(f"{self.name} is down")
@@ -109,6 +112,9 @@ class FirstSentence:
 
     def prompt_version(self, task):
         return None
+
+    def identity(self):
+        return self.name
 
     def check_ready(self):
         pass

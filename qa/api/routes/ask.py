@@ -41,12 +41,10 @@ def ask(services: ServicesDep, req: AskRequest) -> AnswerOut | StreamingResponse
     filters = req.filters.to_search() if req.filters else None
     if not req.stream:
         return AnswerOut.of(
-            services.answers.ask(
-                req.question, k=req.k, filters=filters, min_confidence=req.min_confidence, as_of=req.as_of
-            )
+            services.ask(req.question, k=req.k, filters=filters, min_confidence=req.min_confidence, as_of=req.as_of)
         )
 
-    pieces = services.answers.stream_ask(
+    pieces = services.stream_ask(
         req.question, k=req.k, filters=filters, min_confidence=req.min_confidence, as_of=req.as_of
     )
     # Retrieval and an engine slot are taken before the headers go, so a refusal (503 + Retry-After)

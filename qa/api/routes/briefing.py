@@ -50,7 +50,7 @@ def briefing(
     fmt: Annotated[Literal["json", "md", "html"], Query(alias="format", description="json, md or html.")] = "json",
 ) -> Briefing | Response:
     when = parse_day(day, field="query.date") if day is not None else None
-    result = services.briefings.build(when, source or None, max_sections)
+    result = services.briefing(when, source or None, max_sections)
     if fmt == "md":
         return Response(result.markdown, media_type="text/markdown; charset=utf-8")
     if fmt == "html":

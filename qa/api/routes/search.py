@@ -20,5 +20,5 @@ def search(
     since: Day | None = None,
     until: Day | None = None,
 ) -> SearchResult:
-    hits = services.retriever.search(q, k=k, filters=search_filters(source, since, until))
+    hits = services.search(q, k=k, filters=search_filters(source, since, until))
     return SearchResult(query=q, hits=[SearchHitOut.of(h) for h in hits])

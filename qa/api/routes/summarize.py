@@ -16,6 +16,6 @@ router = APIRouter(tags=["answers"])
 )
 def summarize(services: ServicesDep, req: SummarizeRequest) -> SummaryOut:
     if req.article_id is not None:
-        return SummaryOut.of(services.answers.summarize_article(req.article_id))
+        return SummaryOut.of(services.summarize_article(req.article_id))
     filters = req.filters.to_search() if req.filters else None
-    return SummaryOut.of(services.answers.summarize_query(req.query or "", filters=filters))
+    return SummaryOut.of(services.summarize(req.query or "", filters=filters))

@@ -106,6 +106,9 @@ class ExtractiveEngine:
     def prompt_version(self, task: Task) -> str | None:
         return None
 
+    def identity(self) -> str:
+        return self.name  # no prompts; what it writes changes only with the code (the cache's version)
+
     def check_ready(self) -> None:
         return None  # in-process and offline: ready once constructed
 
