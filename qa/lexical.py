@@ -8,7 +8,6 @@ server). Chunk texts already seen are kept, so a rebuild only fetches what is ne
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 
 import bm25s
 import numpy as np
@@ -17,7 +16,7 @@ from qa.models import SearchFilters, embedding_text
 from qa.store.protocol import ChunkRecord, DocumentStore
 from qa.tokens import tokenize
 
-__all__ = ["LexicalIndex", "rrf", "rrf_ranks", "shared_ranks", "tokenize"]
+__all__ = ["LexicalIndex", "tokenize"]
 
 
 def day_of(filters: SearchFilters, rec: ChunkRecord) -> bool:
@@ -81,35 +80,3 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self._records)
-
-
-def shared_ranks(scored: Sequence[tuple[ChunkRecord, float]]) -> dict[str, int]:
-    """Ranks by score, best first; equal scores (to 6 decimals: two copies of one text) share a
-    rank, so the order a retriever lists ties in decides nothing."""
-    ranks: dict[str, int] = {}
-    previous: float | None = None
-    rank = 0
-    for i, (rec, score) in enumerate(sorted(scored, key=lambda p: -p[1]), start=1):
-        s = round(score, 6)
-        if s != previous:
-            rank, previous = i, s
-        ranks.setdefault(rec.chunk.id, rank)
-    return ranks
-
-
-def rrf_ranks(rankings: Sequence[dict[str, int]], k: int = 60) -> dict[str, float]:
-    """Reciprocal rank fusion over ``{id: rank}`` maps: each adds 1/(k + rank) to its ids."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for key, rank in ranking.items():
-            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
-    return fused
-
-
-def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
-    """Reciprocal rank fusion: each list adds 1/(k + rank) to the ids it ranks."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, key in enumerate(ranking, start=1):
-            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
-    return fused

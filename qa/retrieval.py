@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 
 from qa.embeddings import Embedder
 from qa.errors import QAError
-from qa.lexical import LexicalIndex, rrf_ranks, shared_ranks
+from qa.lexical import LexicalIndex
 from qa.models import ArticleMeta, Hit, SearchFilters
 from qa.normalize import normalize_text
 from qa.store.protocol import ChunkRecord, DocumentStore
@@ -137,3 +137,29 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+
+# -- fusion ------------------------------------------------------------------------------------
+
+
+def shared_ranks(scored: Sequence[tuple[ChunkRecord, float]]) -> dict[str, int]:
+    """Ranks by score, best first; equal scores (to 6 decimals: two copies of one text) share a
+    rank, so the order a retriever lists ties in decides nothing."""
+    ranks: dict[str, int] = {}
+    previous: float | None = None
+    rank = 0
+    for i, (rec, score) in enumerate(sorted(scored, key=lambda p: -p[1]), start=1):
+        s = round(score, 6)
+        if s != previous:
+            rank, previous = i, s
+        ranks.setdefault(rec.chunk.id, rank)
+    return ranks
+
+
+def rrf_ranks(rankings: Sequence[dict[str, int]], k: int = 60) -> dict[str, float]:
+    """Reciprocal rank fusion over ``{id: rank}`` maps: each adds 1/(k + rank) to its ids."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for key, rank in ranking.items():
+            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+    return fused
