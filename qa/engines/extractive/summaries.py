@@ -21,11 +21,30 @@ from qa.prose import DANGLING, leans_on_previous, quoted_share
 from qa.text import jaccard
 
 SUMMARY_CANDIDATES = 80
+# Central: close to the material's centroid (CENTROID) and to its own article's headline (HEADLINE);
+# with a topic, that blend (ON_MATERIAL) and closeness to the topic (ON_TOPIC).
+CENTROID, HEADLINE = 0.6, 0.4
+ON_MATERIAL, ON_TOPIC = 0.6, 0.4
 # A sentence's place in its article is worth up to EARLY (the first) down to 0 (the last).
 EARLY = 0.25
+# What a sentence is, before what it says: an article's first sentence (when it leans on nothing)
+# gains LEAD; a dangling opener, a mostly quoted sentence (over QUOTED_SHARE of it in quotes), a
+# fragment (under SHORT_WORDS) and a run-on (over LONG_WORDS) lose.
+LEAD = 0.05
+DANGLES = 0.15
+QUOTED, QUOTED_SHARE = 0.2, 0.4
+SHORT, SHORT_WORDS = 0.1, 8
+LONG, LONG_WORDS = 0.05, 45
+# With a topic, an article whose headline and best sentence both sit more than this below the
+# closest article's is off topic: retrieval brought it in for a shared word.
+OFF_TOPIC = 0.3
+# A summary tells at least MIN_SENTENCES and about a third of its material, up to what is asked.
+MIN_SENTENCES, MATERIAL_SHARE = 3, 3
 # Sentences of one story sit 0.4-0.6 apart in cosine anyway; only closeness beyond SAME_TOPIC
-# counts as repeating a chosen sentence.
+# counts as repeating a chosen sentence. Each pick weighs its value (VALUE) against that (REPEAT).
 SAME_TOPIC = 0.4
+VALUE, REPEAT = 0.7, 0.3
+SAME_TERMS = 0.5  # term overlap (Jaccard) at which two sentences say the same thing
 # A sentence whose content terms the chosen sentences already hold, all but this share, repeats
 # them together even when it repeats none alone ("a national day of mourning Thursday, the day
 # of the state funeral" after one sentence on the mourning and one on the funeral).
@@ -47,57 +66,91 @@ def summarize(
     titles = list(dict.fromkeys(s.source.hit.article.title for s in sents))
     head = [topic] if topic else []
     vecs = embedder.embed([*head, *titles, *(s.text for s in sents)])
-    tv = vecs[0]  # only read when there is a topic
+    tv = vecs[0] if topic else None
     title_v, sv = vecs[len(head) : len(head) + len(titles)], vecs[len(head) + len(titles) :]
-    # Central: close to the centroid of the material (≈ high mean similarity to the other
-    # sentences), to its own article's headline, and to the topic when there is one.
-    centroid = sv.mean(axis=0)
-    centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
-    headline = np.einsum("ij,ij->i", sv, title_v[[titles.index(s.source.hit.article.title) for s in sents]])
-    central = 0.6 * (sv @ centroid) + 0.4 * headline
-    if topic:
-        central = 0.6 * central + 0.4 * (sv @ tv)
-    # News is written most-important-first: the lead summarises, and earlier sentences matter
-    # more than later ones. Quotes, fragments, run-ons and sentences leaning on one we may not
-    # show ("It is also...", "This helped...") summarise badly.
-    dangling = [bool(DANGLING.match(s.text)) for s in sents]
     by_article: dict[str, list[int]] = {}
     for i in sorted(range(len(sents)), key=lambda i: sents[i].at):
         by_article.setdefault(sents[i].source.hit.article.id, []).append(i)
-    early = np.zeros(len(sents))
+    of_title = title_v[[titles.index(s.source.hit.article.title) for s in sents]]
+    value = _centrality(sv, of_title, tv) + _prior(sents) + _early(by_article, len(sents))
+    pool = list(range(len(sents)))
+    if tv is not None:
+        pool = _on_topic(sents, sv, of_title, tv)
+    want = min(max_sentences, len(pool), max(MIN_SENTENCES, math.ceil(len(pool) / MATERIAL_SHARE)))
+    chosen = _choose(sents, sv, value, pool, want, _before(sents, by_article), redundancy)
+    # Reading order: articles in the order the sources first show them, then text position.
+    first_seen: dict[str, int] = {}
+    for src in sources:
+        first_seen.setdefault(src.hit.article.id, len(first_seen))
+    return sorted((sents[i] for i in chosen), key=lambda s: (first_seen[s.source.hit.article.id], s.at))
+
+
+def _centrality(sv: np.ndarray, of_title: np.ndarray, tv: np.ndarray | None) -> np.ndarray:
+    """Close to the centroid of the material (about: a high mean similarity to the other
+    sentences), to its own article's headline, and to the topic when there is one."""
+    centroid = sv.mean(axis=0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+    central = CENTROID * (sv @ centroid) + HEADLINE * np.einsum("ij,ij->i", sv, of_title)
+    return central if tv is None else ON_MATERIAL * central + ON_TOPIC * (sv @ tv)
+
+
+def _prior(sents: list[Sentence]) -> np.ndarray:
+    """Quotes, fragments, run-ons and sentences leaning on one we may not show ("It is also...",
+    "This helped...") summarise badly; an article's own first sentence summarises it."""
+    rows = []
+    for s in sents:
+        dangles = bool(DANGLING.match(s.text))
+        words = len(s.text.split())
+        rows.append(
+            LEAD * (s.first and not dangles)
+            - DANGLES * dangles
+            - QUOTED * (quoted_share(s.text) > QUOTED_SHARE)
+            - SHORT * (words < SHORT_WORDS)
+            - LONG * (words > LONG_WORDS)
+        )
+    return np.array(rows)
+
+
+def _early(by_article: dict[str, list[int]], n: int) -> np.ndarray:
+    """News is written most-important-first: the earlier in its article, the more a sentence counts."""
+    early = np.zeros(n)
     for idx in by_article.values():
         for r, i in enumerate(idx):
             early[i] = EARLY * (1 - r / len(idx))
-    prior = np.array(
-        [
-            0.05 * (s.first and not d)
-            - 0.15 * d
-            - 0.2 * (quoted_share(s.text) > 0.4)
-            - 0.1 * (len(s.text.split()) < 8)
-            - 0.05 * (len(s.text.split()) > 45)
-            for s, d in zip(sents, dangling, strict=True)
-        ]
-    )
-    value = central + prior + early
-    pool = list(range(len(sents)))
-    if topic:
-        # Retrieval brings in articles that merely share a word with the topic; those are no
-        # part of a summary of it. An article is on topic by its headline or its best sentence.
-        on_topic: dict[str, float] = {}
-        for i, s in enumerate(sents):
-            a = s.source.hit.article
-            best = max(float(sv[i] @ tv), float(title_v[titles.index(a.title)] @ tv))
-            on_topic[a.id] = max(on_topic.get(a.id, -1.0), best)
-        floor = max(on_topic.values()) - 0.3
-        pool = [i for i in pool if on_topic[sents[i].source.hit.article.id] >= floor]
-    want = min(max_sentences, len(pool), max(3, math.ceil(len(pool) / 3)))
-    # A sentence that leans on the one before it ("It was the worst contraction since May.") is
-    # shown only after that one; the material's order tells which one it is.
+    return early
+
+
+def _on_topic(sents: list[Sentence], sv: np.ndarray, of_title: np.ndarray, tv: np.ndarray) -> list[int]:
+    """The sentences of articles on the topic, by their headline or their best sentence."""
+    on_topic: dict[str, float] = {}
+    for i, s in enumerate(sents):
+        best = max(float(sv[i] @ tv), float(of_title[i] @ tv))
+        on_topic[s.source.hit.article.id] = max(on_topic.get(s.source.hit.article.id, -1.0), best)
+    floor = max(on_topic.values()) - OFF_TOPIC
+    return [i for i in range(len(sents)) if on_topic[sents[i].source.hit.article.id] >= floor]
+
+
+def _before(sents: list[Sentence], by_article: dict[str, list[int]]) -> dict[int, int]:
+    """For each sentence, the one right before it in its article (nothing between them): a
+    sentence that leans on it ("It was the worst contraction since May.") is shown only after it."""
     before: dict[int, int] = {}
     for idx in by_article.values():
         for prev, i in itertools.pairwise(idx):
             if sents[i].at - (sents[prev].source.hit.chunk.start + sents[prev].end) <= ADJACENT:
                 before[i] = prev
+    return before
+
+
+def _choose(
+    sents: list[Sentence],
+    sv: np.ndarray,
+    value: np.ndarray,
+    pool: list[int],
+    want: int,
+    before: dict[int, int],
+    redundancy: float,
+) -> list[int]:
+    """Greedily, the most valuable sentence that says nothing a chosen one said."""
     chosen: list[int] = []
     told: set[str] = set()
     while len(chosen) < want:
@@ -106,7 +159,7 @@ def summarize(
             if i in chosen:
                 continue
             overlap = max((float(sv[i] @ sv[j]) for j in chosen), default=0.0)
-            if overlap >= redundancy or any(jaccard(sents[i].terms, sents[j].terms) >= 0.5 for j in chosen):
+            if overlap >= redundancy or any(jaccard(sents[i].terms, sents[j].terms) >= SAME_TERMS for j in chosen):
                 continue  # never two sentences saying the same thing
             # An article's first sentence leans on nothing ("The city council approved…" opens
             # a story); a later one needs the sentence before it shown first.
@@ -114,19 +167,14 @@ def summarize(
                 continue
             if repeats(sents[i].terms, told):
                 continue
-            v = rounded(0.7 * float(value[i]) - 0.3 * max(0.0, overlap - SAME_TOPIC))
+            v = rounded(VALUE * float(value[i]) - REPEAT * max(0.0, overlap - SAME_TOPIC))
             if v > best_v:
                 best_i, best_v = i, v
         if best_i < 0:
             break
         chosen.append(best_i)
         told |= sents[best_i].terms
-    # Reading order: articles in the order the sources first show them, then text position.
-    first_seen: dict[str, int] = {}
-    for src in sources:
-        first_seen.setdefault(src.hit.article.id, len(first_seen))
-    picked = sorted((sents[i] for i in chosen), key=lambda s: (first_seen[s.source.hit.article.id], s.at))
-    return picked
+    return chosen
 
 
 def repeats(terms: frozenset[str], told: set[str]) -> bool:
