@@ -83,59 +83,89 @@ def _signed(x: float) -> str:
     return f"{x:+.2f}"
 
 
+Signal = tuple[float, str]  # points, and the reason a reader is shown for them
+
+
 def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None) -> None:
-    """Set ``story.value`` and ``story.reasons``."""
-    reasons: list[str] = []
-    value = 0.0
-
-    def add(points: float, why: str) -> None:
-        nonlocal value
-        value += points
-        reasons.append(f"{why} ({_signed(points)})")
-
-    n_outlets, n_docs = len(story.outlets), len(story.docs)
-    coverage = OUTLET * (n_outlets - 1) + ARTICLES * math.log2(n_docs)
-    outlets = f"{n_outlets} outlet{'s' if n_outlets != 1 else ''}"
-    add(coverage, f"{n_docs} article{'s' if n_docs != 1 else ''} from {outlets}")
-
+    """Set ``story.value`` and ``story.reasons``: every signal that applies, in a fixed order."""
     docs = story.reporting[:3]
     text = " ".join([d.meta.title for d in docs] + [s for d in docs for s in d.lead[:2]])
     # What happened is in the titles and first sentences; a later one's "9/11 terrorist attacks"
     # is background.
     told = " ".join([d.meta.title for d in docs] + [d.lead[0] for d in docs if d.lead])
     disaster = news.first_match(news.CASUALTIES, told)
-
-    kinds = [news.section_kind(d.meta) for d in story.docs]
-    order = ("hard", "local", "business", "unknown", "soft", "opinion")
-    kind, where = min(kinds, key=lambda k: order.index(k[0]))  # the hardest section any article is in
-    # A disaster is news whichever desk files it: a plane crash under /travel/news/ is not soft news.
-    if SECTION[kind] and not (kind == "soft" and disaster is not None):
-        add(SECTION[kind], f"{SECTION_LABEL[kind]}: {where}")
-
-    if disaster is not None:
-        add(CASUALTIES, f"casualties, disaster or war: {disaster!r}")
-    elif (word := news.election_decided(text)) is not None:
-        add(ELECTION, f"an election decided: {word!r}")
-    elif (word := news.first_match(news.ECONOMY, told)) is not None:
-        add(ECONOMY, f"the economy: {word!r}")
-    if (word := news.first_match(news.OFFICIALS, text)) is not None:
-        add(OFFICIALS, f"officials: {word!r}")
-    if any(d.lead and news.DATELINE.match(d.lead[0]) for d in docs):
-        add(DATELINE, "dateline")
-    if any(news.first_match(news.NUMBERS, s) for d in docs for s in d.lead[:2]):
-        add(NUMBERS, "numbers in the lead")
-    if all(news.QUESTION_TITLE.search(d.meta.title) for d in story.docs):
-        add(QUESTION, "headline is a question")
-    if (word := news.first_match(news.SOFT_TITLE, " ".join(d.meta.title for d in story.docs))) is not None:
-        add(FEATURE, f"feature or service piece: {word!r}")
-    if all(news.is_roundup(d.meta) for d in story.docs):
-        add(ROUNDUP, "round-up of several stories")
-    if day_span is not None and day_span[1] > day_span[0] and story.latest > dt.datetime.min:
-        share = (story.latest - day_span[0]) / (day_span[1] - day_span[0])
-        if share > 0:
-            add(RECENCY * share, "latest report of the day" if share == 1 else "reported later in the day")
+    signals = [
+        _coverage(story),
+        *_section(story, disaster),
+        *_event(text, told, disaster),
+        *_form(story, docs),
+        *_recency(story, day_span),
+    ]
+    value = 0.0
+    for points, _ in signals:
+        value += points
     story.value = round(value, 4)
-    story.reasons = reasons
+    story.reasons = [f"{why} ({_signed(points)})" for points, why in signals]
+
+
+def _coverage(story: Story) -> Signal:
+    n_outlets, n_docs = len(story.outlets), len(story.docs)
+    outlets = f"{n_outlets} outlet{'s' if n_outlets != 1 else ''}"
+    points = OUTLET * (n_outlets - 1) + ARTICLES * math.log2(n_docs)
+    return points, f"{n_docs} article{'s' if n_docs != 1 else ''} from {outlets}"
+
+
+_HARDEST_FIRST = ("hard", "local", "business", "unknown", "soft", "opinion")
+
+
+def _section(story: Story, disaster: str | None) -> list[Signal]:
+    """The hardest section any of its articles is filed in. A disaster is news whichever desk
+    files it: a plane crash under /travel/news/ is not soft news."""
+    kind, where = min((news.section_kind(d.meta) for d in story.docs), key=lambda k: _HARDEST_FIRST.index(k[0]))
+    if SECTION[kind] and not (kind == "soft" and disaster is not None):
+        return [(SECTION[kind], f"{SECTION_LABEL[kind]}: {where}")]
+    return []
+
+
+def _event(text: str, told: str, disaster: str | None) -> list[Signal]:
+    """What kind of event: one of casualties, an election decided or the economy moving; and
+    officials acting."""
+    found: list[Signal] = []
+    if disaster is not None:
+        found.append((CASUALTIES, f"casualties, disaster or war: {disaster!r}"))
+    elif (word := news.election_decided(text)) is not None:
+        found.append((ELECTION, f"an election decided: {word!r}"))
+    elif (word := news.first_match(news.ECONOMY, told)) is not None:
+        found.append((ECONOMY, f"the economy: {word!r}"))
+    if (word := news.first_match(news.OFFICIALS, text)) is not None:
+        found.append((OFFICIALS, f"officials: {word!r}"))
+    return found
+
+
+def _form(story: Story, docs: Sequence[Doc]) -> list[Signal]:
+    """How it is written: a dated report with figures in its lead, or a question, a feature, a
+    round-up."""
+    found: list[Signal] = []
+    if any(d.lead and news.DATELINE.match(d.lead[0]) for d in docs):
+        found.append((DATELINE, "dateline"))
+    if any(news.first_match(news.NUMBERS, s) for d in docs for s in d.lead[:2]):
+        found.append((NUMBERS, "numbers in the lead"))
+    if all(news.QUESTION_TITLE.search(d.meta.title) for d in story.docs):
+        found.append((QUESTION, "headline is a question"))
+    if (word := news.first_match(news.SOFT_TITLE, " ".join(d.meta.title for d in story.docs))) is not None:
+        found.append((FEATURE, f"feature or service piece: {word!r}"))
+    if all(news.is_roundup(d.meta) for d in story.docs):
+        found.append((ROUNDUP, "round-up of several stories"))
+    return found
+
+
+def _recency(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None) -> list[Signal]:
+    if day_span is None or day_span[1] <= day_span[0] or story.latest <= dt.datetime.min:
+        return []
+    share = (story.latest - day_span[0]) / (day_span[1] - day_span[0])
+    if share <= 0:
+        return []
+    return [(RECENCY * share, "latest report of the day" if share == 1 else "reported later in the day")]
 
 
 def rank(stories: Sequence[Story]) -> list[Story]:

@@ -284,27 +284,46 @@ def other_outlets(
     the summary's last sentence if it is full). Appends its source to ``sources``."""
     outlet = {s.n: s.hit.article.source for s in sources}
     cited = {outlet[n] for s in draft.sentences for n in s.cites if n in outlet}
-    reporting = story.reporting
-    if draft.abstained or len(cited) != 1 or len({d.meta.source for d in reporting}) < 2:
+    if draft.abstained or len(cited) != 1 or len({d.meta.source for d in story.reporting}) < 2:
         return draft
-    # What the cited outlet printed, so a wire copy's identical sentences count as nothing new.
-    printed = " ".join(normalize_ws(r.chunk.text) for d in reporting if d.meta.source in cited for r in d.chunks)
+    candidates = _other_outlets_leads(story, cited)
+    best = _most_central_new(embedder, story, draft.sentences, [c[0] for c in candidates])
+    if best is None:
+        return draft
+    text, record, meta = candidates[best]
+    n = max(outlet, default=0) + 1
+    sources.append(Source(n=n, hit=Hit(chunk=record.chunk, article=meta, score=1.0)))
+    keep = draft.sentences if len(draft.sentences) < most else draft.sentences[:-1]
+    return draft.model_copy(update={"sentences": [*keep, DraftSentence(text=text, cites=[n], quotes={n: text})]})
+
+
+def _other_outlets_leads(story: Story, cited: set[str | None]) -> list[tuple[str, ChunkRecord, ArticleMeta]]:
+    """The news sentences of the other outlets' first chunks that the cited outlet did not print
+    (a wire copy's identical sentences count as nothing new)."""
+    printed = " ".join(normalize_ws(r.chunk.text) for d in story.reporting if d.meta.source in cited for r in d.chunks)
     candidates: list[tuple[str, ChunkRecord, ArticleMeta]] = []
-    for d in reporting:
-        if d.meta.source not in cited:
-            text = d.chunks[0].chunk.text
-            for a, b in sentence_spans(text, join_lowercase=True):
-                s = text[a:b]
-                if usable(s) and newsworthy(s) and normalize_ws(s) not in printed:
-                    candidates.append((s, d.chunks[0], d.meta))
-    if not candidates:
-        return draft
-    chosen = draft.sentences
-    vecs = embedder.embed([c.text for c in chosen] + [c[0] for c in candidates])
+    for d in story.reporting:
+        if d.meta.source in cited:
+            continue
+        text = d.chunks[0].chunk.text
+        for a, b in sentence_spans(text, join_lowercase=True):
+            s = text[a:b]
+            if usable(s) and newsworthy(s) and normalize_ws(s) not in printed:
+                candidates.append((s, d.chunks[0], d.meta))
+    return candidates
+
+
+def _most_central_new(
+    embedder: Embedder, story: Story, chosen: Sequence[DraftSentence], texts: list[str]
+) -> int | None:
+    """Of ``texts``, the one closest to the story's centroid that repeats no chosen sentence."""
+    if not texts:
+        return None
+    vecs = embedder.embed([c.text for c in chosen] + texts)
     chosen_v, cand_v = vecs[: len(chosen)], vecs[len(chosen) :]
     centroid = np.stack([d.vec for d in story.docs if d.vec is not None]).mean(axis=0)
     best: tuple[float, int] | None = None
-    for k, (text, _, _) in enumerate(candidates):
+    for k, text in enumerate(texts):
         if any(float(cand_v[k] @ v) >= REDUNDANT_COSINE for v in chosen_v):
             continue  # says what the summary says
         if any(jaccard(content_tokens(text), content_tokens(c.text)) >= 0.5 for c in chosen):
@@ -312,10 +331,4 @@ def other_outlets(
         score = round(float(cand_v[k] @ centroid), 4)
         if best is None or score > best[0]:
             best = (score, k)
-    if best is None:
-        return draft
-    text, record, meta = candidates[best[1]]
-    n = max(outlet, default=0) + 1
-    sources.append(Source(n=n, hit=Hit(chunk=record.chunk, article=meta, score=1.0)))
-    keep = chosen if len(chosen) < most else chosen[:-1]
-    return draft.model_copy(update={"sentences": [*keep, DraftSentence(text=text, cites=[n], quotes={n: text})]})
+    return None if best is None else best[1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -87,64 +88,103 @@ _WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?!(?:is|was|are|were|did|does|do|
 _NAMED_KINDS = frozenset(["person", "org", "place"])
 
 
-def cheap_features(q: Question, sents: list[Sentence], cands: list[Candidate]) -> np.ndarray:
-    """One row of ``CHEAP`` features per candidate."""
-    wants_name = q.ask.kind in _NAMED_KINDS or (q.ask.kind is None and bool(_WHICH_NOUN.search(q.text)))
-    wants_number = q.ask.kind in NUMERIC
-    has_short = [has_value(q, s.text) for s in sents]
-    near = [_proximity(q, s.text) for s in sents]
-    n_names = [len(new_names(s.text, q.words)) for s in sents]
-    n_numbers = [len(numbers(s.text) - q.numbers) for s in sents]
-    fit = [0.0 if roles_swapped(q.text, s.text) else fits(q.ask, q.text, s.text) for s in sents]
+@dataclass
+class _Said:
+    """What each sentence says against the question, computed once for every candidate made of it."""
+
+    has_short: list[bool]
+    near: list[float]
+    n_names: list[int]
+    n_numbers: list[int]
+    fit: list[float]
+    swapped: list[bool]
+    values: list[set[str]]
+    where: dict[str, set[str]]  # each value: the articles that state it
+    mentions: dict[str, int]  # each value: how many sentences name it (what the passages are about)
+
+
+def _said(q: Question, sents: list[Sentence]) -> _Said:
     swapped = [roles_swapped(q.text, s.text) for s in sents]
     values = [_values(q, s.text) for s in sents]
     # How many articles state each value: a figure several outlets agree on is likelier the answer.
     where: dict[str, set[str]] = {}
-    mentions: dict[str, int] = {}  # how many sentences name it: what the passages are about
+    mentions: dict[str, int] = {}
     for s, vals in zip(sents, values, strict=True):
         for v in vals:
             where.setdefault(v, set()).add(s.source.hit.article.id)
             mentions[v] = mentions.get(v, 0) + 1
-    rows = []
-    for c in cands:
-        terms = c.terms
-        cov = q.coverage(terms)
-        seen = frozenset().union(*(s.terms | s.topic for s in c.sentences))
-        entities = sum(len(toks & seen) / len(toks) >= 0.5 for toks in q.names) / len(q.names) if q.names else 1.0
-        hit = c.sentences[0].source.hit
-        cand_values = set().union(*(values[i] for i in c.idx))
-        first = c.sentences[0]
-        rows.append(
-            [
-                cov,
-                0.0,  # coverage_gap, filled below
-                entities,
-                max(fit[i] for i in c.idx),
-                float(q.ask.kind is not None),
-                float(bool(q.ask.unit) and any(counts(s.text, q.ask.unit or "") for s in c.sentences)),
-                float(q.focus is None or q.focus in terms),
-                float(any(swapped[i] for i in c.idx)),
-                1.0 / c.best_rank,
-                1.0 / hit.dense_rank if hit.dense_rank else 0.0,
-                1.0 / hit.lexical_rank if hit.lexical_rank else 0.0,
-                float(any(s.first for s in c.sentences)),
-                math.log1p(first.at / 500),
-                math.log1p(len(c.text.split())),
-                max(quoted_share(s.text) for s in c.sentences),
-                q.coverage(first.topic),
-                float(c.is_pair),
-                float(bool(DANGLING.match(first.text))),
-                min(sum(n_numbers[i] for i in c.idx), _CAP) / _CAP,
-                min(sum(n_names[i] for i in c.idx), _CAP) / _CAP,
-                math.log1p(max((len(where[v]) for v in cand_values), default=0)),
-                max(near[i] for i in c.idx),
-                float(any(has_short[i] for i in c.idx)),
-                float(wants_name) * min(sum(n_names[i] for i in c.idx), _CAP) / _CAP,
-                float(wants_number) * min(sum(n_numbers[i] for i in c.idx), _CAP) / _CAP,
-                float(any(v in hit.article.title.lower() for v in cand_values if not v.isdigit())),
-                math.log1p(max((mentions[v] for v in cand_values), default=0)),
-            ]
-        )
+    return _Said(
+        has_short=[has_value(q, s.text) for s in sents],
+        near=[_proximity(q, s.text) for s in sents],
+        n_names=[len(new_names(s.text, q.words)) for s in sents],
+        n_numbers=[len(numbers(s.text) - q.numbers) for s in sents],
+        fit=[0.0 if sw else fits(q.ask, q.text, s.text) for s, sw in zip(sents, swapped, strict=True)],
+        swapped=swapped,
+        values=values,
+        where=where,
+        mentions=mentions,
+    )
+
+
+def _inverse(rank: int | None) -> float:
+    return 1.0 / rank if rank else 0.0
+
+
+def _capped(n: int) -> float:
+    return min(n, _CAP) / _CAP
+
+
+def _entities(q: Question, c: Candidate) -> float:
+    """The share of the question's names the candidate (or its article's topic) names."""
+    if not q.names:
+        return 1.0
+    seen = frozenset().union(*(s.terms | s.topic for s in c.sentences))
+    return sum(len(toks & seen) / len(toks) >= 0.5 for toks in q.names) / len(q.names)
+
+
+def _row(q: Question, c: Candidate, said: _Said, wants_name: bool, wants_number: bool) -> list[float]:
+    hit = c.sentences[0].source.hit
+    first = c.sentences[0]
+    cand_values = set().union(*(said.values[i] for i in c.idx))
+    names = _capped(sum(said.n_names[i] for i in c.idx))
+    figures = _capped(sum(said.n_numbers[i] for i in c.idx))
+    return [
+        q.coverage(c.terms),
+        0.0,  # coverage_gap, filled in by the caller
+        _entities(q, c),
+        max(said.fit[i] for i in c.idx),
+        float(q.ask.kind is not None),
+        float(bool(q.ask.unit) and any(counts(s.text, q.ask.unit or "") for s in c.sentences)),
+        float(q.focus is None or q.focus in c.terms),
+        float(any(said.swapped[i] for i in c.idx)),
+        1.0 / c.best_rank,
+        _inverse(hit.dense_rank),
+        _inverse(hit.lexical_rank),
+        float(any(s.first for s in c.sentences)),
+        math.log1p(first.at / 500),
+        math.log1p(len(c.text.split())),
+        max(quoted_share(s.text) for s in c.sentences),
+        q.coverage(first.topic),
+        float(c.is_pair),
+        float(bool(DANGLING.match(first.text))),
+        figures,
+        names,
+        math.log1p(max((len(said.where[v]) for v in cand_values), default=0)),
+        max(said.near[i] for i in c.idx),
+        float(any(said.has_short[i] for i in c.idx)),
+        float(wants_name) * names,
+        float(wants_number) * figures,
+        float(any(v in hit.article.title.lower() for v in cand_values if not v.isdigit())),
+        math.log1p(max((said.mentions[v] for v in cand_values), default=0)),
+    ]
+
+
+def cheap_features(q: Question, sents: list[Sentence], cands: list[Candidate]) -> np.ndarray:
+    """One row of ``CHEAP`` features per candidate."""
+    wants_name = q.ask.kind in _NAMED_KINDS or (q.ask.kind is None and bool(_WHICH_NOUN.search(q.text)))
+    wants_number = q.ask.kind in NUMERIC
+    said = _said(q, sents)
+    rows = [_row(q, c, said, wants_name, wants_number) for c in cands]
     x = np.asarray(rows, dtype=np.float64).reshape(len(cands), len(CHEAP))
     if len(cands):
         x[:, 1] = x[:, 0].max() - x[:, 0]
