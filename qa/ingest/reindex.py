@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from qa.embeddings import Embedder
 from qa.models import embedding_text
-from qa.store.chroma import ChromaStore
+from qa.store.protocol import ReindexableStore
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class ReindexReport:
     seconds: float = 0.0
 
 
-def _copy(store: ChromaStore, embedder: Embedder, source: str, target: str, ids: Sequence[str]) -> int:
+def _copy(store: ReindexableStore, embedder: Embedder, source: str, target: str, ids: Sequence[str]) -> int:
     recs = store.chunks_in(source, ids)
     if not recs:
         return 0
@@ -51,11 +51,11 @@ def _copy(store: ChromaStore, embedder: Embedder, source: str, target: str, ids:
     return store.copy_chunks(source, target, {r.chunk.id: v for r, v in zip(recs, vectors, strict=True)})
 
 
-def _carry(store: ChromaStore, source: str, target: str, ids: Sequence[str]) -> int:
+def _carry(store: ReindexableStore, source: str, target: str, ids: Sequence[str]) -> int:
     return store.copy_chunks(source, target, store.vectors_in(source, ids))
 
 
-def _finish(store: ChromaStore, embedder: Embedder, retired: str) -> None:
+def _finish(store: ReindexableStore, embedder: Embedder, retired: str) -> None:
     """Copy the writes that raced the switch (committed chunks only the retired collection has), then drop it."""
     live = store.live_chunks()
     record = store.embedder_record()
@@ -71,7 +71,7 @@ def _finish(store: ChromaStore, embedder: Embedder, retired: str) -> None:
 
 
 def reindex(
-    store: ChromaStore,
+    store: ReindexableStore,
     embedder: Embedder,
     *,
     batch_size: int = 64,

@@ -1,9 +1,14 @@
-"""The document store interface. Every implementation passes ``tests/store/test_contract.py``
-(a subclass of its ``DocumentStoreContract``)."""
+"""The document store interface, as capabilities: articles (:class:`ArticleStore`), their chunks and
+vector search (:class:`ChunkStore`), the change feed other processes follow (:class:`ChangeFeed`),
+and moving to another embedder (:class:`Reindexable`, which ``qa reindex`` needs).
+:class:`DocumentStore` is the first three, what the service runs on.
+
+Every implementation passes the contract of each capability it has: the mixins in
+:mod:`qa.testing.store_contract`, which another package can subclass for its own store."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -32,8 +37,8 @@ class EmbedderRecord:
 
 
 @runtime_checkable
-class DocumentStore(Protocol):
-    """Articles with their chunks and chunk embeddings.
+class ArticleStore(Protocol):
+    """Articles with their chunks and chunk embeddings, written whole.
 
     Writes are atomic per article as seen by readers: the article record is the commit point,
     and a chunk is visible only while its ``version`` equals its article's committed version.
@@ -55,13 +60,6 @@ class DocumentStore(Protocol):
 
     def get_article(self, article_id: str) -> Article | None: ...
 
-    def article_versions(self) -> dict[str, str]: ...
-
-    def changes_since(self, seq: int) -> tuple[list[tuple[str, str | None]], int]:
-        """Articles written (their committed version) or deleted (None) at ``seq`` (µs) or later,
-        and the latest ``seq`` seen."""
-        ...
-
     def article_metas(self, article_ids: Sequence[str]) -> dict[str, tuple[ArticleMeta, str]]:
         """The metadata and committed version of the named articles that exist: a read in
         proportion to the ids, not the store."""
@@ -77,6 +75,15 @@ class DocumentStore(Protocol):
     def count_articles(self, filters: SearchFilters | None = None) -> int:
         """How many articles ``filters`` admit (all without filters): the total of ``list_articles``."""
         ...
+
+    def repair(self) -> int:
+        """Remove the chunks an interrupted write left behind; how many."""
+        ...
+
+
+@runtime_checkable
+class ChunkStore(Protocol):
+    """The stored chunks: read by id or article, searched by vector, and what made the vectors."""
 
     def count_chunks(self) -> int: ...
 
@@ -105,8 +112,6 @@ class DocumentStore(Protocol):
         """``article_chunks`` for many articles in a few calls; an article not stored is absent."""
         ...
 
-    def revision(self) -> str: ...
-
     def embedder_record(self) -> EmbedderRecord | None:
         """What made the stored vectors (recorded at the first write; a store from before the record
         existed counts as the default MiniLM's), or None for an empty store that records none."""
@@ -117,4 +122,73 @@ class DocumentStore(Protocol):
         ``identity``, so the first write records it and a later switch to another one is refused."""
         ...
 
-    def repair(self) -> int: ...
+
+@runtime_checkable
+class ChangeFeed(Protocol):
+    """What changed, for processes that keep something derived (the lexical index, caches)."""
+
+    def revision(self) -> str:
+        """Changes with every write, whichever process made it."""
+        ...
+
+    def article_versions(self, fresh: bool = False) -> dict[str, str]:
+        """Every article's committed version: where a follower starts. A store may answer from a
+        cache kept per revision; ``fresh`` reads the store itself (a reindex must not miss one)."""
+        ...
+
+    def changes_since(self, seq: int) -> tuple[list[tuple[str, str | None]], int]:
+        """Articles written (their committed version) or deleted (None) at ``seq`` (µs) or later,
+        and the latest ``seq`` seen."""
+        ...
+
+
+@runtime_checkable
+class DocumentStore(ArticleStore, ChunkStore, ChangeFeed, Protocol):
+    """What the service runs on: articles, chunks and search, and the change feed."""
+
+
+@runtime_checkable
+class Reindexable(Protocol):
+    """A store that can move its chunks to a new embedder's vectors while it serves the old ones:
+    a new chunks collection filled beside the live one, then one switch record (``qa reindex``)."""
+
+    def live_chunks(self) -> str:
+        """The name of the chunks collection reads use now."""
+        ...
+
+    def begin_reindex(self, identity: str, rebuild: bool = False) -> str | None:
+        """The collection a reindex to ``identity`` fills (the one an interrupted run left, so it
+        resumes); None when there is nothing to do: the vectors already come from it (unless
+        ``rebuild``: the same vectors into a fresh index), or the store is empty."""
+        ...
+
+    def chunk_ids_in(self, collection: str) -> set[str]: ...
+
+    def chunks_in(self, collection: str, ids: Sequence[str]) -> list[ChunkRecord]: ...
+
+    def vectors_in(self, collection: str, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def copy_chunks(self, source: str, target: str, vectors: Mapping[str, np.ndarray]) -> int:
+        """Write these chunks of ``source`` into ``target`` with the given vectors; how many."""
+        ...
+
+    def delete_chunks_in(self, collection: str, ids: Sequence[str]) -> None: ...
+
+    def switch_chunks(self, target: str, identity: str, dim: int) -> str:
+        """Make ``target`` the live collection, recording its embedder; the retired one's name."""
+        ...
+
+    def retired_chunks(self) -> str | None:
+        """The collection a switch retired and a finish has not dropped yet."""
+        ...
+
+    def finish_reindex(self) -> None:
+        """Drop the retired collection (after the switch, once nothing reads it)."""
+        ...
+
+    def drop_chunks(self, collection: str) -> None: ...
+
+
+@runtime_checkable
+class ReindexableStore(DocumentStore, Reindexable, Protocol):
+    """What ``qa reindex`` needs."""

@@ -15,7 +15,7 @@ from qa.ingest.chunking import chunk_article
 from qa.services import Services
 from qa.store.chroma import open_store
 from qa.store.protocol import EmbedderRecord
-from tests.store.test_contract import art, put
+from qa.testing.store_contract import art, put
 
 
 def test_the_first_write_records_the_embedder_and_its_dimension(settings: Settings) -> None:

@@ -11,7 +11,7 @@ from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.store import revision_mark
 from qa.store.chroma import ChromaStore, open_store
-from tests.store.test_contract import art, put
+from qa.testing.store_contract import art, put
 
 
 def test_every_write_leaves_the_store_revision_in_the_mark(
