@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         default=Path(".qa-data"),
         description="Folder of the embedded Chroma store, the embedding cache and other state.",
     )
+    store: str = Field(
+        default="chroma",
+        # Checked against the registry (plugins included) when services are built.
+        description="The document store: chroma (embedded, or a server with QA_CHROMA_URL), or a plugin's "
+        "(the qa.stores entry-point group).",
+    )
     chroma_url: str | None = Field(
         default=None,
         description="Use a Chroma server (e.g. http://127.0.0.1:8001) instead of the embedded store.",
@@ -41,10 +47,12 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=150, ge=0, le=5_000)
 
     # Embeddings.
-    embedder: Literal["minilm", "openai"] = Field(
+    embedder: str = Field(
         default="minilm",
+        # Checked against the registry (plugins included) when services are built: config sits below it.
         description="minilm: all-MiniLM-L6-v2 offline (int8 ONNX from a wheel); "
-        "openai: any OpenAI-compatible /v1/embeddings endpoint (QA_EMBED_BASE_URL, QA_EMBED_MODEL).",
+        "openai: any OpenAI-compatible /v1/embeddings endpoint (QA_EMBED_BASE_URL, QA_EMBED_MODEL); "
+        "or a plugin's (the qa.embedders entry-point group).",
     )
     embed_base_url: str | None = Field(default=None, description="e.g. http://host:8080/v1 (openai embedder)")
     embed_model: str | None = Field(default=None, description="The model name the embeddings endpoint serves.")

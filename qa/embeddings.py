@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -29,6 +30,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from qa.errors import EmbeddingEndpointError, QAError
+from qa.plugins import Plugins
 from qa.redact import redact_url
 
 if TYPE_CHECKING:
@@ -440,33 +442,54 @@ def _openai(settings: Settings) -> Embedder:
     )
 
 
-# Adding an embedder: a class satisfying Embedder, a factory here, its name in Settings.embedder and
-# a line in embedder_identity (a test checks the three agree).
-EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {"minilm": _minilm, "openai": _openai}
+@dataclass(frozen=True)
+class EmbedderKind:
+    """An embedder by name: how to make it, and the identity (``model_id``) it will have, known
+    without making it: ``qa serve`` checks the store against it without loading a model or calling
+    an endpoint. Without ``identity`` (a plugin may name a bare factory) it is made and asked."""
+
+    create: Callable[[Settings], Embedder]
+    identity: Callable[[Settings], str] | None = None
+
+    def identity_for(self, settings: Settings) -> str:
+        return self.identity(settings) if self.identity else self.create(settings).model_id
+
+
+def _openai_identity(settings: Settings) -> str:
+    return openai_identity(settings.embed_model or "", settings.embed_base_url or "")
+
+
+# Adding an embedder: a class satisfying Embedder and a line here (a test checks that each one's
+# identity is what it says once made), or, from another package, an entry point in the
+# ``qa.embedders`` group naming an EmbedderKind or a factory of ``(Settings)``.
+EMBEDDERS: Plugins[EmbedderKind | Callable[[Settings], Embedder]] = Plugins(
+    "embedder",
+    "QA_EMBEDDER",
+    {
+        "minilm": EmbedderKind(_minilm, lambda settings: MiniLMEmbedder.model_id),
+        "openai": EmbedderKind(_openai, _openai_identity),
+    },
+)
 DEFAULT_EMBEDDER = "minilm"
 # What made the vectors of a store that records no embedder: every store from before they were pluggable.
 LEGACY_IDENTITY = MiniLMEmbedder.model_id
 LEGACY_DIM = DIM
 
 
+def _kind(name: str) -> EmbedderKind:
+    found = EMBEDDERS.get(name)
+    return found if isinstance(found, EmbedderKind) else EmbedderKind(found)
+
+
 def embedder_identity(settings: Settings, name: str | None = None) -> str:
     """The ``model_id`` the configured embedder will have, without loading a model or calling an endpoint."""
     name = name or settings.embedder
-    if name == "openai":
-        return openai_identity(settings.embed_model or "", settings.embed_base_url or "")
-    if name == "minilm":
-        return MiniLMEmbedder.model_id
-    raise ValueError(f"unknown embedder {name!r} (known: {', '.join(sorted(EMBEDDERS))})")
+    return _kind(name).identity_for(settings)
 
 
 def create_embedder(settings: Settings, name: str | None = None) -> Embedder:
     """The named embedder (default: the configured one), without a cache."""
-    name = name or settings.embedder
-    try:
-        factory = EMBEDDERS[name]
-    except KeyError:
-        raise ValueError(f"unknown embedder {name!r} (known: {', '.join(sorted(EMBEDDERS))})") from None
-    return factory(settings)
+    return _kind(name or settings.embedder).create(settings)
 
 
 def get_embedder(settings: Settings, name: str | None = None) -> Embedder:

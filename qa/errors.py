@@ -53,7 +53,12 @@ class QueueUnavailable(StoreUnavailable):
     """The shared job queue (Redis, ``QA_QUEUE_URL``) cannot be reached."""
 
 
-class UnknownEngine(QAError):
+class UnknownPlugin(QAError):
+    """A setting names no part its registry knows (built in, or added by a plugin package):
+    ``QA_EMBEDDER``, ``QA_STORE``."""
+
+
+class UnknownEngine(UnknownPlugin):
     """``QA_ENGINE`` names no engine the registry knows (built in, or added by a plugin package)."""
 
 

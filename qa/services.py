@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from qa.answering import AnswerService, Result
 from qa.config import Settings
-from qa.embeddings import DEFAULT_EMBEDDER, Embedder, check_ready, embedder_identity, get_embedder
+from qa.embeddings import DEFAULT_EMBEDDER, EMBEDDERS, Embedder, check_ready, embedder_identity, get_embedder
 from qa.engines.base import Engine
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import OFFLINE, check_engine, create_engine, offline_engine
@@ -52,9 +52,9 @@ from qa.models import (
     parse_day,
 )
 from qa.retrieval import LexicalSearch, Retriever
-from qa.store.chroma import open_store
 from qa.store.health import SelfRetrieval, self_retrieval
 from qa.store.protocol import DocumentStore
+from qa.store.registry import STORES, open_reindexable, open_store
 from qa.store.writer_lock import claim_writer, release_writer
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Services:
-        check_engine(settings.engine)  # a misspelt QA_ENGINE fails here, not at the first question
+        check_plugins(settings)  # a misspelt QA_ENGINE fails here, not at the first question
         store = open_store(settings)
         embedder = embedder or get_embedder(settings)
         # Vectors of two embedders cannot be searched together: refuse now, in one line, not per query.
@@ -525,11 +525,20 @@ class Services:
         return report
 
 
+def check_plugins(settings: Settings) -> None:
+    """Raise ``UnknownPlugin`` (``UnknownEngine``) naming the known ones if ``QA_ENGINE``,
+    ``QA_EMBEDDER`` or ``QA_STORE`` names none: settings sit below the registries, so they are
+    checked here, before anything is opened."""
+    check_engine(settings.engine)
+    EMBEDDERS.check(settings.embedder)
+    STORES.check(settings.store)
+
+
 def check_before_serving(settings: Settings) -> None:
     """What ``qa serve`` checks before it starts, so a mistake is one line, not a traceback from the
-    app: ``QA_ENGINE`` names a known engine (``UnknownEngine``), and the store's vectors come from
+    app: the settings name known parts (:func:`check_plugins`), and the store's vectors come from
     the configured embedder (``EmbedderMismatch``, naming both and the fix)."""
-    check_engine(settings.engine)
+    check_plugins(settings)
     open_store(settings).bind_embedder(embedder_identity(settings))
 
 
@@ -548,7 +557,7 @@ def reindex_store(
     if settings.embedded():
         claim_writer(settings.data_dir)
     return reindex(
-        open_store(settings),
+        open_reindexable(settings),
         embedder or get_embedder(settings),
         batch_size=batch_size,
         progress=progress,

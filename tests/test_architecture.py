@@ -39,6 +39,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
             "qa.logs",
             "qa.prompts",
             "qa.redact",
+            "qa.plugins",
         ),
     ),
 ]

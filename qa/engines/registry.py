@@ -1,16 +1,16 @@
-"""Answer engines by name. Adding one: a module with a class satisfying
-:class:`qa.engines.base.Engine` and a line in ``ENGINES`` below, or, from another package, an entry
-point in the ``qa.engines`` group naming its factory (``name = "pkg.module:factory"``)."""
+"""Answer engines by name (a :class:`qa.plugins.Plugins` registry). Adding one: a module with a
+class satisfying :class:`qa.engines.base.Engine` and a line in ``ENGINES`` below, or, from another
+package, an entry point in the ``qa.engines`` group naming its factory (``name = "pkg.module:factory"``,
+a callable of ``(Settings, Embedder)``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
 from qa.engines.base import Engine
 from qa.errors import UnknownEngine
+from qa.plugins import Plugins
 
 if TYPE_CHECKING:  # config imports this module to check QA_ENGINE
     from qa.config import Settings
@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # config imports this module to check QA_ENGINE
     from qa.engines.extractive import ExtractiveEngine
 
 EngineFactory = Callable[["Settings", "Embedder"], Engine]
-ENTRY_POINT_GROUP = "qa.engines"
 
 
 def offline_engine(settings: Settings, embedder: Embedder) -> ExtractiveEngine:
@@ -39,27 +38,20 @@ def _llm(settings: Settings, embedder: Embedder) -> Engine:
     return LLMEngine.from_settings(settings)
 
 
-ENGINES: dict[str, EngineFactory] = {"extractive": _extractive, "llm": _llm}
+ENGINES: Plugins[EngineFactory] = Plugins(
+    "engine", "QA_ENGINE", {"extractive": _extractive, "llm": _llm}, error=UnknownEngine
+)
 OFFLINE = "extractive"  # needs no endpoint: the fallback of every other engine
 PROMPTED = frozenset({"llm"})  # engines whose output depends on prompts/: their baselines record prompt hashes
 
 
-@cache
-def _plugins() -> dict[str, EntryPoint]:
-    # Entry points are listed once per process; a plugin's module is imported only when it is used.
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in ENGINES}
-
-
 def engine_names() -> list[str]:
-    return sorted({*ENGINES, *_plugins()})
+    return ENGINES.names()
 
 
 def check_engine(name: str) -> None:
-    if name not in ENGINES and name not in _plugins():
-        raise UnknownEngine(f"unknown engine {name!r} in QA_ENGINE (known: {', '.join(engine_names())})")
+    ENGINES.check(name)
 
 
 def create_engine(name: str, settings: Settings, embedder: Embedder) -> Engine:
-    check_engine(name)
-    factory = ENGINES.get(name) or _plugins()[name].load()
-    return factory(settings, embedder)
+    return ENGINES.get(name)(settings, embedder)

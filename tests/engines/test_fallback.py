@@ -12,7 +12,6 @@ import pytest
 
 from qa.config import Settings
 from qa.embeddings import Embedder
-from qa.engines import registry
 from qa.engines.base import Draft, DraftSentence, Engine, Source, Task
 from qa.engines.fallback import FallbackEngine
 from qa.engines.registry import ENGINES, create_engine, engine_names
@@ -84,7 +83,7 @@ def test_a_stream_that_fails_midway_ends_with_the_fallbacks_answer() -> None:
 def test_an_unknown_engine_is_refused_by_name_with_the_known_ones(tmp_path: Path) -> None:
     """Checked when services are built (settings sit below the engines, so they cannot ask the
     registry), and by `qa serve` before it starts: one line, not a traceback."""
-    assert set(ENGINES) <= set(engine_names())
+    assert set(ENGINES.builtins) <= set(engine_names())
     refused = r"unknown engine 'banana' in QA_ENGINE \(known: extractive, llm"
     with pytest.raises(UnknownEngine, match=refused):
         Services.from_settings(Settings(engine="banana", data_dir=tmp_path, seed_on_start=False))
@@ -148,8 +147,8 @@ def test_a_plugin_package_adds_an_engine_through_an_entry_point(
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: qa-first-sentence\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[qa.engines]\nfirst-sentence = qa_first_sentence:make\n")
     monkeypatch.syspath_prepend(str(site))
-    registry._plugins.cache_clear()  # entry points are read once per process
-    request.addfinalizer(registry._plugins.cache_clear)
+    ENGINES.refresh()  # entry points are read once per process
+    request.addfinalizer(ENGINES.refresh)
 
     assert "first-sentence" in engine_names()
     settings = Settings(engine="first-sentence", data_dir=tmp_path / "data", seed_on_start=False)
