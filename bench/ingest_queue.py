@@ -30,7 +30,8 @@ sys.path.insert(0, str(REPO))
 
 from qa.config import Settings  # noqa: E402
 from qa.embeddings import HashingEmbedder  # noqa: E402
-from qa.ingest.jobs import IngestQueue, JobQueue  # noqa: E402
+from qa.ingest.jobs import IngestQueue  # noqa: E402
+from qa.ingest.jobs_sqlite import JobQueue  # noqa: E402
 from qa.ingest.pipeline import Ingestor  # noqa: E402
 from qa.models import Article  # noqa: E402
 from qa.store.chroma import open_store  # noqa: E402

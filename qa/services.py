@@ -33,7 +33,8 @@ from qa.errors import (
     QAError,
     StoreUnavailable,
 )
-from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, JobQueue, WorkerInfo
+from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, WorkerInfo
+from qa.ingest.jobs_sqlite import JobQueue
 from qa.ingest.limits import Limits
 from qa.ingest.pipeline import EmbedProgress, Ingestor, Progress
 from qa.ingest.reindex import AfterBatch, ReindexReport, reindex

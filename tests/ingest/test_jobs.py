@@ -13,7 +13,8 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import ArticleError
-from qa.ingest.jobs import CANCELLED, IngestQueue, Job, JobQueue
+from qa.ingest.jobs import CANCELLED, IngestQueue, Job
+from qa.ingest.jobs_sqlite import JobQueue
 from qa.ingest.pipeline import Ingestor
 from qa.models import Article, IngestReport, failure
 from qa.store.chroma import open_store
