@@ -12,18 +12,14 @@ after a ``qa reindex``). That one record is the reindex's commit point: readers 
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import chromadb
@@ -31,8 +27,6 @@ import chromadb.errors
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.api.types import GetResult
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_incrementing
 
 from qa.config import Settings
 from qa.embeddings import LEGACY_DIM, LEGACY_IDENTITY
@@ -40,151 +34,27 @@ from qa.errors import EmbedderMismatch, StoreUnavailable
 from qa.models import Article, ArticleMeta, Chunk, SearchFilters, day_number
 from qa.redact import redact_url
 from qa.store import revision_mark
-from qa.store.protocol import ChunkRecord, EmbedderRecord
-from qa.store.segments import remove_orphan_segments
+from qa.store.chroma_chunks import ChromaChunks
+from qa.store.chroma_records import (
+    _CHUNKS_CONFIG,
+    _EMBEDDER,
+    _PAGE,
+    _PLACEHOLDER,
+    _article_metadata,
+    _batches,
+    _meta_of,
+    _mismatch,
+    _pages,
+    _read,
+    _rows,
+    _seq,
+    _sort_key,
+    _where,
+)
+from qa.store.chroma_reindex import ChromaReindex
+from qa.store.protocol import EmbedderRecord
 
 log = logging.getLogger(__name__)
-
-_PAGE = 5000
-_PLACEHOLDER = np.zeros((1, 1), dtype=np.float32)  # articles and meta need no real vectors
-_EMBEDDER = "embedder"  # meta record: the embedder of the vectors, their dimension, their collection
-_REINDEX = "reindex"  # meta record of a reindex under way: its embedder and target collection
-_CHUNKS_CONFIG: Any = {"hnsw": {"space": "cosine", "ef_search": 128}}
-
-
-def _mismatch(stored: EmbedderRecord, identity: str) -> str:
-    return (
-        f"the store's vectors come from the embedder {stored.identity} ({stored.dim} dims), but this process "
-        f"embeds with {identity}: run `qa reindex` to re-embed the store with it, or configure "
-        f"{stored.identity} again (QA_EMBEDDER)"
-    )
-
-
-S = TypeVar("S")
-
-
-def _batches(items: Sequence[S]) -> Iterator[Sequence[S]]:
-    """``items`` in slices of at most a page: what one Chroma call reads or writes."""
-    for lo in range(0, len(items), _PAGE):
-        yield items[lo : lo + _PAGE]
-
-
-def _where(filters: SearchFilters | None) -> dict[str, Any] | None:
-    if filters is None or filters.is_empty():
-        return None
-    since, until = filters.day_range()
-    clauses: list[dict[str, Any]] = []
-    if filters.source:
-        clauses.append({"source": {"$in": list(filters.source)}})
-    if since is not None:
-        clauses.append({"published_day": {"$gte": since}})
-    if until is not None:
-        clauses.append({"published_day": {"$lte": until}})
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def _published_iso(p: date | datetime | None) -> str | None:
-    return p.isoformat() if p is not None else None
-
-
-def _seq() -> int:
-    """When a write happened, in microseconds: what :meth:`ChromaStore.changes_since` orders by."""
-    return time.time_ns() // 1000
-
-
-def _article_metadata(article: Article, chunks: Sequence[Chunk]) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "title": article.title,
-        "version": article.version,
-        "n_chunks": len(chunks),
-        # Its chunks are then read by id: a get filtered on article_id scans the whole collection.
-        "chunk_ids": json.dumps([c.id for c in chunks]),
-        "seq": _seq(),
-        "authors": json.dumps(article.authors, ensure_ascii=False),
-    }
-    optional = {
-        "url": article.url,
-        "source": article.source,
-        "published": _published_iso(article.published),
-        "published_day": day_number(article.published_date),
-    }
-    meta.update({k: v for k, v in optional.items() if v is not None})
-    return meta
-
-
-def _meta_of(article_id: str, m: dict[str, Any]) -> ArticleMeta:
-    return ArticleMeta(
-        id=article_id,
-        title=m["title"],
-        url=m.get("url"),
-        source=m.get("source"),
-        published=m.get("published"),
-        authors=json.loads(m.get("authors") or "[]"),
-    )
-
-
-T = TypeVar("T")
-
-
-def _lost_race(exc: BaseException) -> bool:
-    return isinstance(exc, chromadb.errors.InternalError) and "Error finding id" in str(exc)
-
-
-def _read(call: Callable[[], T], attempts: int = 4) -> T:
-    """A read racing a delete made by another process can fail on a Chroma server with "Error finding
-    id" (its vector index still lists an id whose record is gone); a moment later the same read works.
-    Only that error is retried, ``attempts`` times in all, waiting 50 ms, 100 ms, ... in between.
-    """
-    retrying = Retrying(
-        retry=retry_if_exception(_lost_race),
-        stop=stop_after_attempt(attempts),
-        wait=wait_incrementing(start=0.05, increment=0.05),
-        reraise=True,
-    )
-    return retrying(call)
-
-
-def _pages(get: Callable[..., GetResult], **query: Any) -> Iterator[GetResult]:
-    """Every row of a Chroma ``get`` (``where``, ``include``, ...), a page at a time."""
-    offset = 0
-    while True:
-        page = _read(partial(get, limit=_PAGE, offset=offset, **query))
-        yield page
-        if len(page["ids"]) < _PAGE:
-            return
-        offset += _PAGE
-
-
-def _rows(page: GetResult, *fields: str) -> Iterator[tuple[Any, ...]]:
-    """``(id, <field>...)`` per row of a page, e.g. ``_rows(page, "metadatas")``."""
-    columns: list[Any] = [page[f] or [] for f in fields]  # type: ignore[literal-required]
-    return zip(page["ids"], *columns, strict=True)
-
-
-def _records_by_id(collection: Collection, ids: Sequence[str]) -> Iterator[ChunkRecord]:
-    """The named chunks still in ``collection``, a page at a time (a row of None: deleted meanwhile)."""
-    for batch in _batches(ids):
-        page = _read(partial(collection.get, ids=list(batch), include=["documents", "metadatas"]))
-        for cid, doc, m in _rows(page, "documents", "metadatas"):
-            if doc is not None and m is not None:
-                yield _record(cid, str(doc), dict(m))
-
-
-def _record(chunk_id: str, text: str, m: dict[str, Any]) -> ChunkRecord:
-    return ChunkRecord(
-        chunk=Chunk(
-            id=chunk_id,
-            article_id=m["article_id"],
-            position=m["position"],
-            start=m["start"],
-            end=m["end"],
-            text=text,
-        ),
-        version=m["version"],
-        title=m["title"],
-        source=m.get("source"),
-        published_day=m.get("published_day"),
-    )
 
 
 class _Following:
@@ -210,7 +80,7 @@ class _Following:
         return call
 
 
-class ChromaStore:
+class ChromaStore(ChromaChunks, ChromaReindex):
     def __init__(
         self,
         client: ClientAPI,
@@ -461,96 +331,6 @@ class ChromaStore:
             return int(self._articles.count())
         return sum(len(page["ids"]) for page in _pages(self._articles.get, where=where, include=[]))
 
-    def count_chunks(self) -> int:
-        return int(self._chunks.count())
-
-    def dense_search(
-        self, embedding: np.ndarray, n: int, filters: SearchFilters | None = None
-    ) -> list[tuple[ChunkRecord, float]]:
-        if n <= 0:  # an empty collection answers a query with no rows: no count() first (it grows with the corpus)
-            return []
-        res = _read(
-            lambda: self._chunks.query(
-                query_embeddings=np.asarray(embedding, dtype=np.float32).reshape(1, -1),
-                n_results=n,
-                where=_where(filters),
-                include=["documents", "metadatas", "distances"],
-            )
-        )
-        found: list[tuple[ChunkRecord, float]] = []
-        ids = res["ids"][0]
-        docs = (res["documents"] or [[]])[0]
-        metas = (res["metadatas"] or [[]])[0]
-        dists = (res["distances"] or [[]])[0]
-        for cid, doc, m, dist in zip(ids, docs, metas, dists, strict=True):
-            if doc is not None and m is not None:  # None: deleted by another process while this query ran
-                found.append((_record(cid, str(doc), dict(m)), 1.0 - float(dist)))
-        # Only chunks of the committed version count: the candidates' articles are read by id,
-        # so a search after a write costs the same as any other.
-        committed = self.article_metas([rec.chunk.article_id for rec, _ in found])
-        return [
-            (rec, score) for rec, score in found if committed.get(rec.chunk.article_id, (None, ""))[1] == rec.version
-        ]
-
-    def neighbours(self, embeddings: np.ndarray, n: int) -> list[list[tuple[str, str, float]]]:
-        rows = np.atleast_2d(np.asarray(embeddings, dtype=np.float32))
-        if n <= 0 or not rows.size:
-            return [[] for _ in range(len(embeddings))]
-        res = _read(lambda: self._chunks.query(query_embeddings=rows, n_results=n, include=["metadatas", "distances"]))
-        found: list[list[tuple[str, str, float]]] = []
-        for ids, metas, dists in zip(res["ids"], res["metadatas"] or [], res["distances"] or [], strict=True):
-            found.append(
-                [(cid, str(m["article_id"]), 1.0 - float(d)) for cid, m, d in zip(ids, metas, dists, strict=True) if m]
-            )
-        return found
-
-    def chunk_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        return self.vectors_in(self._live.name, ids)
-
-    def iter_chunks(self, ids: Sequence[str] | None = None) -> Iterator[ChunkRecord]:
-        if ids is not None:
-            yield from _records_by_id(self._chunks, ids)
-            return
-        for page in _pages(self._chunks.get, include=["documents", "metadatas"]):
-            for cid, doc, m in _rows(page, "documents", "metadatas"):
-                yield _record(cid, str(doc), dict(m))
-
-    def article_chunks(self, article_id: str) -> list[ChunkRecord]:
-        return self.articles_chunks([article_id]).get(article_id, [])
-
-    def articles_chunks(self, article_ids: Sequence[str]) -> dict[str, list[ChunkRecord]]:
-        # Records name their chunks, so a batch is a page of records and a page of chunks by id:
-        # the cost follows the articles read, not the corpus (a `where` get grows with it).
-        versions: dict[str, str] = {}
-        wanted: list[str] = []
-        out: dict[str, list[ChunkRecord]] = {}
-        for batch in _batches(list(dict.fromkeys(article_ids))):
-            got = _read(partial(self._articles.get, ids=list(batch), include=["metadatas"]))
-            for aid, record in zip(got["ids"], got["metadatas"] or [], strict=True):
-                if record is None:
-                    continue
-                versions[aid] = str(record["version"])
-                out[aid] = []
-                if chunk_ids := record.get("chunk_ids"):
-                    wanted.extend(json.loads(str(chunk_ids)))
-                else:  # a record written before records named their chunks
-                    where = {"$and": [{"article_id": aid}, {"version": versions[aid]}]}
-                    page = self._chunks.get(where=where, include=["documents", "metadatas"])  # type: ignore[arg-type]
-                    out[aid] = [
-                        _record(cid, str(doc), dict(m)) for cid, doc, m in _rows(page, "documents", "metadatas")
-                    ]
-        for rec in _records_by_id(self._chunks, wanted):
-            if versions.get(rec.chunk.article_id) == rec.version:
-                out[rec.chunk.article_id].append(rec)
-        for recs in out.values():
-            recs.sort(key=lambda r: r.chunk.position)
-        return out
-
-    def chunk_ids(self) -> list[str]:
-        return [cid for page in _pages(self._chunks.get, include=[]) for cid in page["ids"]]
-
-    # -- the embedder of the vectors ------------------------------------------------------------
-
     def _chunk_collection(self, name: str) -> Collection:
         return self._client.get_or_create_collection(name, embedding_function=None, configuration=_CHUNKS_CONFIG)
 
@@ -607,144 +387,6 @@ class ChromaStore:
         self._bound = identity
 
     # -- re-embedding (qa reindex: qa/ingest/reindex.py) ----------------------------------------
-
-    def live_chunks(self) -> str:
-        """The name of the chunks collection reads are served from."""
-        self.revision()
-        return self._live.name
-
-    def begin_reindex(self, identity: str, rebuild: bool = False) -> str | None:
-        """The collection to re-embed into for ``identity``: the one an interrupted run for it left
-        (so it resumes), else a new one. None when there is nothing to do: the vectors already come
-        from it (unless ``rebuild``: the same vectors into a fresh index), or the store is empty
-        (its first write will record the embedder)."""
-        with self._write_lock:
-            stored = self.embedder_record()
-            metas = self._meta.get(ids=[_REINDEX], include=["metadatas"])["metadatas"] or []
-            pending = metas[0] if metas else None
-            if pending is not None:
-                pending_chunks = str(pending["chunks"])
-                if pending_chunks == self._live.name:  # switched already: done but for its clean-up
-                    self.finish_reindex()
-                elif (
-                    str(pending["identity"]) == identity
-                    and stored is not None
-                    and (rebuild or stored.identity != identity)
-                ):
-                    self._chunk_collection(pending_chunks)
-                    return pending_chunks
-                else:
-                    self.drop_chunks(pending_chunks)  # another embedder's unfinished run
-                    self._meta.delete(ids=[_REINDEX])
-            if stored is None or (stored.identity == identity and not rebuild):
-                return None
-            name = f"{self._prefix}_chunks_{uuid.uuid4().hex[:8]}"
-            # Recorded before it is made: a crash in between leaves nothing a later run would not find.
-            self._meta.upsert(
-                ids=[_REINDEX],
-                embeddings=_PLACEHOLDER,
-                documents=[identity],
-                metadatas=[{"identity": identity, "chunks": name}],
-            )
-            self._chunk_collection(name)
-            return name
-
-    def chunk_ids_in(self, collection: str) -> set[str]:
-        col = self._chunk_collection(collection)
-        return {cid for page in _pages(col.get, include=[]) for cid in page["ids"]}
-
-    def chunks_in(self, collection: str, ids: Sequence[str]) -> list[ChunkRecord]:
-        """The named chunks of a collection that are still there, with their text."""
-        return list(_records_by_id(self._chunk_collection(collection), ids))
-
-    def vectors_in(self, collection: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of those chunks of a collection that are still there."""
-        col, found = self._chunk_collection(collection), dict[str, np.ndarray]()
-        for batch in _batches(ids):
-            page = _read(partial(col.get, ids=list(batch), include=["embeddings"]))
-            vecs = page["embeddings"] if page["embeddings"] is not None else []
-            found.update((cid, np.asarray(v, dtype=np.float32)) for cid, v in zip(page["ids"], vecs, strict=True))
-        return found
-
-    def copy_chunks(self, source: str, target: str, vectors: Mapping[str, np.ndarray]) -> int:
-        """Copy chunks (text and metadata, as stored) from ``source`` into ``target`` with new
-        vectors; those gone from ``source`` meanwhile are skipped. Returns how many were copied."""
-        src, dst = self._chunk_collection(source), self._chunk_collection(target)
-        ids = list(vectors)
-        copied = 0
-        for batch in _batches(ids):
-            page = _read(partial(src.get, ids=list(batch), include=["documents", "metadatas"]))
-            rows = [
-                (cid, doc, m)
-                for cid, doc, m in _rows(page, "documents", "metadatas")
-                if doc is not None and m is not None
-            ]
-            if rows:
-                dst.upsert(
-                    ids=[cid for cid, _, _ in rows],
-                    embeddings=np.stack([np.asarray(vectors[cid], dtype=np.float32) for cid, _, _ in rows]),
-                    documents=[str(doc) for _, doc, _ in rows],
-                    metadatas=[m for _, _, m in rows],
-                )
-                copied += len(rows)
-        return copied
-
-    def delete_chunks_in(self, collection: str, ids: Sequence[str]) -> None:
-        col = self._chunk_collection(collection)
-        for batch in _batches(ids):
-            col.delete(ids=list(batch))
-
-    def switch_chunks(self, target: str, identity: str, dim: int) -> str:
-        """The reindex's commit point: one record now names ``target`` as the collection reads are
-        served from, and ``identity`` as its embedder. Returns the previous collection's name, which
-        stays (as :meth:`retired_chunks`) until :meth:`finish_reindex`, so that writes which raced the
-        switch can be copied from it, even by a later run if this one stops first."""
-        with self._writing():
-            previous = self.live_chunks()
-            self._write_record(EmbedderRecord(identity, dim), target)
-            self._meta.upsert(
-                ids=[_REINDEX],
-                embeddings=_PLACEHOLDER,
-                documents=[identity],
-                metadatas=[{"identity": identity, "chunks": target, "retired": previous}],
-            )
-            self._live = self._chunk_collection(target)
-            if self._bound is not None:
-                self._bound = identity
-            self._bump()  # other processes see a new revision, and with it the new record
-            return previous
-
-    def retired_chunks(self) -> str | None:
-        """The collection a switch retired and no run has dropped yet, if any."""
-        self.revision()
-        metas = self._meta.get(ids=[_REINDEX], include=["metadatas"])["metadatas"] or []
-        pending = metas[0] if metas else None
-        if pending is None or "retired" not in pending or str(pending["chunks"]) != self._live.name:
-            return None
-        return str(pending["retired"])
-
-    def finish_reindex(self) -> None:
-        """Drop the collection a switch retired, and the record of the reindex."""
-        with self._write_lock:
-            retired = self.retired_chunks()
-            if retired is not None:
-                self.drop_chunks(retired)
-            self._meta.delete(ids=[_REINDEX])
-
-    def drop_chunks(self, collection: str) -> None:
-        if collection == self._live.name:
-            raise ValueError(f"{collection} is the collection reads are served from")
-        # Already gone is fine: a run that stopped just after dropping it.
-        with contextlib.suppress(chromadb.errors.NotFoundError, ValueError):
-            self._client.delete_collection(collection)
-        if self._persist_dir is not None:
-            remove_orphan_segments(self._persist_dir)
-
-
-def _sort_key(p: date | datetime | None) -> str:
-    if p is None:
-        return ""
-    return p.isoformat() if isinstance(p, datetime) else f"{p.isoformat()}T99"
 
 
 def open_store(settings: Settings) -> ChromaStore:
