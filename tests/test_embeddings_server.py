@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from qa.config import Settings
-from qa.embeddings import Embedder, create_embedder, openai_identity
+from qa.embeddings import Embedder, create_embedder
+from qa.embeddings_openai import openai_identity
 from qa.errors import EmbedderMismatch
 from qa.models import Article
 from qa.services import Services

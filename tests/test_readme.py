@@ -93,7 +93,8 @@ def test_the_embedder_examples_are_what_the_code_prints() -> None:
     """The Embedders section shows real runs against a slow CPU endpoint (timings vary), so they are
     checked here, not re-run: the refusal is the store's own line, word for word, and the reindex
     lines have the shape `qa reindex` prints (tests/test_embeddings_server.py runs it for real)."""
-    from qa.embeddings import LEGACY_DIM, LEGACY_IDENTITY, openai_identity
+    from qa.embeddings import LEGACY_DIM, LEGACY_IDENTITY
+    from qa.embeddings_openai import openai_identity
     from qa.store.chroma import _mismatch
     from qa.store.protocol import EmbedderRecord
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.embeddings import OpenAIEmbedder, openai_identity
+from qa.embeddings_openai import OpenAIEmbedder, openai_identity
 from qa.errors import EmbeddingEndpointError
 from qa.redact import redact_url
 from qa.testing.process import free_port
