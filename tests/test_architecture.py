@@ -21,6 +21,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
             "qa.lexical_disk",
             "qa.citations",
             "qa.embeddings",
+            "qa.embeddings_openai",
             "qa.engines",
             "qa.ingest",
             "qa.store",
