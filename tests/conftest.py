@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
-from qa.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
+from qa.embeddings import CachedEmbedder, Embedder, HashingEmbedder, MiniLMEmbedder
 from qa.testing.chroma_server import ChromaServer, start_chroma_server
 from qa.testing.llama_server import LlamaServer, find_smollm2_gguf, start_llama_server
 from qa.testing.redis_server import RedisServer, redis_server_binary, start_redis_server
@@ -40,8 +40,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="session")
 def minilm() -> Embedder:
-    """The real offline embedder, loaded once per test session."""
-    return MiniLMEmbedder()
+    """The real offline embedder, loaded once per test session, behind a memory cache the session
+    shares: the seed articles and the reader's sentences are embedded once, not in every test's
+    setup (the vectors are MiniLM's either way)."""
+    return CachedEmbedder(MiniLMEmbedder())
 
 
 @pytest.fixture
