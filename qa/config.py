@@ -270,6 +270,7 @@ class Settings(BaseSettings):
             raise ValueError("a key is in both QA_API_KEYS and QA_READ_API_KEYS: give each key one role")
         return self
 
+    # Not a Literal: that would refuse "info" as typed in a shell, with pydantic's generic wording.
     @field_validator("log_level")
     @classmethod
     def _valid_level(cls, v: str) -> str:
@@ -300,6 +301,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _engine_has_what_it_needs(self) -> Settings:
         # Checked at start, so a misconfigured server refuses to start instead of failing each request.
+        # Not pydantic's HttpUrl: it rewrites the URL (a trailing slash on the host), and the SDK and
+        # the identity of a served embedder must see the URL as given.
         if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
             raise ValueError(f"QA_LLM_BASE_URL {self.llm_base_url!r} is not an http(s) URL such as http://host:8080/v1")
         if self.embed_base_url and not self.embed_base_url.startswith(("http://", "https://")):

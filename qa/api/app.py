@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Security
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
+from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi_offline import FastAPIOffline
 
 from qa import __version__
 from qa.api import errors, middleware
@@ -41,56 +41,13 @@ _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _document_keys(app: FastAPI) -> None:
-    """Declare both ways of sending a key, so /docs offers 'Authorize' and clients see the requirement."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-            }
-            for path, ops in schema["paths"].items():
-                if path not in middleware.OPEN_PATHS:
-                    for op in ops.values():
-                        op["security"] = [{"bearer": []}, {"apiKey": []}]
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _offline_docs(app: FastAPI) -> None:
-    """/docs and /redoc with Swagger UI and ReDoc from the fastapi-offline wheel: they work with no
-    internet, and the page loads nothing from a third party."""
-    import fastapi_offline
-    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-    from fastapi.responses import HTMLResponse
-    from fastapi.staticfiles import StaticFiles
-
-    assets = Path(fastapi_offline.__file__).parent / "static"
-    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title=f"{app.title} — API",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon.png",
-        )
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url="/openapi.json",
-            title=f"{app.title} — API",
-            redoc_js_url="/docs-assets/redoc.standalone.js",
-            redoc_favicon_url="/docs-assets/favicon.png",
-            with_google_fonts=False,
-        )
+# How a key is sent, so /docs offers "Authorize" and clients see which routes need one. The key
+# itself is checked by middleware.ApiKeys (which also knows the read-only role), so these only
+# document it: auto_error=False.
+_KEYED = [
+    Security(APIKeyHeader(name="X-API-Key", scheme_name="apiKey", auto_error=False)),
+    Security(HTTPBearer(scheme_name="bearer", auto_error=False)),
+]
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -120,19 +77,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if claimed:  # another app in this process (tests) may still hold it otherwise
                 svc.release_writer()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the fastapi-offline wheel: /docs works with no internet, and the page
+    # loads nothing from a third party.
+    app = FastAPIOffline(
+        static_url="/docs-assets",
         title="qa — cited answers over the news",
         version=__version__,
         description="Ask questions about stored news articles and get short answers whose every "
         "sentence cites the passage it came from — or an honest abstention.",
         lifespan=lifespan,
         responses=_COMMON_ERRORS,
-        docs_url=None,  # served below from packaged assets, not a CDN
-        redoc_url=None,
     )
-    _offline_docs(app)
-    if settings.api_keys or settings.read_api_keys:
-        _document_keys(app)
     errors.install(app)
 
     middleware.install(app, settings)
@@ -145,6 +100,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
         )
 
-    for module in (health, articles, ingest, search, ask, summarize, briefing):
-        app.include_router(module.router)
+    keyed = _KEYED if settings.api_keys or settings.read_api_keys else []
+    app.include_router(health.router)  # liveness: a probe needs no key (middleware.OPEN_PATHS)
+    app.include_router(health.ready, dependencies=keyed)
+    for module in (articles, ingest, search, ask, summarize, briefing):
+        app.include_router(module.router, dependencies=keyed)
     return app

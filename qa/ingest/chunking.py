@@ -48,6 +48,9 @@ def chunk_article(article: Article, size: int = 1000, overlap: int = 150) -> lis
     chunks: list[Chunk] = []
     overlap = min(overlap, size // 2)
     version = article.version
+    # Not the splitter's add_start_index: it finds each piece the same way, but answers -1 when a
+    # piece is not found after its guess and carries on. A citation needs the exact span, so the
+    # search here falls back to the whole text past the previous piece and refuses to go on without one.
     for piece in pieces:
         # Pieces come in text order and overlap the previous one by at most `overlap` chars, so
         # the next occurrence after that point is the right one even when the text repeats.

@@ -11,6 +11,7 @@ from qa.services import Services
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
+ready = APIRouter(tags=["health"])  # readiness tells what is configured: it takes a key where keys are set
 
 
 @router.get(
@@ -48,7 +49,7 @@ def healthz_head() -> Response:
     return Response(status_code=200)
 
 
-@router.get(
+@ready.get(
     "/readyz",
     summary="Ready: the store and the ingest queue answer, and the LLM and embeddings endpoints when configured",
     responses={503: {"model": ErrorOut, "description": "The store or an endpoint cannot be reached."}},
