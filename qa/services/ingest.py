@@ -52,6 +52,8 @@ class _Wired(Protocol):
 
 
 class IngestOperations:
+    """Services' operations on articles and jobs; each method's ``self`` is the whole Services."""
+
     def ingest(
         self: _Wired,
         items: Iterable[Article | ArticleError],
