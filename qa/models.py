@@ -329,6 +329,8 @@ def failure(article_id: str | None, reason: str, cause: Cause = "input", **where
 
 
 class IngestReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # errors= is a view now: one given would vanish
+
     added: list[str] = Field(default_factory=list)
     updated: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)

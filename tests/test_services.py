@@ -145,6 +145,15 @@ def test_a_request_chunks_each_article_once(services: Services, monkeypatch: pyt
     assert len(report.added) == 3 and sorted(chunked) == sorted(report.added)
 
 
+def test_an_id_sent_twice_in_a_batch_is_stored_as_its_last_copy_with_that_copys_chunks(services: Services) -> None:
+    first = {"id": "twice", "title": "Ferry", "text": "The ferry to the islands runs hourly from the harbor."}
+    last = {**first, "text": "The ferry to the islands now runs every half hour, the harbor office said."}
+    services.add_articles(_items(first, last))
+    stored = services.get_article("twice")
+    assert stored.text == last["text"]
+    assert [r.chunk.text for r in services.store.article_chunks("twice")] == [last["text"]]
+
+
 def test_one_briefing_service_whichever_thread_asks_first(services: Services) -> None:
     with ThreadPoolExecutor(8) as pool:
         made = list(pool.map(lambda _: services.briefings, range(16)))

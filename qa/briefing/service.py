@@ -37,7 +37,7 @@ from qa.briefing.summaries import (
 )
 from qa.citations import VerifiedAnswer, support
 from qa.embeddings import Embedder
-from qa.engines.base import Draft, Engine, Source
+from qa.engines.base import Draft, Engine, Source, identity_of
 from qa.engines.fallback import fallback_note
 from qa.errors import EngineError
 from qa.models import ArticleMeta, SearchFilters, embedding_text
@@ -151,7 +151,7 @@ class BriefingService:
         return entry.briefing.model_copy(deep=True)
 
     def _key(self, day: dt.date, wanted: tuple[str, ...] | None, max_sections: int) -> str:
-        return cache_key(day.isoformat(), wanted, max_sections, self.engine.identity())
+        return cache_key(day.isoformat(), wanted, max_sections, identity_of(self.engine))
 
     # -- store reads -----------------------------------------------------------------------------
 

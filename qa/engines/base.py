@@ -68,5 +68,12 @@ class Engine(Protocol):
         ...
 
 
+def identity_of(engine: Engine) -> str:
+    """The engine's :meth:`Engine.identity`. A plugin engine written before ``identity`` was part
+    of the protocol is known by its name: its briefings are cached under that, not refused."""
+    identity = getattr(engine, "identity", None)
+    return str(identity()) if callable(identity) else engine.name
+
+
 def number_sources(hits: Sequence[Hit]) -> list[Source]:
     return [Source(n=i, hit=h) for i, h in enumerate(hits, start=1)]

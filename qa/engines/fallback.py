@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 
-from qa.engines.base import Draft, DraftSentence, Engine, Source, Task
+from qa.engines.base import Draft, DraftSentence, Engine, Source, Task, identity_of
 from qa.errors import EngineError
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class FallbackEngine:
         return self.primary.prompt_version(task)
 
     def identity(self) -> str:
-        return self.primary.identity()
+        return identity_of(self.primary)
 
     def check_ready(self) -> None:
         self.primary.check_ready()  # the fallback keeps answers coming, but the engine asked for is down

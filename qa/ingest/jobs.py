@@ -134,6 +134,13 @@ class IngestQueue(Protocol):
     def stop(self, timeout_s: float = 30.0) -> None: ...
 
 
+def batch_index(item: ArticleOutcome) -> int:
+    """Where a refused item stood in the submitted batch: a job reports every item by it."""
+    if item.index is None:
+        raise ValueError(f"a refused item of a job needs its place in the batch: {item}")
+    return item.index
+
+
 def settled(outcome: ArticleOutcome | None) -> tuple[str, str | None]:
     """A final outcome as a job records it: its status and why."""
     if outcome is None:

@@ -50,6 +50,7 @@ from qa.ingest.jobs import (
     JobArticle,
     JobState,
     WorkerInfo,
+    batch_index,
     first_store_failure,
     settled,
     worker_name,
@@ -163,8 +164,7 @@ class RedisJobQueue:
             else:  # only the last copy is written, as it would be written in order
                 entries[i] = JobArticle(i, a.id, "unchanged", f"repeated later in this job (articles[{last[a.id]}])")
         for r in rejected:
-            if r.index is not None:
-                entries[r.index] = JobArticle(r.index, r.id, "failed", r.detail)
+            entries[batch_index(r)] = JobArticle(batch_index(r), r.id, "failed", r.detail)
         pending = sorted(bodies)
         steps = [pending[k : k + self.step_articles] for k in range(0, len(pending), self.step_articles)]
         now = time.time()

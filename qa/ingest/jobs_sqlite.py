@@ -38,6 +38,7 @@ from qa.ingest.jobs import (
     Job,
     JobArticle,
     WorkerInfo,
+    batch_index,
     first_store_failure,
     settled,
     worker_name,
@@ -133,7 +134,7 @@ class JobQueue:
         job_id = uuid.uuid4().hex[:16]
         rows: list[tuple[str, int, str | None, str | None, str, str | None]]
         rows = [(job_id, i, a.id, a.model_dump_json(), "pending", None) for i, a in articles]
-        rows += [(job_id, r.index, r.id, None, "failed", r.detail) for r in rejected if r.index is not None]
+        rows += [(job_id, batch_index(r), r.id, None, "failed", r.detail) for r in rejected]
         with self._tx() as db:
             db.execute(
                 "INSERT INTO jobs (id, state, created_at, total, client) VALUES (?, 'queued', ?, ?, ?)",

@@ -77,7 +77,8 @@ class Ingestor:
         then nothing is stored and only the copies are in ``failed``.
 
         ``chunked`` holds articles' chunks already made by :meth:`checked` (a request's batch
-        check), so that no article is chunked twice."""
+        check), by article version (two copies of one id with other texts are two versions), so
+        that no article is chunked twice."""
         report = IngestReport()
         with self._write_lock:
             # Stored versions are read per article as they come: a write costs what it writes.
@@ -105,7 +106,7 @@ class Ingestor:
                     if progress:
                         progress(1)
                     continue
-                known = chunked.get(article.id) if chunked else None
+                known = chunked.get(article.version) if chunked else None
                 chunks, problem = (known, None) if known is not None else self.checked(article)
                 if problem:
                     report.failed.append(failure(article.id, problem))

@@ -96,7 +96,7 @@ class IngestOperations:
                 continue
             problem = self.limits.text_problem(item.text)
             if problem is None and chunk:
-                chunks[article.id], problem = self.ingestor.checked(article)
+                chunks[article.version], problem = self.ingestor.checked(article)
             if problem:
                 rejected.append(failure(article.id, problem, index=i))
             else:

@@ -33,7 +33,12 @@ class built_once(Generic[T]):  # lower case: used like functools.cached_property
             return self
         parts = obj.__dict__
         if self.name not in parts:
-            with parts["_build_lock"]:
+            lock = parts.get("_build_lock")
+            if lock is None:
+                raise TypeError(
+                    f"{type(obj).__name__} has no _build_lock: built_once needs an RLock field by that name"
+                )
+            with lock:
                 if self.name not in parts:
                     parts[self.name] = self.build(obj)
         return parts[self.name]

@@ -55,5 +55,5 @@ def healthz_head() -> Response:
     responses={503: {"model": ErrorOut, "description": "The store or an endpoint cannot be reached."}},
 )
 def readyz(services: ServicesDep) -> dict[str, str]:
-    ready = services.check_ready()  # 503 with what does not answer
-    return {"status": "ready", "store": ready.store, "engine": ready.engine}
+    names = services.check_ready()  # 503 with what does not answer
+    return {"status": "ready", "store": names.store, "engine": names.engine}
