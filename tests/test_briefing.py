@@ -24,8 +24,8 @@ from qa.briefing import (
     title_terms,
 )
 from qa.briefing.clustering import attach_lone
+from qa.briefing.drafting import SUMMARY_SENTENCES, TOP_SUMMARY_SENTENCES
 from qa.briefing.render import render_html, safe_url, to_markdown
-from qa.briefing.summaries import SUMMARY_SENTENCES, TOP_SUMMARY_SENTENCES
 from qa.config import Settings
 from qa.embeddings import CachedEmbedder, Embedder
 from qa.engines.extractive import ExtractiveEngine

@@ -10,8 +10,8 @@ import pytest
 from qa.briefing import headlines, news
 from qa.briefing.clustering import Doc
 from qa.briefing.conflicts import conflicts
+from qa.briefing.drafting import completed, lead_first, lead_of, news_spans
 from qa.briefing.ranking import Story, rank
-from qa.briefing.summaries import completed, lead_first, lead_of, news_spans
 from qa.engines.base import Draft, DraftSentence, Source, number_sources
 from qa.models import ArticleMeta, Chunk, Hit
 

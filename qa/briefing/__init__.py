@@ -2,7 +2,7 @@
 
 One job a module: :mod:`~qa.briefing.clustering` (which articles tell one story),
 :mod:`~qa.briefing.ranking` (news value and its reasons), :mod:`~qa.briefing.news` (what is not
-news: housekeeping, opinion), :mod:`~qa.briefing.headlines`, :mod:`~qa.briefing.summaries`,
+news: housekeeping, opinion), :mod:`~qa.briefing.headlines`, :mod:`~qa.briefing.drafting`,
 :mod:`~qa.briefing.cache`, :mod:`~qa.briefing.render` (Markdown and HTML) and
 :mod:`~qa.briefing.service`, which puts them together. The wire shapes live in :mod:`qa.schemas`.
 """

@@ -4,7 +4,7 @@ A briefing covers the articles published on one day (by ``published_date``; unda
 in no briefing). Stories are grouped by :mod:`qa.briefing.clustering`, ordered by news value
 (:mod:`qa.briefing.ranking`), headlined by :mod:`qa.briefing.headlines` (or by the LLM engine,
 its headline verified to be about the story), and summarised by the engine over their articles'
-news sentences (:mod:`qa.briefing.summaries`), verified exactly like ``/ask``. Built briefings of
+news sentences (:mod:`qa.briefing.drafting`), verified exactly like ``/ask``. Built briefings of
 past days are cached (:mod:`qa.briefing.cache`).
 """
 
@@ -24,8 +24,7 @@ from qa.briefing import headlines, news
 from qa.briefing.cache import BriefingCache, Entry, cache_key
 from qa.briefing.clustering import THRESHOLD, VECTOR_CHUNKS, Doc, group, make_doc
 from qa.briefing.conflicts import conflicts
-from qa.briefing.ranking import Story, rank
-from qa.briefing.summaries import (
+from qa.briefing.drafting import (
     SUMMARY_SENTENCES,
     TOP_SUMMARY_SENTENCES,
     lead_first,
@@ -35,6 +34,7 @@ from qa.briefing.summaries import (
     sources_for,
     verify_kept,
 )
+from qa.briefing.ranking import Story, rank
 from qa.citations import VerifiedAnswer, support
 from qa.embeddings import Embedder
 from qa.engines.base import Draft, Engine, Source, identity_of
