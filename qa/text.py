@@ -137,6 +137,9 @@ def split_sentences(text: str) -> list[str]:
 
 
 def content_tokens(text: str) -> set[str]:
+    """The text's terms as search sees them (:func:`qa.tokens.tokenize`): what the briefing
+    compares. The reader's ``content_terms`` (:mod:`qa.engines.extractive.sentences`) also drops
+    function words and counts a demonym as its place, since the reader weighs its features on them."""
     return set(tokenize(text))
 
 
