@@ -12,7 +12,7 @@ from typing import Protocol
 from qa import logs
 from qa.citations import ABSTAIN_MESSAGE, VerifiedAnswer, verified_sentence, verify
 from qa.engines.base import Draft, Engine, Source, Task, number_sources
-from qa.engines.fallback import FallbackEngine
+from qa.engines.fallback import with_fallback
 from qa.errors import EngineError, InvalidInput, NotFound
 from qa.models import Hit, SearchFilters
 from qa.normalize import normalize_text
@@ -76,7 +76,7 @@ class AnswerService:
         self.store = store
         self.retriever = retriever
         # A fallback given apart (tests, embedding code) is wired the way Services wires it.
-        self.engine = FallbackEngine(engine, fallback) if fallback is not None else engine
+        self.engine = with_fallback(engine, fallback)
         self.default_k = default_k
         self.min_support = min_support
         self.min_confidence = min_confidence

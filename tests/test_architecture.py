@@ -197,3 +197,27 @@ def test_interfaces_call_operations_not_the_parts_of_services(path: Path) -> Non
         if isinstance(node, ast.Attribute) and node.attr in SERVICE_PARTS and _is_services(node.value)
     ]
     assert not problems, "add an operation to Services instead:\n" + "\n".join(problems)
+
+
+def test_only_the_fallback_engine_falls_back() -> None:
+    """Answers, summaries and briefing stories fall back in qa.engines.fallback alone: elsewhere no
+    code words a fallback note or catches an engine's failure to hand the work to another engine."""
+    home = "qa.engines.fallback"
+    problems = []
+    for p in MODULES:
+        if _name(p) == home:
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name) and node.id in {"fallback_note", "FallbackEngine"}:
+                problems.append(f"{_name(p)}:{node.lineno}: {node.id}")
+            if (
+                isinstance(node, ast.ExceptHandler)
+                and node.type is not None
+                and "EngineError" in ast.unparse(node.type)
+            ):
+                calls = {
+                    c.func.attr for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                }
+                if calls & {"answer", "summarize", "briefing", "stream_answer"}:
+                    problems.append(f"{_name(p)}:{node.lineno}: an engine called again after EngineError")
+    assert not problems, f"fall back through {home}:\n" + "\n".join(problems)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,14 +37,11 @@ from qa.briefing.ranking import Story, rank
 from qa.citations import VerifiedAnswer, support
 from qa.embeddings import Embedder
 from qa.engines.base import Draft, Engine, Source, identity_of
-from qa.engines.fallback import fallback_note
-from qa.errors import EngineError
+from qa.engines.fallback import first_usable, primary_of, with_fallback
 from qa.models import ArticleMeta, SearchFilters, embedding_text
 from qa.schemas import Briefing, BriefingArticle, BriefingLink, BriefingSection, CitationOut
 from qa.store.protocol import DocumentStore
 from qa.text import addressed_to_model
-
-log = logging.getLogger(__name__)
 
 DEFAULT_MAX_SECTIONS = 10
 NO_SUMMARY = "No summary could be verified for this story; see its articles below."
@@ -77,7 +73,9 @@ class BriefingEngine(Protocol):
 
 
 class BriefingService:
-    """Builds briefings; runs the configured engine, falling back like :class:`qa.answering.AnswerService`."""
+    """Builds briefings with the configured engine (a :class:`~qa.engines.fallback.FallbackEngine`
+    when it may fail). A story falls back on its own, when its engine fails on it or writes no
+    verifiable summary of it."""
 
     def __init__(
         self,
@@ -94,8 +92,8 @@ class BriefingService:
     ) -> None:
         self.store = store
         self.embedder = embedder
-        self.engine = engine
-        self.fallback = fallback
+        # A fallback given apart (tests, embedding code) is wired the way Services wires it.
+        self.engine = with_fallback(engine, fallback)
         self.min_support = min_support
         self.threshold = threshold
         self.today = today
@@ -226,7 +224,7 @@ class BriefingService:
         notes: list[str] = []
         engines: set[str] = set()
         sections = []
-        whole = isinstance(self.engine, BriefingEngine)
+        whole = isinstance(primary_of(self.engine), BriefingEngine)
         planned = [(story, sources_for(story, whole_chunks=whole, top=k == 0)) for k, story in enumerate(shown)]
         if not whole:
             prefetch(self.embedder, [src for _, src in planned])
@@ -290,27 +288,22 @@ class BriefingService:
                 texts[article_id] = a.text if a else None
             return texts[article_id]
 
-        headline: str | None = None
-        note: str | None = None
-        engine = self.engine
-        verified: VerifiedAnswer | None = None
-        if isinstance(engine, BriefingEngine):
-            try:
+        def write(engine: Engine) -> tuple[str | None, VerifiedAnswer]:
+            if isinstance(engine, BriefingEngine):  # it writes the section, headline included
                 headline, draft = engine.briefing(day.isoformat(), sources)
-                verified = verify_kept(draft, sources, article_text, self.min_support, most)
-            except EngineError as exc:
-                if self.fallback is None:
-                    raise
-                log.warning("engine %s failed on a briefing (%s); falling back", engine.name, exc)
-                note = fallback_note(engine, self.fallback, f"failed ({exc})", "briefing")
-                engine, headline = self.fallback, None
-            if verified is not None and verified.abstained and self.fallback is not None:
-                note = fallback_note(engine, self.fallback, "gave no verifiable summary for a story", "briefing")
-                engine, verified, headline = self.fallback, None, None
-        if verified is None:
+                return headline, verify_kept(draft, sources, article_text, self.min_support, most)
             draft = engine.summarize(None, sources, max_sentences=most)
             draft = lead_first(other_outlets(self.embedder, story, draft, sources, most), sources, most, story.headline)
-            verified = verify_kept(draft, sources, article_text, self.min_support, most)
+            return None, verify_kept(draft, sources, article_text, self.min_support, most)
+
+        written = first_usable(
+            self.engine,
+            "briefing",
+            write,
+            usable=lambda w: not w[1].abstained,
+            unusable="gave no verifiable summary for a story",
+        )
+        headline, verified = written.result
         summary = NO_SUMMARY if verified.abstained else verified.text
         opinion = story.opinion
         section = BriefingSection(
@@ -325,7 +318,7 @@ class BriefingService:
             rank_reasons=story.reasons,
             conflicts=conflicts(story.reporting),
         )
-        return section, engine.name, note
+        return section, written.engine.name, written.note
 
     @staticmethod
     def _headline(written: str | None, story: Story) -> str:

@@ -21,7 +21,7 @@ from qa.answering import AnswerService, Result
 from qa.config import Settings
 from qa.embeddings import DEFAULT_EMBEDDER, EMBEDDERS, Embedder, check_ready, embedder_identity, get_embedder
 from qa.engines.base import Engine
-from qa.engines.fallback import FallbackEngine
+from qa.engines.fallback import with_fallback
 from qa.engines.registry import OFFLINE, check_engine, create_engine, offline_engine
 from qa.errors import (
     EmbeddingEndpointError,
@@ -164,8 +164,7 @@ class Services(IngestOperations):
     @built_once
     def engine(self) -> Engine:
         """The configured engine; any but the offline one falls back to it when it fails."""
-        fallback = self.fallback_engine
-        return self.configured_engine if fallback is None else FallbackEngine(self.configured_engine, fallback)
+        return with_fallback(self.configured_engine, self.fallback_engine)
 
     @built_once
     def answers(self) -> AnswerService:
@@ -186,15 +185,15 @@ class Services(IngestOperations):
 
     def new_briefing_service(self) -> BriefingService:
         """A briefing service wired like :attr:`answers`, with a cache of its own over the data
-        dir's cache file (every process on the host shares it). The configured engine and its
-        fallback come apart: a briefing falls back per story, and on more than errors."""
+        dir's cache file (every process on the host shares it). Its engine is :attr:`engine`, the
+        fallback included: a briefing falls back per story, through the same
+        :class:`~qa.engines.fallback.FallbackEngine`."""
         from qa.briefing import BriefingService  # its modules load only when a briefing is asked for
 
         return BriefingService(
             self.store,
             self.reader_embedder,
-            self.configured_engine,
-            self.fallback_engine,
+            self.engine,
             min_support=self.settings.min_support,
             cache_path=self.settings.data_dir / "briefings.sqlite",
         )

@@ -14,7 +14,7 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.engines.base import Draft, DraftSentence, Engine, Source, Task
-from qa.engines.fallback import FallbackEngine
+from qa.engines.fallback import FallbackEngine, first_usable
 from qa.engines.registry import ENGINES, create_engine, engine_names
 from qa.errors import EngineError, UnknownEngine
 from qa.models import Article
@@ -79,6 +79,18 @@ def test_a_stream_that_fails_midway_ends_with_the_fallbacks_answer() -> None:
     assert out[:1] == said
     final = out[-1]
     assert isinstance(final, Draft) and final.engine == "offline" and "remote engine failed" in final.notes[0]
+
+
+def test_work_the_caller_finds_unusable_is_done_again_by_the_fallback() -> None:
+    """What a briefing does per story: the primary's summary, unless it cannot be verified."""
+    engine = FallbackEngine(Scripted("remote"), Scripted("offline"))
+    verifiable = first_usable(engine, "briefing", lambda e: e.name, usable=lambda name: name != "remote", unusable="x")
+    assert (verifiable.engine.name, verifiable.result) == ("offline", "offline")
+    assert verifiable.note == "remote engine x; summarized by offline"
+    kept = first_usable(engine, "briefing", lambda e: e.name, usable=lambda name: True)
+    assert (kept.result, kept.note) == ("remote", None)
+    with pytest.raises(EngineError):  # no fallback configured: the failure is the caller's to report
+        first_usable(Scripted("remote", fail=True), "briefing", lambda e: e.summarize(None, []))
 
 
 def test_an_unknown_engine_is_refused_by_name_with_the_known_ones(tmp_path: Path) -> None:
