@@ -8,6 +8,11 @@ to be killed, so the test's SIGKILL lands at a known step instead of after a gue
 - ``chunks``: an upsert of chunks (a new version's rows, invisible until committed)
 - ``commit``: the upsert of article records (the commit point of a batch)
 - ``cleanup``: the delete of the previous versions' chunks
+- ``none``: no pause (a whole run, with the same embedder)
+
+Its embedder is a hashing one (``QA_EMBEDDER=hashing``, registered here only): what a kill
+leaves behind does not depend on what the vectors mean, and MiniLM would make the test
+spend most of its time embedding.
 """
 
 from __future__ import annotations
@@ -26,6 +31,14 @@ def _kind(collection: Collection, call: str) -> str | None:
     if collection.name.endswith("_articles") and call == "upsert":
         return "commit"
     return None
+
+
+def register_hashing_embedder() -> None:
+    from qa.embeddings import EMBEDDERS, EmbedderKind, HashingEmbedder
+
+    EMBEDDERS.builtins["hashing"] = EmbedderKind(
+        lambda settings: HashingEmbedder(dim=64), lambda settings: "hashing-64"
+    )
 
 
 def install(step: str, n: int) -> None:
@@ -48,6 +61,7 @@ def install(step: str, n: int) -> None:
 
 
 if __name__ == "__main__":
+    register_hashing_embedder()
     install(sys.argv[1], int(sys.argv[2]))
     sys.argv = ["qa", *sys.argv[3:]]
     from qa.cli import main

@@ -44,7 +44,7 @@ def synthetic_articles(n: int, seed: int = 7) -> list[dict[str, str]]:
 
 def run_ingest(env: dict[str, str], path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ingest", str(path), "--json"],
+        [sys.executable, str(KILLPOINT), "none", "0", "ingest", str(path), "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -95,6 +95,7 @@ def test_sigkill_mid_ingest_leaves_no_partial_article_and_rerun_completes(tmp_pa
         "QA_SEED_ON_START": "false",
         "QA_LOG_LEVEL": "WARNING",
         "QA_INGEST_BATCH_CHUNKS": "16",
+        "QA_EMBEDDER": "hashing",  # see killpoint.py
     }
     settings = Settings(data_dir=data, seed_on_start=False)
     # Each run skips what earlier runs committed, so its n-th call is into new articles. With
