@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,17 @@ from qa.testing.llama_server import LlamaServer, find_smollm2_gguf, start_llama_
 from qa.testing.redis_server import RedisServer, redis_server_binary, start_redis_server
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``load`` tests (many clients against real servers, a minute of the suite) run only when
+    ``-m`` names them (``pytest -m load``); `.ci/run` runs them on their own after the rest."""
+    if "load" in (config.option.markexpr or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("load") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("load")])
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +81,30 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 @pytest.fixture
 def embedded_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", seed_dir=REPO / "seeds")
+
+
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory, minilm: Embedder) -> Path:
+    """A data dir with seeds/ ingested and its lexical index built, made once per test run (per
+    worker): :func:`seeded_settings` hands each test a copy, so none ingests the seeds again."""
+    from qa.services import Services
+
+    data = tmp_path_factory.mktemp("seeded-template") / "data"
+    services = Services.from_settings(Settings(data_dir=data, seed_dir=REPO / "seeds"), embedder=minilm)
+    assert services.seed_if_empty() is not None
+    services.warm()
+    return data
+
+
+def seeded_copy(template: Path, where: Path) -> Settings:
+    """Settings for a copy of the seeded store at ``where``: what a first `qa serve` has, without the wait."""
+    shutil.copytree(template, where / "data")
+    return Settings(data_dir=where / "data", seed_dir=REPO / "seeds")
+
+
+@pytest.fixture
+def seeded_settings(tmp_path: Path, seeded_data_dir: Path) -> Settings:
+    return seeded_copy(seeded_data_dir, tmp_path)
 
 
 def llama_server_or_skip(**kwargs: object) -> LlamaServer:

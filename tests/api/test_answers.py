@@ -3,7 +3,14 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(shared_client: TestClient) -> TestClient:
+    """Every test here only reads (ask, stream, summarize, docs): one app serves the module."""
+    return shared_client
 
 
 def check_citations(client: TestClient, body: dict, text_key: str = "answer") -> None:

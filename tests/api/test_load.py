@@ -3,6 +3,9 @@
 The short, bounded form of bench/load.py: 16 clients mixing new articles, new versions of their
 own articles and questions; afterwards every 2xx-acknowledged article must be stored in its last
 acknowledged version and be found by a search for the one word only that version contains.
+
+Marked ``load``: a plain ``pytest`` leaves them out (tests/conftest.py) and ``pytest -m load``
+runs them; `.ci/run` does so after the default suite. They check what is lost, never a rate.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import pytest
 from qa.testing.api_server import start_qa_server
 from qa.testing.chroma_server import ChromaServer
 from qa.testing.load import LoadConfig, run
+
+pytestmark = pytest.mark.load
 
 
 @pytest.mark.timeout(300)
