@@ -1,13 +1,79 @@
-"""FastAPI dependencies as ``Annotated`` aliases, so routes declare what they need by type."""
+"""FastAPI dependencies as ``Annotated`` aliases, so routes declare what they need by type.
+
+Each route asks for one need (answers, search, briefings, articles, ingest, health): a protocol of
+the :class:`~qa.services.Services` operations it may call, all served by the one ``Services``.
+mypy holds a route to its need, and ``Services`` to every need (the ``get_*`` functions below).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Protocol
 
 from fastapi import Body, Depends, Request
 
-from qa.schemas import ArticleBatch, ArticleIn
-from qa.services import Services
+from qa.answering import Result
+from qa.ingest.jobs import PAGE_ARTICLES, Job, WorkerInfo
+from qa.models import Article, ArticleMeta, Hit, IngestReport, SearchFilters
+from qa.schemas import ArticleBatch, ArticleIn, Briefing
+from qa.services import Services, Status
+from qa.store.health import SelfRetrieval
+
+
+class Answers(Protocol):
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        *,
+        min_confidence: float | None = None,
+        as_of: dt.date | None = None,
+    ) -> Result: ...
+    def stream_ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        *,
+        min_confidence: float | None = None,
+        as_of: dt.date | None = None,
+    ) -> Iterator[str | Result]: ...
+    def summarize_article(self, article_id: str) -> Result: ...
+    def summarize(self, query: str, filters: SearchFilters | None = None) -> Result: ...
+
+
+class Search(Protocol):
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]: ...
+
+
+class Briefings(Protocol):
+    def briefing(
+        self, day: dt.date | None = None, sources: Sequence[str] | None = None, max_sections: int | None = None
+    ) -> Briefing: ...
+
+
+class Articles(Protocol):
+    def add_articles(self, items: Sequence[ArticleIn]) -> IngestReport: ...
+    def list_articles(
+        self, filters: SearchFilters | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[ArticleMeta], int]: ...
+    def get_article(self, article_id: str) -> Article: ...
+    def delete_article(self, article_id: str) -> None: ...
+
+
+class Ingest(Protocol):
+    def submit_ingest(self, items: Sequence[ArticleIn], client: str | None = None) -> Job: ...
+    def ingest_workers(self) -> list[WorkerInfo]: ...
+    def ingest_job(self, job_id: str, articles: bool = True, offset: int = 0, limit: int = PAGE_ARTICLES) -> Job: ...
+    def cancel_ingest(self, job_id: str) -> Job: ...
+
+
+class HealthChecks(Protocol):
+    def status(self, counted: bool = True) -> Status: ...
+    def self_retrieval(self) -> SelfRetrieval: ...
+    def check_ready(self) -> Status: ...
 
 
 def get_services(request: Request) -> Services:
@@ -15,7 +81,37 @@ def get_services(request: Request) -> Services:
     return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+# One function a need, so that mypy checks Services provides each (the value is the same object).
+def get_answers(request: Request) -> Answers:
+    return get_services(request)
+
+
+def get_search(request: Request) -> Search:
+    return get_services(request)
+
+
+def get_briefings(request: Request) -> Briefings:
+    return get_services(request)
+
+
+def get_articles(request: Request) -> Articles:
+    return get_services(request)
+
+
+def get_ingest(request: Request) -> Ingest:
+    return get_services(request)
+
+
+def get_health(request: Request) -> HealthChecks:
+    return get_services(request)
+
+
+AnswersDep = Annotated[Answers, Depends(get_answers)]
+SearchDep = Annotated[Search, Depends(get_search)]
+BriefingsDep = Annotated[Briefings, Depends(get_briefings)]
+ArticlesDep = Annotated[Articles, Depends(get_articles)]
+IngestDep = Annotated[Ingest, Depends(get_ingest)]
+HealthDep = Annotated[HealthChecks, Depends(get_health)]
 
 
 def _articles_of(

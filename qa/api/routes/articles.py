@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from qa.api.deps import ArticlesBody, ServicesDep
+from qa.api.deps import ArticlesBody, ArticlesDep
 from qa.schemas import ArticleDetail, ArticleList, ArticleOut, Day, ErrorOut, IngestResult
 from qa.services import search_filters
 
@@ -12,13 +12,13 @@ router = APIRouter(prefix="/articles", tags=["articles"])
 
 
 @router.post("", response_model=IngestResult, summary="Add or update articles")
-def add_articles(services: ServicesDep, items: ArticlesBody) -> IngestResult:
+def add_articles(services: ArticlesDep, items: ArticlesBody) -> IngestResult:
     return IngestResult.of(services.add_articles(items))
 
 
 @router.get("", response_model=ArticleList, summary="List stored articles, newest first")
 def list_articles(
-    services: ServicesDep,
+    services: ArticlesDep,
     source: Annotated[list[str] | None, Query(description="Outlet (repeatable)")] = None,
     since: Day | None = None,
     until: Day | None = None,
@@ -35,7 +35,7 @@ _NO_SUCH_ARTICLE: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "d
 @router.get(
     "/{article_id}", response_model=ArticleDetail, summary="One article with its text", responses=_NO_SUCH_ARTICLE
 )
-def get_article(services: ServicesDep, article_id: str) -> ArticleDetail:
+def get_article(services: ArticlesDep, article_id: str) -> ArticleDetail:
     return ArticleDetail.of_article(services.get_article(article_id))
 
 
@@ -45,6 +45,6 @@ def get_article(services: ServicesDep, article_id: str) -> ArticleDetail:
     summary="Delete an article; its chunks leave search",
     responses=_NO_SUCH_ARTICLE,
 )
-def delete_article(services: ServicesDep, article_id: str) -> Response:
+def delete_article(services: ArticlesDep, article_id: str) -> Response:
     services.delete_article(article_id)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from qa.answering import Result
-from qa.api.deps import ServicesDep
+from qa.api.deps import AnswersDep
 from qa.errors import QAError
 from qa.schemas import AnswerOut, AskRequest, ErrorOut
 
@@ -37,7 +37,7 @@ def _sse(event: str, data: object) -> str:
         },
     },
 )
-def ask(services: ServicesDep, req: AskRequest) -> AnswerOut | StreamingResponse:
+def ask(services: AnswersDep, req: AskRequest) -> AnswerOut | StreamingResponse:
     filters = req.filters.to_search() if req.filters else None
     if not req.stream:
         return AnswerOut.of(

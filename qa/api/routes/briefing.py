@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from qa.api.deps import ServicesDep
+from qa.api.deps import BriefingsDep
 from qa.briefing import DEFAULT_MAX_SECTIONS, Briefing
 from qa.briefing.render import render_html
 from qa.models import MAX_FILTER_SOURCES, parse_day
@@ -29,7 +29,7 @@ router = APIRouter(tags=["briefings"])
     },
 )
 def briefing(
-    services: ServicesDep,
+    services: BriefingsDep,
     day: Annotated[
         str | None,
         Query(

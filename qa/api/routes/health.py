@@ -4,9 +4,8 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 
-from qa.api.deps import ServicesDep
+from qa.api.deps import HealthChecks, HealthDep
 from qa.schemas import ErrorOut, Health
-from qa.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +19,7 @@ ready = APIRouter(tags=["health"])  # readiness tells what is configured: it tak
     response_model_exclude_none=True,
     summary="Liveness; with a key (or without QA_API_KEYS), also the store's size, engine and store",
 )
-def healthz(services: ServicesDep, request: Request) -> Health:
+def healthz(services: HealthDep, request: Request) -> Health:
     if not getattr(request.state, "authenticated", True):
         return Health(status="ok")  # a probe needs no key, and learns nothing more without one
     status = services.status()
@@ -34,7 +33,7 @@ def healthz(services: ServicesDep, request: Request) -> Health:
     )
 
 
-def _self_retrieval(services: Services) -> float | None:
+def _self_retrieval(services: HealthChecks) -> float | None:
     """The figure, or none where the store cannot give it now: liveness never fails on a diagnostic."""
     try:
         return round(services.self_retrieval().share, 3)
@@ -54,6 +53,6 @@ def healthz_head() -> Response:
     summary="Ready: the store and the ingest queue answer, and the LLM and embeddings endpoints when configured",
     responses={503: {"model": ErrorOut, "description": "The store or an endpoint cannot be reached."}},
 )
-def readyz(services: ServicesDep) -> dict[str, str]:
+def readyz(services: HealthDep) -> dict[str, str]:
     names = services.check_ready()  # 503 with what does not answer
     return {"status": "ready", "store": names.store, "engine": names.engine}

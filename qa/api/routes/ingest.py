@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from qa.api.deps import ArticlesBody, ServicesDep
+from qa.api.deps import ArticlesBody, IngestDep
 from qa.ingest.jobs import PAGE_ARTICLES
 from qa.schemas import ErrorOut, IngestJobAccepted, IngestJobOut, IngestWorkerOut
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/ingest", tags=["ingest"])
     response_model=IngestJobAccepted,
     summary="Queue articles for ingest; the job is on disk before this answers",
 )
-def submit(services: ServicesDep, items: ArticlesBody, request: Request, response: Response) -> IngestJobAccepted:
+def submit(services: IngestDep, items: ArticlesBody, request: Request, response: Response) -> IngestJobAccepted:
     # The caller as the middleware named it (a key's fingerprint, or an address): jobs take turns by it.
     job = services.submit_ingest(items, client=getattr(request.state, "client", None))
     # A path, not a URL built from the Host header: a client follows it on the server it asked,
@@ -33,7 +33,7 @@ def submit(services: ServicesDep, items: ArticlesBody, request: Request, respons
 
 # Declared before /{job_id}, which would otherwise take "workers" for a job id.
 @router.get("/workers", response_model=list[IngestWorkerOut], summary="The processes that run ingest jobs")
-def ingest_workers(services: ServicesDep) -> list[IngestWorkerOut]:
+def ingest_workers(services: IngestDep) -> list[IngestWorkerOut]:
     return [IngestWorkerOut.of(w) for w in services.ingest_workers()]
 
 
@@ -48,7 +48,7 @@ _NO_SUCH_JOB: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "descr
     responses=_NO_SUCH_JOB,
 )
 def ingest_job(
-    services: ServicesDep,
+    services: IngestDep,
     job_id: str,
     articles: Annotated[
         bool, Query(description="Include the articles' outcomes (false: counts only, for polling).")
@@ -65,5 +65,5 @@ def ingest_job(
     summary="Cancel a job: what it stored stays; the rest is reported failed (cancelled)",
     responses={**_NO_SUCH_JOB, 409: {"model": ErrorOut, "description": "The job has already finished."}},
 )
-def cancel_ingest_job(services: ServicesDep, job_id: str) -> IngestJobOut:
+def cancel_ingest_job(services: IngestDep, job_id: str) -> IngestJobOut:
     return IngestJobOut.of(services.cancel_ingest(job_id))
