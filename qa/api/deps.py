@@ -2,7 +2,7 @@
 
 Each route asks for one need (answers, search, briefings, articles, ingest, health): a protocol of
 the :class:`~qa.services.Services` operations it may call, all served by the one ``Services``.
-mypy holds a route to its need, and ``Services`` to every need (the ``get_*`` functions below).
+mypy holds a route to its need, and ``Services`` to every need (:func:`meets_every_need`).
 """
 
 from __future__ import annotations
@@ -81,37 +81,17 @@ def get_services(request: Request) -> Services:
     return services
 
 
-# One function a need, so that mypy checks Services provides each (the value is the same object).
-def get_answers(request: Request) -> Answers:
-    return get_services(request)
+def meets_every_need(services: Services) -> tuple[Answers, Search, Briefings, Articles, Ingest, HealthChecks]:
+    """Never called: mypy checks here that Services provides every need the routes declare."""
+    return services, services, services, services, services, services
 
 
-def get_search(request: Request) -> Search:
-    return get_services(request)
-
-
-def get_briefings(request: Request) -> Briefings:
-    return get_services(request)
-
-
-def get_articles(request: Request) -> Articles:
-    return get_services(request)
-
-
-def get_ingest(request: Request) -> Ingest:
-    return get_services(request)
-
-
-def get_health(request: Request) -> HealthChecks:
-    return get_services(request)
-
-
-AnswersDep = Annotated[Answers, Depends(get_answers)]
-SearchDep = Annotated[Search, Depends(get_search)]
-BriefingsDep = Annotated[Briefings, Depends(get_briefings)]
-ArticlesDep = Annotated[Articles, Depends(get_articles)]
-IngestDep = Annotated[Ingest, Depends(get_ingest)]
-HealthDep = Annotated[HealthChecks, Depends(get_health)]
+AnswersDep = Annotated[Answers, Depends(get_services)]
+SearchDep = Annotated[Search, Depends(get_services)]
+BriefingsDep = Annotated[Briefings, Depends(get_services)]
+ArticlesDep = Annotated[Articles, Depends(get_services)]
+IngestDep = Annotated[Ingest, Depends(get_services)]
+HealthDep = Annotated[HealthChecks, Depends(get_services)]
 
 
 def _articles_of(
