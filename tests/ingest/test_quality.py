@@ -149,6 +149,31 @@ def test_a_flood_of_copies_is_refused_past_the_limit_and_syndication_is_not(tmp_
     assert len(services.ingestor.ingest(bags).added) == 12
 
 
+def test_spun_copies_are_copies_too(tmp_path: Path, minilm: Embedder) -> None:
+    """A flood need not be verbatim: copies of a real article with a tenth of their words swapped,
+    each its own way, are refused past the limit like exact ones; the real article is stored."""
+    import random
+
+    services = Services.from_settings(
+        Settings(data_dir=tmp_path, seed_on_start=False, max_near_copies=5),  # type: ignore[call-arg]
+        embedder=minilm,
+    )
+    real = [a for a in read_paths([REPO / "seeds"]) if isinstance(a, Article)]
+    base = " ".join(real[0].text.split()[:180])
+    rng = random.Random(4)
+    swaps = ["quickly", "various", "local", "major", "several", "recent", "official", "new", "former", "large"]
+
+    def spin() -> str:
+        return " ".join(rng.choice(swaps) if rng.random() < 0.1 else w for w in base.split())
+
+    assert services.ingestor.ingest(real).added
+    spun = [Article(id=f"spun-{i}", title=f"Spun story {i}", text=spin()) for i in range(14)]
+    report = services.ingestor.ingest(spun)
+    refused = {e.split(":")[0] for e in report.errors}
+    assert len(report.added) <= 6 and len(refused) >= 8, report.errors  # the original counts as one
+    assert all("flood of copies" in e for e in report.errors)
+
+
 def test_a_copy_check_the_store_cannot_answer_never_fails_the_ingest(tmp_path: Path, minilm: Embedder) -> None:
     """A Chroma server may answer a query on a collection being written with "Nothing found on
     disk"; the check is a defence, so the batch is stored unchecked rather than refused."""
@@ -170,7 +195,7 @@ def test_exact_copies_are_found_anywhere_in_a_batch_and_near_ones_within_its_win
     e = np.eye(3, dtype=np.float32)
     same = " ".join(f"word{k}" for k in range(60))
     near = same + " today"  # a near copy: 58 of its 59 trigrams shared
-    filler = [f"unrelated chunk number {k} about something else entirely" for k in range(BATCH_WINDOW)]
+    filler = [" ".join(f"filler{k}x{m}" for m in range(8)) for k in range(BATCH_WINDOW)]  # no two alike
     owners = ["first", *(f"f{k}" for k in range(BATCH_WINDOW)), "exact", "near"]
     texts = [same, *filler, same, near]
     vectors = np.stack([e[0], *([e[1]] * BATCH_WINDOW), e[0], e[0]])
