@@ -21,7 +21,7 @@ from qa.cli.app import (
     print_json,
 )
 from qa.config import get_settings
-from qa.errors import ArticleError, InvalidInput
+from qa.errors import ArticleError, InvalidInput, NotFound
 from qa.ingest.limits import Limits
 from qa.models import Article, ArticleOutcome, IngestReport, failure
 
@@ -155,9 +155,11 @@ def _ingest_remote(
 
 
 def _follow_job(http: Any, url: str, every_s: float) -> Any:
-    """Poll the job's counts until it ends (riding out errors and rate limits), then read it whole."""
+    """Poll the job's counts until it ends, then read it whole. A restart (no connection, a 5xx) and
+    a rate limit are ridden out; a refusal (404: the job is gone; 401/403: the key) ends it."""
     import httpx
 
+    from qa.remote import message
     from qa.schemas import IngestJobOut
 
     last_line, wait = 0.0, 0.5
@@ -166,6 +168,13 @@ def _follow_job(http: Any, url: str, every_s: float) -> Any:
             r = http.get(url, params={"articles": "false"})
             if r.status_code in (429, 503):  # busy: come back when told
                 wait = float(r.headers.get("retry-after") or 2 * wait)
+            elif r.status_code == 404:
+                raise NotFound(
+                    f"the server no longer has job {url.rsplit('/', 1)[-1]} (pruned, or its job store was "
+                    "reset); what it stored is stored: `qa ingest --server` again sends the rest"
+                )
+            elif 400 <= r.status_code < 500:
+                raise InvalidInput(f"the server refused to show the job ({r.status_code}): {message(r)}")
             else:
                 job = IngestJobOut.model_validate(r.raise_for_status().json())
                 wait = 0.5

@@ -183,3 +183,47 @@ def test_the_job_url_is_a_path_whatever_the_host_header_says(client: TestClient)
     assert r.status_code == 202
     job_id = r.json()["job_id"]
     assert r.json()["url"] == r.headers["location"] == f"/ingest/{job_id}"
+
+
+def test_following_a_job_ends_on_a_refusal_and_rides_out_a_restart(monkeypatch: Any) -> None:
+    """`qa ingest --server` follows its job through a restart (no connection, 503), but a job the
+    server no longer has (404) or a refused key (401) ends it with a message: it used to retry a
+    404 forever."""
+    import httpx
+    import pytest
+
+    from qa.cli.ingest import _follow_job
+    from qa.errors import InvalidInput, NotFound
+
+    monkeypatch.setattr("qa.cli.ingest.time.sleep", lambda s: None)
+    done = {
+        "job_id": "j1",
+        "state": "done",
+        "total": 1,
+        "done": 1,
+        "counts": {"added": 1},
+        "chunks": 1,
+        "chunks_per_s": None,
+        "articles": [],
+        "created_at": "2025-07-01T00:00:00Z",
+    }
+
+    def follow(answers: list[Any]) -> Any:
+        calls = iter(answers)
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            answer = next(calls)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        with httpx.Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(handler)) as http:
+            return _follow_job(http, "/ingest/j1", every_s=60)
+
+    with pytest.raises(NotFound, match="no longer has job j1"):
+        follow([httpx.Response(404, json={"detail": "no ingest job 'j1'"})])
+    with pytest.raises(InvalidInput, match="401"):
+        follow([httpx.Response(401, json={"detail": "a valid API key is required"})])
+    restart = [httpx.ConnectError("refused"), httpx.Response(503, headers={"retry-after": "1"}), httpx.Response(502)]
+    job = follow([*restart, httpx.Response(200, json=done), httpx.Response(200, json=done)])
+    assert job.state == "done" and job.counts["added"] == 1
