@@ -176,6 +176,36 @@ finally:
 """
 
 
+_HEAVY = ("chromadb", "onnxruntime", "numpy", "tokenizers", "openai", "fastapi", "uvicorn")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["ask", "--help"], ["ingest", "--help"], ["ask", "When?", "--server", "http://127.0.0.1:9"]],
+    ids=["help", "ask-help", "ingest-help", "ask-server"],
+)
+def test_help_and_server_commands_load_no_store_model_or_web_stack(args: list[str], tmp_path: Path) -> None:
+    """A newcomer's `qa --help` took 3 s of imports. Help, and commands that ask a running server,
+    import none of the store, the models or the web stack (a refused connection is fine here)."""
+    probe = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: print('loaded:', *[m for m in {_HEAVY!r} if m in sys.modules], file=sys.stderr))\n"
+        "sys.argv = ['qa', *sys.argv[1:]]\n"
+        "from qa.cli import main\n"
+        "main()\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "QA_DATA_DIR": str(tmp_path)},
+    )
+    assert "loaded:" in r.stderr, r.stderr
+    assert r.stderr.rsplit("loaded:", 1)[1].split() == [], r.stderr
+
+
 def test_a_cached_briefing_is_served_without_opening_the_store_until_a_write(tmp_path: Path) -> None:
     tmp_path = tmp_path / "my data #1"  # a path a file: URI must escape
     tmp_path.mkdir()
