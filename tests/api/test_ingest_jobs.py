@@ -227,3 +227,48 @@ def test_following_a_job_ends_on_a_refusal_and_rides_out_a_restart(monkeypatch: 
     restart = [httpx.ConnectError("refused"), httpx.Response(503, headers={"retry-after": "1"}), httpx.Response(502)]
     job = follow([*restart, httpx.Response(200, json=done), httpx.Response(200, json=done)])
     assert job.state == "done" and job.counts["added"] == 1
+
+
+def test_sigterm_mid_job_releases_its_lease_and_the_next_start_finishes_it(tmp_path: Path) -> None:
+    """The attack's restart case on a real `qa serve`: the job's lease used to stay with the
+    stopped process for its full 600 s, so a job stalled about 11 minutes after any restart. A
+    SIGTERM now stops after the step in progress and releases the lease on the way out; the next
+    start resumes the job at once, and every article is stored once."""
+    import sqlite3
+
+    import httpx
+
+    env = {"QA_SEED_ON_START": "false", "QA_JOB_STEP_ARTICLES": "2", "QA_LOG_LEVEL": "WARNING"}
+    data = tmp_path / "data"
+    total = 300
+    with start_qa_server(data, env=env) as server:
+        r = httpx.post(f"{server.url}/ingest", json={"articles": items(total)}, timeout=60)
+        assert r.status_code == 202, r.text
+        job_id = r.json()["job_id"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            job = httpx.get(f"{server.url}/ingest/{job_id}", params={"articles": "false"}, timeout=60).json()
+            if job["done"] >= 4:
+                break
+            time.sleep(0.1)
+        # leaving the block sends SIGTERM (and waits for the process to exit)
+    state, owner, lease = (
+        sqlite3.connect(data / "ingest_jobs.sqlite")
+        .execute("SELECT state, owner, lease_until FROM jobs WHERE id = ?", (job_id,))
+        .fetchone()
+    )
+    assert state != "done", "the job ended before the stop: make it longer"
+    assert owner is None and lease is None  # released, not left to run out
+
+    with start_qa_server(data, env=env) as server:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            job = httpx.get(f"{server.url}/ingest/{job_id}", params={"articles": "false"}, timeout=60).json()
+            if job["state"] in ("done", "failed", "cancelled"):
+                break
+            time.sleep(0.5)
+        assert job["state"] == "done" and job["counts"].get("added", 0) + job["counts"].get("unchanged", 0) == total, (
+            job
+        )
+        listed = httpx.get(f"{server.url}/articles", params={"limit": 1}, timeout=60).json()
+        assert listed["total"] == total
