@@ -4,10 +4,12 @@ the load test's random texts; with ``--cosines``, how far a spun copy's vector d
     python bench/tools/spun_copies.py [--chunks 4000] [--cosines]
 
 Real articles come from the realtimeqa corpus (read at run time, never copied). A spun copy has
-each word swapped, with probability ``r``, for a random word of the corpus: harsher than a
-synonym, so its figures are a floor. It reports, for real chunks, how many other articles' chunks
-the rule calls copies (a flood is refused at QA_MAX_NEAR_COPIES, 20), and for spun copies of one
-text, whether two of them are copies of each other. Seeded.
+each lower-case word swapped, with probability ``r``, for a random lower-case word of the corpus
+(names and numbers are kept, as a spinner keeps them): harsher than a synonym, so its figures
+are a floor. It reports, for real chunks, how many other articles' chunks the rule calls copies
+(a flood is refused at QA_MAX_NEAR_COPIES, 20); for spun copies of one text, whether two of them
+are copies of each other; and whether items of one template (a number or a name changed) are
+taken for copies, which they must not be. Seeded.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.ingest.chunking import chunk_article
-from qa.ingest.quality import COPY_TRIGRAMS, COPY_WORDS, copies
+from qa.ingest.quality import COPY_FACTS, COPY_TRIGRAMS, COPY_WORDS, copies
 from qa.models import Article, embedding_text
 from qa.testing.load import _article as load_article
 
@@ -42,7 +44,10 @@ def main() -> None:
         rows = [json.loads(line) for line in f]
     articles = [Article.model_validate({k: r[k] for k in ("id", "title", "text")}) for r in rows]
     chunks = [(a.id, c.text) for a in articles for c in chunk_article(a)]
-    print(f"rule: trigrams >= {COPY_TRIGRAMS} (Jaccard) and words >= {COPY_WORDS}; {len(chunks):,} chunks")
+    print(
+        f"rule: trigrams >= {COPY_TRIGRAMS} (Jaccard), words >= {COPY_WORDS}, names and numbers >= {COPY_FACTS}; "
+        f"{len(chunks):,} chunks"
+    )
 
     # Candidates share a trigram (the store finds them by vector; every real copy shares trigrams).
     def trigrams(text: str) -> set[tuple[str, ...]]:
@@ -63,16 +68,27 @@ def main() -> None:
         f"3+ {sum(c >= 3 for c in counts)}, 20+ {sum(c >= 20 for c in counts)}, most {max(counts)}"
     )
 
-    vocab = sorted({w for _, t in chunks[:20000] for w in t.split()})
+    vocab = sorted({w for _, t in chunks[:20000] for w in t.split() if w.isalpha() and w.islower()})
 
     def spin(text: str, r: float) -> str:
-        return " ".join(rng.choice(vocab) if rng.random() < r else w for w in text.split())
+        """What a spinner does: ordinary words swapped; names and numbers kept."""
+        return " ".join(rng.choice(vocab) if w.islower() and rng.random() < r else w for w in text.split())
 
     for r in (0.05, 0.1, 0.15, 0.2, 0.3):
         texts = [chunks[i][1] for i in rng.sample(range(len(chunks)), 200)]
         to_copy = np.mean([copies(spin(t, r), spin(t, r)) for t in texts])
         to_original = np.mean([copies(spin(t, r), t) for t in texts])
         print(f"spun, {r:.0%} of words swapped: copy to copy {to_copy:.2f}; one and its original {to_original:.2f}")
+
+    ferry = [f"Ferry line {i} opened on Monday between the harbour and the islands, the port said." for i in range(40)]
+    towns = ["Springfield", "Dayton", "Akron", "Toledo", "Canton", "Lima", "Marion", "Xenia"]
+    notices = [
+        f"{n} Smith, {70 + i}, of {towns[i % 8]} died Monday at home, surrounded by family."
+        for i, n in enumerate(["John", "Mary", "Paul", "Anna", "Mark", "Ruth", "Carl", "Jane"])
+    ]
+    for name, texts in (("one number changed", ferry), ("names and a number changed", notices)):
+        pairs = [copies(texts[i], texts[j]) for i in range(len(texts)) for j in range(i + 1, len(texts))]
+        print(f"templated items, {name}: pairs called copies {sum(pairs)} of {len(pairs)}")
 
     lr = random.Random(3)
     load = [load_article(lr, f"l{i}", "m")["text"] for i in range(40)]

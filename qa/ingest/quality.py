@@ -29,20 +29,24 @@ MIN_DISTINCT_SHARE = 0.05
 # Chunks sharing this share of their word trigrams say the same thing.
 NEAR_DUPLICATE = 0.8
 _WORD = re.compile(r"\w+")
+_NAME = re.compile(r"(?<![.!?:\"“]\s)(?<![.!?:\"“])(?<!^)\b[A-Z]\w+")
 # A chunk copies another article's when their texts share COPY_TRIGRAMS of their word trigrams
-# (Jaccard) and COPY_WORDS of their words (counted with repeats, over the longer). That is far
-# below what a verbatim copy shares, so a spun copy (a tenth of its words swapped for others:
-# trigrams p10 0.28 copy to copy, words 0.76) counts; random words of a small vocabulary do not
-# (the load test's texts: words up to 0.93, but trigrams at most 0.10). Over 4,000 dev-corpus
-# chunks the rule finds one or more other articles for 4.1% (syndication and outlets' boilerplate;
-# 2.5% at the verbatim bar of 0.8) and 3 or more for 32: nowhere near a flood's limit. Figures:
+# (Jaccard), COPY_WORDS of their words (counted with repeats, over the longer) and COPY_FACTS of
+# their facts (names and numbers; numbers also on their own). That is far below what a verbatim
+# copy shares, so a spun copy counts: a spinner swaps ordinary words and keeps the facts (a fifth
+# of the words swapped: 0.73 of copy pairs still count). Items of one template do not ("Ferry line
+# 12 opens", "Ferry line 13 opens": the number differs), nor random words of a small vocabulary
+# (the load test's texts: words up to 0.93, trigrams at most 0.10). Over 4,000 dev-corpus chunks
+# the rule finds one or more other articles for 2.6% (syndication and outlets' boilerplate; 2.5%
+# at the old verbatim bar) and never 20 for every chunk of an article. Figures:
 # bench/tools/spun_copies.py, bench/README.
 COPY_TRIGRAMS = 0.2
 COPY_WORDS = 0.6
+COPY_FACTS = 0.6
 # Candidates come from one batched vector query: those at cosine NEAR_COPY or more. It is low
 # because the vectors embed the title too, and a copy sent under another title drifts (one
-# 17-word sentence under "Pier 0" … "Pier 22": 0.88 to 0.95), as does a spun copy (a tenth of its
-# words swapped: p50 0.85 from its original, p10 0.67); the texts decide. Over 2,979 chunks of
+# 17-word sentence under "Pier 0" … "Pier 22": 0.88 to 0.95), as does a spun copy (a fifth of its
+# ordinary words swapped: p50 0.87 from its original, p10 0.77); the texts decide. Over 2,979 chunks of
 # 210 dev-corpus articles the nearest other-article cosine is p50 0.49, p90 0.64, so real news
 # brings few candidates to read.
 NEAR_COPY = 0.7
@@ -70,21 +74,30 @@ def _trigrams(words: list[str]) -> frozenset[tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class _Text:
-    """What the copy check compares of a chunk's text: its word trigrams and its words."""
+    """What the copy check compares of a chunk's text: its word trigrams, its words, and its
+    facts (words with a capital or a digit: names, dates, numbers), numbers apart."""
 
     trigrams: frozenset[tuple[str, ...]]
     words: Counter[str]
     length: int
+    facts: frozenset[str]
+    numbers: frozenset[str]
 
     @classmethod
     def of(cls, text: str) -> _Text:
         words = _WORD.findall(text.lower())
-        return cls(_trigrams(words), Counter(words), len(words))
+        numbers = frozenset(w for w in words if any(c.isdigit() for c in w))
+        # A capital that only starts a sentence ("The", "This") is no fact: a spinner swaps those too.
+        names = frozenset(m.group() for m in _NAME.finditer(text))
+        return cls(_trigrams(words), Counter(words), len(words), names | numbers, numbers)
 
     def copies(self, other: _Text) -> bool:
         a, b = self.trigrams, other.trigrams
         if len(a & b) < COPY_TRIGRAMS * len(a | b):
             return False
+        for mine, theirs in ((self.facts, other.facts), (self.numbers, other.numbers)):
+            if len(mine & theirs) < COPY_FACTS * max(len(mine), len(theirs)):
+                return False  # one template, other facts: a feed's items, not copies
         shared = sum((self.words & other.words).values())
         return shared >= COPY_WORDS * max(self.length, other.length, 1)
 
