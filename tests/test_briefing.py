@@ -186,6 +186,9 @@ def test_default_day_is_the_latest_with_articles(services: Services) -> None:
     assert [set(s.article_ids) for s in latest.sections] == [{"fire-contained"}, {"bike-lanes"}]
     # ... among the outlets asked for.
     assert svc.build(None, ["Valley Post"]).date == DAY
+    # ... up to today: a day ahead (an article dated tomorrow to pin the front page) waits for its day.
+    on_day = BriefingService(services.store, services.embedder, ExtractiveEngine(services.embedder), today=lambda: DAY)
+    assert on_day.build().date == DAY
 
 
 def test_a_day_of_columns_only_still_tells_its_top_story(embedded_settings: Settings, minilm: Embedder) -> None:

@@ -101,7 +101,7 @@ class BriefingService:
         self.misses = 0
         self.cache = BriefingCache(cache_path, cache_size)
         self._lock = threading.Lock()
-        self._latest: tuple[str, dict[tuple[str, ...] | None, dt.date | None]] | None = None
+        self._latest: tuple[tuple[str, dt.date], dict[tuple[str, ...] | None, dt.date | None]] | None = None
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -168,16 +168,19 @@ class BriefingService:
         return h.hexdigest()
 
     def _latest_day(self, revision: str, wanted: tuple[str, ...] | None) -> dt.date | None:
+        """The latest day with articles, up to today: an article dated ahead (by mistake, or to
+        pin the front page) waits for its day."""
+        today = self.today()
         with self._lock:
-            if self._latest is not None and self._latest[0] == revision and wanted in self._latest[1]:
+            if self._latest is not None and self._latest[0] == (revision, today) and wanted in self._latest[1]:
                 return self._latest[1][wanted]
-        filters = SearchFilters(source=list(wanted)) if wanted else None
+        filters = SearchFilters(source=list(wanted) if wanted else None, until=today)
         # Newest first, undated last: the first article listed is of the latest day, if any is dated.
         newest = self.store.list_articles(filters, limit=1)
         latest = newest[0].published_date if newest else None
         with self._lock:
-            if self._latest is None or self._latest[0] != revision:
-                self._latest = (revision, {})
+            if self._latest is None or self._latest[0] != (revision, today):
+                self._latest = ((revision, today), {})
             self._latest[1][wanted] = latest
         return latest
 

@@ -25,7 +25,9 @@ from qa.config import get_settings
 
 @app.command()
 def briefing(
-    day: Annotated[str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: the latest).")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: the latest up to today).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="md (for an email) | json | html (one page).")] = "md",
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
     source: SourceOpt = None,

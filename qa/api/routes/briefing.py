@@ -34,7 +34,7 @@ def briefing(
         str | None,
         Query(
             alias="date",
-            description="The day, YYYY-MM-DD. Default: the latest day with articles.",
+            description="The day, YYYY-MM-DD. Default: the latest day with articles, up to today.",
             examples=["2025-03-10"],
             max_length=40,
             json_schema_extra={"format": "date"},  # parsed by parse_day, whose 422 says what a day looks like
