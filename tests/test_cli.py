@@ -275,3 +275,21 @@ def test_ask_search_and_briefing_through_a_running_server(tmp_path: Path) -> Non
         assert bad_day.returncode == 2 and "Traceback" not in bad_day.stderr
     gone = qa("ask", "What happened?", "--server", server.url, data_dir=empty)
     assert gone.returncode == 2 and "cannot reach http://127.0.0.1:" in gone.stderr, gone.stderr
+
+
+def test_doctor_exits_1_on_a_store_flooded_past_the_ingest_guard(tmp_path: Path, minilm: object) -> None:
+    """The figure that shows damage whatever its cause: 150 copies of one text written straight into
+    the store (past the ingest guard, as a bug or another writer could) make `qa doctor` fail and
+    name the fix."""
+    from qa.config import Settings
+    from qa.store.registry import open_store
+    from qa.testing.store_contract import art, put
+
+    assert qa("ingest", str(REPO / "seeds"), data_dir=tmp_path).returncode == 0
+    assert qa("doctor", data_dir=tmp_path).returncode == 0
+    store = open_store(Settings(data_dir=tmp_path, seed_on_start=False))  # type: ignore[call-arg]
+    for i in range(150):
+        put(store, minilm, art(20 + i % 10, id=f"copy{i}", text="The same words, sent many times."))  # type: ignore[arg-type]
+    r = qa("doctor", data_dir=tmp_path)
+    said = " ".join(r.stdout.split())  # the terminal wraps long lines
+    assert r.returncode == 1 and "degraded" in said and "qa reindex --rebuild" in said, r.stdout + r.stderr
