@@ -180,15 +180,19 @@ def _jsonl(stream: IO[bytes], label: str, gzipped: bool, limits: Limits) -> Iter
             continue
         if not text.strip():
             continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield ArticleError(f"invalid JSON: {exc.msg} (column {exc.colno})", where)
-            continue
-        except RecursionError:
-            yield ArticleError("invalid JSON (nested too deeply)", where)
-            continue
-        yield parse_article_obj(obj, where, limits=limits)
+        obj = _loads(text, where, one_line=True)
+        yield obj if isinstance(obj, ArticleError) else parse_article_obj(obj, where, limits=limits)
+
+
+def _loads(text: str, where: str, one_line: bool = False) -> object:
+    """The JSON value of ``text``, or the :class:`ArticleError` that says where it is broken."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = f"column {exc.colno}" if one_line else f"line {exc.lineno}, column {exc.colno}"
+        return ArticleError(f"invalid JSON: {exc.msg} ({at})", where)
+    except RecursionError:
+        return ArticleError("invalid JSON (nested too deeply)", where)
 
 
 def _json(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
@@ -196,13 +200,9 @@ def _json(data: bytes, label: str, limits: Limits) -> Iterator[Item]:
     if isinstance(text, ArticleError):
         yield text
         return
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield ArticleError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", label)
-        return
-    except RecursionError:
-        yield ArticleError("invalid JSON (nested too deeply)", label)
+    obj = _loads(text, label)
+    if isinstance(obj, ArticleError):
+        yield obj
         return
     if isinstance(obj, dict) and isinstance(obj.get("articles"), list):
         obj = obj["articles"]
