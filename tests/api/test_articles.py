@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi.testclient import TestClient
+
+from qa.api.app import create_app
+from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.services import Services
 
 NEW = {
     "title": "Harbor bridge reopens",
@@ -178,3 +185,38 @@ def test_a_misnamed_field_gets_a_suggestion_and_a_form_body_is_told_to_be_json(c
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.status_code == 422 and "Content-Type: application/json" in r.json()["error"]["message"], r.json()
+
+
+def test_refused_bodies_are_refused_before_any_embedding(seeded_settings: Settings, minilm: Embedder) -> None:
+    """The attack: 9 articles of 999,999 characters of random words were refused with 422 after
+    129 s of CPU. The work a refused body costs is bounded by what is accepted: chunking stops one
+    past the chunk limit, copies are compared through an index, and nothing of a refused batch is
+    embedded, which is where the time went."""
+    import random
+
+    import numpy as np
+
+    class Counting:
+        def __init__(self, inner: Embedder) -> None:
+            self.inner, self.texts = inner, 0
+            self.model_id, self.dim = inner.model_id, inner.dim
+
+        def embed(self, texts: Sequence[str]) -> np.ndarray:
+            self.texts += len(texts)
+            return self.inner.embed(texts)
+
+    rng = random.Random(5)
+    words = [f"w{n}" for n in range(60_000)]  # not low-information: the chunk limit refuses them
+
+    def huge(i: int) -> dict[str, str]:
+        text = " ".join(rng.choice(words) for _ in range(170_000))[:999_999]
+        return {"id": f"huge-{i}", "title": f"Huge {i}", "text": text}
+
+    counting = Counting(minilm)
+    services = Services.from_settings(seeded_settings, embedder=counting)  # type: ignore[arg-type]
+    with TestClient(create_app(seeded_settings, services)) as client:
+        counting.texts = 0
+        r = client.post("/articles", json=[huge(i) for i in range(3)])
+        assert r.status_code == 422 and "QA_MAX_CHUNKS_PER_ARTICLE" in r.text, r.text[:500]
+        assert counting.texts == 0
+        assert client.get("/healthz").json()["articles"] == 4  # nothing stored
