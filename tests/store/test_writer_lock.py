@@ -58,3 +58,15 @@ def test_a_cli_writer_beside_a_running_server_is_refused_and_readers_see_its_wri
         )
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["hits"][0]["article_id"] == "lock-2"
+
+
+def test_a_second_qa_serve_on_the_same_data_dir_is_refused_at_start(tmp_path: Path) -> None:
+    """The attack's second half: two `qa serve` on one embedded data dir, where B missed every
+    article written through A. B now stops at start with one line naming A and the fixes."""
+    data = tmp_path / "data"
+    with start_qa_server(data, env={"QA_SEED_ON_START": "false"}) as first:
+        with pytest.raises(RuntimeError) as refused:
+            start_qa_server(data, env={"QA_SEED_ON_START": "false"}, timeout_s=60)
+        said = str(refused.value)
+        assert f"is in use by pid {first.pid} (qa serve)" in said and "Traceback" not in said, said
+        assert httpx.get(f"{first.url}/healthz", timeout=30).status_code == 200  # A serves on
