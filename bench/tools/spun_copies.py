@@ -86,9 +86,18 @@ def main() -> None:
         f"{n} Smith, {70 + i}, of {towns[i % 8]} died Monday at home, surrounded by family."
         for i, n in enumerate(["John", "Mary", "Paul", "Anna", "Mark", "Ruth", "Carl", "Jane"])
     ]
-    for name, texts in (("one number changed", ferry), ("names and a number changed", notices)):
+    lanes = [f"The {d} lane of Route 9 is closed until Friday." for d in ("northern", "southern", "eastern", "western")]
+    for name, texts in (
+        ("one number changed", ferry),
+        ("names and a number changed", notices),
+        ("short lines, one word changed", lanes),
+    ):
         pairs = [copies(texts[i], texts[j]) for i in range(len(texts)) for j in range(i + 1, len(texts))]
         print(f"templated items, {name}: pairs called copies {sum(pairs)} of {len(pairs)}")
+
+    long = [chunks[i][1] for i in rng.sample(range(len(chunks)), 200)]
+    tagged = np.mean([copies(t, f"{t} Ref {rng.randint(10_000, 99_999)}.") for t in long])
+    print(f"a copy with a reference number of its own appended: called a copy {tagged:.2f}")
 
     lr = random.Random(3)
     load = [load_article(lr, f"l{i}", "m")["text"] for i in range(40)]

@@ -29,18 +29,20 @@ MIN_DISTINCT_SHARE = 0.05
 # Chunks sharing this share of their word trigrams say the same thing.
 NEAR_DUPLICATE = 0.8
 _WORD = re.compile(r"\w+")
-_NAME = re.compile(r"(?<![.!?:\"“]\s)(?<![.!?:\"“])(?<!^)\b[A-Z]\w+")
-# A chunk copies another article's when their texts share COPY_TRIGRAMS of their word trigrams
-# (Jaccard), COPY_WORDS of their words (counted with repeats, over the longer) and COPY_FACTS of
-# their facts (names and numbers; numbers also on their own). That is far below what a verbatim
-# copy shares, so a spun copy counts: a spinner swaps ordinary words and keeps the facts (a fifth
-# of the words swapped: 0.73 of copy pairs still count). Items of one template do not ("Ferry line
-# 12 opens", "Ferry line 13 opens": the number differs), nor random words of a small vocabulary
-# (the load test's texts: words up to 0.93, trigrams at most 0.10). Over 4,000 dev-corpus chunks
-# the rule finds one or more other articles for 2.6% (syndication and outlets' boilerplate; 2.5%
-# at the old verbatim bar) and never 20 for every chunk of an article. Figures:
-# bench/tools/spun_copies.py, bench/README.
+# A chunk copies another article's when their texts share NEAR_DUPLICATE of their word trigrams
+# (verbatim, whatever was added), or, both of SHORT_WORDS or more, when they share COPY_TRIGRAMS of
+# them (Jaccard), COPY_WORDS of their words (counted with repeats, over the longer) and COPY_FACTS
+# of the names, and of the numbers, of the one with fewer.
+# - A spinner swaps ordinary words and keeps the facts, so a spun copy counts (a fifth of the
+#   words swapped: 0.73 of copy pairs still count).
+# - Items of one template do not ("Ferry line 12 opens", "Ferry line 13 opens": the number
+#   differs), nor short lines that differ in a word ("the northern lane", "the southern lane"),
+#   nor random words of a small vocabulary (the load test's texts: trigrams at most 0.10).
+# - Over 4,000 dev-corpus chunks the rule finds one or more other articles for 3.3% (syndication
+#   and outlets' boilerplate; 2.5% at the verbatim bar alone), and never 20 for every chunk of an
+#   article. Figures: bench/tools/spun_copies.py, bench/README.
 COPY_TRIGRAMS = 0.2
+SHORT_WORDS = 25
 COPY_WORDS = 0.6
 COPY_FACTS = 0.6
 # Candidates come from one batched vector query: those at cosine NEAR_COPY or more. It is low
@@ -74,32 +76,50 @@ def _trigrams(words: list[str]) -> frozenset[tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class _Text:
-    """What the copy check compares of a chunk's text: its word trigrams, its words, and its
-    facts (words with a capital or a digit: names, dates, numbers), numbers apart."""
+    """What the copy check compares of a chunk's text: its word trigrams, its words, its names
+    (capitalised words that do not start a sentence) and its numbers."""
 
     trigrams: frozenset[tuple[str, ...]]
     words: Counter[str]
     length: int
-    facts: frozenset[str]
+    names: frozenset[str]
     numbers: frozenset[str]
 
     @classmethod
     def of(cls, text: str) -> _Text:
         words = _WORD.findall(text.lower())
         numbers = frozenset(w for w in words if any(c.isdigit() for c in w))
-        # A capital that only starts a sentence ("The", "This") is no fact: a spinner swaps those too.
-        names = frozenset(m.group() for m in _NAME.finditer(text))
-        return cls(_trigrams(words), Counter(words), len(words), names | numbers, numbers)
+        return cls(_trigrams(words), Counter(words), len(words), _names(text), numbers)
 
     def copies(self, other: _Text) -> bool:
         a, b = self.trigrams, other.trigrams
-        if len(a & b) < COPY_TRIGRAMS * len(a | b):
+        shared, union = len(a & b), len(a | b)
+        if shared >= NEAR_DUPLICATE * union:
+            return True  # verbatim, whatever was added to it
+        if min(self.length, other.length) < SHORT_WORDS or shared < COPY_TRIGRAMS * union:
+            return False  # a short text copies only verbatim: one word of six is a sixth of it
+        # One template's items differ in just these: other people, places, numbers.
+        if len(self.names & other.names) < COPY_FACTS * min(len(self.names), len(other.names)):
             return False
-        for mine, theirs in ((self.facts, other.facts), (self.numbers, other.numbers)):
-            if len(mine & theirs) < COPY_FACTS * max(len(mine), len(theirs)):
-                return False  # one template, other facts: a feed's items, not copies
-        shared = sum((self.words & other.words).values())
-        return shared >= COPY_WORDS * max(self.length, other.length, 1)
+        if len(self.numbers & other.numbers) < COPY_FACTS * min(len(self.numbers), len(other.numbers)):
+            return False
+        words = sum((self.words & other.words).values())
+        return words >= COPY_WORDS * max(self.length, other.length, 1)
+
+
+_SENTENCE_GAP = frozenset('.!?:"“”—')
+
+
+def _names(text: str) -> frozenset[str]:
+    """Capitalised words, less those that only open a sentence ("The", "This"): a spinner swaps
+    those as it swaps any ordinary word."""
+    names, last = set(), 0
+    for m in _WORD.finditer(text):
+        word, opens = m.group(), last == 0 or not _SENTENCE_GAP.isdisjoint(text[last : m.start()])
+        if word[0].isupper() and not opens:
+            names.add(word)
+        last = m.end()
+    return frozenset(names)
 
 
 def distinct_chunks(chunks: list[Chunk], limit: int | None = None) -> list[Chunk]:

@@ -81,13 +81,8 @@ def test_two_hosts_two_workers_one_redis(
 
         # A job submitted on host A is read on host B, while both workers run its steps.
         markers = [marker() for _ in range(ARTICLES)]
-        # Each its own facts (a number), or 24 one-liners of one template would be a flood of copies.
         batch = [
-            {
-                "id": f"mh-{i}",
-                "title": f"Harbor report {m}",
-                "text": f"The {m} harbor reopened on Tuesday after {i + 2} days.",
-            }
+            {"id": f"mh-{i}", "title": f"Harbor report {m}", "text": f"The {m} harbor reopened on Tuesday."}
             for i, m in enumerate(markers)
         ]
         submitted = call(0, "POST", "/ingest", json=batch)

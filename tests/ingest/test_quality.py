@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from qa.config import Settings
 from qa.embeddings import Embedder
@@ -173,6 +174,30 @@ def test_spun_copies_are_copies_too(tmp_path: Path, minilm: Embedder) -> None:
     refused = {e.split(":")[0] for e in report.errors}
     assert len(report.added) <= 6 and len(refused) >= 8, report.errors  # the original counts as one
     assert all("flood of copies" in e for e in report.errors)
+
+
+LONG = (
+    "The council approved the budget on Monday after Mayor Lena Ortiz spoke for an hour, and 5,438 "
+    "residents of Riverton signed a petition asking for two more bus lines and a repaired harbor bridge."
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "copy"),
+    [
+        (LONG, LONG + " Ref 48213.", True),  # verbatim, a number of its own added
+        (LONG, LONG.replace("asking for", "calling for").replace("repaired", "mended"), True),  # spun
+        (LONG, LONG.replace("5,438", "6,120"), False),  # one template, other numbers
+        (LONG, LONG.replace("Lena Ortiz", "Paul Reyes").replace("Riverton", "Lakeside"), False),  # other names
+        ("The northern lane of Route 9 is closed.", "The southern lane of Route 9 is closed.", False),  # short
+        ("The northern lane of Route 9 is closed.", "The northern lane of Route 9 is closed.", True),
+    ],
+    ids=["tagged", "spun", "numbers", "names", "short-lines", "short-verbatim"],
+)
+def test_what_counts_as_a_copy(a: str, b: str, copy: bool) -> None:
+    from qa.ingest.quality import copies
+
+    assert copies(a, b) is copy and copies(b, a) is copy
 
 
 def test_a_copy_check_the_store_cannot_answer_never_fails_the_ingest(tmp_path: Path, minilm: Embedder) -> None:
