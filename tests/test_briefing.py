@@ -189,6 +189,13 @@ def test_default_day_is_the_latest_with_articles(services: Services) -> None:
     # ... up to today: a day ahead (an article dated tomorrow to pin the front page) waits for its day.
     on_day = BriefingService(services.store, services.embedder, ExtractiveEngine(services.embedder), today=lambda: DAY)
     assert on_day.build().date == DAY
+    # ... and where every dated article is ahead of today, the message says so and names the day.
+    early = BriefingService(
+        services.store, services.embedder, ExtractiveEngine(services.embedder), today=lambda: date(2020, 1, 1)
+    )
+    empty = early.build()
+    assert empty.date is None and not empty.sections and "ahead of today" in empty.message, empty.message
+    assert NEXT_DAY.isoformat() in empty.message
 
 
 def test_a_day_of_columns_only_still_tells_its_top_story(embedded_settings: Settings, minilm: Embedder) -> None:

@@ -191,7 +191,16 @@ class BriefingService:
 
         outlets = f" from {', '.join(wanted)}" if wanted else ""
         if day is None:
-            message = f"No dated articles{outlets} are stored, so there is no briefing."
+            # None up to today; any dated ahead of it wait for their day (see _latest_day).
+            ahead = self.store.list_articles(SearchFilters(source=list(wanted) if wanted else None), limit=1)
+            first = ahead[0].published_date if ahead else None
+            if first is not None:
+                message = (
+                    f"No articles{outlets} are dated today or earlier; the latest is dated {first.isoformat()}, "
+                    "ahead of today: ask for that date to see its briefing."
+                )
+            else:
+                message = f"No dated articles{outlets} are stored, so there is no briefing."
         else:
             message = f"No articles{outlets} were published on {day.isoformat()}."
         briefing = Briefing(date=day, sections=[], markdown="", message=message, engine=self.engine.name)
