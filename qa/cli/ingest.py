@@ -166,15 +166,18 @@ def _follow_job(http: Any, url: str, every_s: float) -> Any:
     while True:
         try:
             r = http.get(url, params={"articles": "false"})
-            if r.status_code in (429, 503):  # busy: come back when told
-                wait = float(r.headers.get("retry-after") or 2 * wait)
+            if r.status_code in (408, 425, 429, 503):  # busy or timed out on the way: come back
+                wait = _retry_after(r.headers.get("retry-after"), 2 * wait)
             elif r.status_code == 404:
                 raise NotFound(
                     f"the server no longer has job {url.rsplit('/', 1)[-1]} (pruned, or its job store was "
                     "reset); what it stored is stored: `qa ingest --server` again sends the rest"
                 )
             elif 400 <= r.status_code < 500:
-                raise InvalidInput(f"the server refused to show the job ({r.status_code}): {message(r)}")
+                where = f"{str(http.base_url).rstrip('/')}{url}"
+                raise InvalidInput(
+                    f"the server refused to show the job ({r.status_code}): {message(r)}; the job goes on: {where}"
+                )
             else:
                 job = IngestJobOut.model_validate(r.raise_for_status().json())
                 wait = 0.5
@@ -188,6 +191,21 @@ def _follow_job(http: Any, url: str, every_s: float) -> Any:
             wait = min(30.0, 2 * wait)
             err.print(f"[yellow]cannot read the job ({exc}); trying again in {wait:.0f} s[/]", highlight=False)
         time.sleep(min(wait, 30.0))
+
+
+def _retry_after(value: str | None, otherwise: float) -> float:
+    """Seconds from a Retry-After header, which may also be an HTTP date; ``otherwise`` without one."""
+    if not value:
+        return otherwise
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return otherwise
 
 
 def _read_whole_job(http: Any, url: str) -> Any:

@@ -222,9 +222,15 @@ def test_following_a_job_ends_on_a_refusal_and_rides_out_a_restart(monkeypatch: 
 
     with pytest.raises(NotFound, match="no longer has job j1"):
         follow([httpx.Response(404, json={"detail": "no ingest job 'j1'"})])
-    with pytest.raises(InvalidInput, match="401"):
+    with pytest.raises(InvalidInput, match=r"401.*the job goes on: http://127\.0\.0\.1:9/ingest/j1"):
         follow([httpx.Response(401, json={"detail": "a valid API key is required"})])
-    restart = [httpx.ConnectError("refused"), httpx.Response(503, headers={"retry-after": "1"}), httpx.Response(502)]
+    restart = [
+        httpx.ConnectError("refused"),
+        httpx.Response(503, headers={"retry-after": "1"}),
+        httpx.Response(429, headers={"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}),  # a date, long past
+        httpx.Response(408),
+        httpx.Response(502),
+    ]
     job = follow([*restart, httpx.Response(200, json=done), httpx.Response(200, json=done)])
     assert job.state == "done" and job.counts["added"] == 1
 
