@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -21,13 +22,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The ``load`` tests (many clients against real servers, a minute of the suite) run only when
-    ``-m`` names them (``pytest -m load``); `.ci/run` runs them on their own after the rest."""
-    if "load" in (config.option.markexpr or ""):
+    ``-m`` names them (``pytest -m load``) or their file is named; `.ci/run` runs them on their
+    own, before the rest."""
+    if re.search(r"\bload\b", config.option.markexpr or "") or any("test_load" in str(a) for a in config.args):
         return
-    kept = [item for item in items if item.get_closest_marker("load") is None]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("load")])
-        items[:] = kept
+    load = [item for item in items if item.get_closest_marker("load") is not None]
+    if load:
+        config.hook.pytest_deselected(items=load)
+        items[:] = [item for item in items if item.get_closest_marker("load") is None]
 
 
 @pytest.fixture(scope="session")

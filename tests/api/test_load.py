@@ -4,8 +4,9 @@ The short, bounded form of bench/load.py: 16 clients mixing new articles, new ve
 own articles and questions; afterwards every 2xx-acknowledged article must be stored in its last
 acknowledged version and be found by a search for the one word only that version contains.
 
-Marked ``load``: a plain ``pytest`` leaves them out (tests/conftest.py) and ``pytest -m load``
-runs them; `.ci/run` does so after the default suite. They check what is lost, never a rate.
+Marked ``load``: a plain ``pytest`` leaves them out (tests/conftest.py); ``pytest -m load`` or
+naming this file runs them, and `.ci/run` does so before the default suite. They check what is
+lost, never a rate.
 """
 
 from __future__ import annotations
