@@ -107,8 +107,11 @@ class FallbackEngine:
 
 def with_fallback(engine: Engine, fallback: Engine | None) -> Engine:
     """``engine`` backed by ``fallback``, where one is given (the wiring that tests and embedding
-    code do by hand, the same as :class:`qa.services.Services` does)."""
-    return engine if fallback is None else FallbackEngine(engine, fallback)
+    code do by hand, the same as :class:`qa.services.Services` does). An engine already backed is
+    not wrapped again: one layer decides, and :func:`primary_of` sees the engine asked for."""
+    if fallback is None or isinstance(engine, FallbackEngine):
+        return engine
+    return FallbackEngine(engine, fallback)
 
 
 def first_usable(
