@@ -194,6 +194,14 @@ class Settings(BaseSettings):
         description="An article whose every chunk repeats (same words, same vector) this many other stored articles "
         "is refused as a flood of copies (0: never). Syndicated news runs a story under a few outlets' names.",
     )
+    min_known_words: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Text (of 20 words or more) with a smaller share of its words in the MiniLM vocabulary is "
+        "refused as unreadable: lorem ipsum, gibberish, mis-decoded files. Default: 0.5 with the minilm embedder, "
+        "which reads English only; 0 (off) with any other, which may read other languages.",
+    )
     max_batch_articles: int = Field(default=1_000, ge=1)
     ingest_batch_chunks: int = Field(
         default=256,
@@ -369,6 +377,13 @@ class Settings(BaseSettings):
 
     def embedded(self) -> bool:
         return not self.chroma_url
+
+    def known_words_bar(self) -> float:
+        """QA_MIN_KNOWN_WORDS, or its default: the share of known words is of MiniLM's English
+        vocabulary, so only the minilm embedder is held to it unless the bar is set."""
+        if self.min_known_words is not None:
+            return self.min_known_words
+        return 0.5 if self.embedder == "minilm" else 0.0
 
     def check_data_dir(self) -> None:
         """Raise ``QAError`` naming QA_DATA_DIR unless the folder exists (or can be made) and takes writes."""

@@ -11,7 +11,7 @@ from qa.briefing import headlines, news
 from qa.briefing.clustering import Doc
 from qa.briefing.conflicts import conflicts
 from qa.briefing.drafting import completed, lead_first, lead_of, news_spans
-from qa.briefing.ranking import Story, rank
+from qa.briefing.ranking import Story, assess, distinct_texts, rank
 from qa.engines.base import Draft, DraftSentence, Source, number_sources
 from qa.models import ArticleMeta, Chunk, Hit
 
@@ -150,6 +150,21 @@ def test_headlines_are_complete_statements(titles: list[str], expected: str) -> 
 def _doc(doc_id: str, title: str, lead: list[str], url: str | None = None, source: str = "usatoday.com") -> Doc:
     meta = ArticleMeta(id=doc_id, title=title, url=url, source=source, published=dt.date(2025, 1, 29))
     return Doc(meta, [], lead, dt.datetime(2025, 1, 29), frozenset(), frozenset(), np.zeros(3))
+
+
+def test_articles_that_tell_one_text_count_once_in_coverage() -> None:
+    """Syndicated copies and floods of one sender's variations embed at 0.9 and more: coverage
+    counts them once (their outlets still count each)."""
+    docs = [_doc(f"d{i}", f"Report {i}", ["The council met."]) for i in range(6)]
+    for d, v in zip(
+        docs, [[1, 0, 0], [0.99, 0.141, 0], [0.95, 0, 0.312], [0, 1, 0], [0, 0.8, 0.6], [0, 0, 1]], strict=True
+    ):
+        d.vec = np.array(v) / np.linalg.norm(v)
+    assert distinct_texts(docs) == 4  # d1 and d2 repeat d0
+    assert distinct_texts(docs[:1]) == 1 and distinct_texts(docs[3:]) == 3
+    story = Story(docs)
+    assess(story)
+    assert story.reasons[0].startswith("6 articles (4 distinct) from 1 outlet (+1.50)")
 
 
 def test_a_deadly_crash_outranks_more_articles_of_softer_news() -> None:

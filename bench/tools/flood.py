@@ -26,12 +26,13 @@ from qa.models import Article, embedding_text
 from qa.services import Services
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "bench" / "realtimeqa" / "corpus.jsonl.gz"
-WORDS = tuple(
+LOREM = (
     "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore "
     "magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ex ea commodo "
     "consequat duis aute irure in reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint "
     "occaecat cupidatat non proident sunt culpa qui officia deserunt mollit anim id est laborum"
-).split()
+)
+WORDS = tuple(LOREM.split())
 SAME = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore."
 
 

@@ -3,7 +3,8 @@
 A story's value adds up hand-set, named signals (no fitted weights: there are no labelled
 briefings to fit them on, and the briefing eval must stay a check, not a training set):
 
-- **coverage**: every outlet beyond the first +1, and 0.75·log2(articles);
+- **coverage**: every outlet beyond the first +1, and 0.75·log2(articles), counting as one the
+  articles that tell one text (vectors at cosine 0.9 or more: a syndicated copy, or a flood);
 - **section** of the articles' URLs: hard news (news, politics, world…) +1, a local or state
   desk or the business desk +0.5, soft (entertainment, sports, food…) −1 unless the story is a
   disaster, opinion −1.5;
@@ -28,11 +29,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from qa.briefing import news
 from qa.briefing.clustering import Doc
 
 OUTLET = 1.0
 ARTICLES = 0.75
+# Two articles whose vectors are this close tell one text. Real articles of one event stay below it
+# (a dev-corpus chunk's nearest other article: p99 0.80); 200 articles of one sender's word salad,
+# each different, sat above it and, counted one by one, led a busy day's briefing.
+SAME_TEXT = 0.9
 SECTION = {"hard": 1.0, "local": 0.5, "business": 0.5, "soft": -1.0, "opinion": -1.5, "unknown": 0.0}
 SECTION_LABEL = {
     "hard": "hard-news section",
@@ -108,11 +115,27 @@ def assess(story: Story, day_span: tuple[dt.datetime, dt.datetime] | None = None
     story.reasons = [f"{why} ({_signed(points)})" for points, why in signals]
 
 
+def distinct_texts(docs: Sequence[Doc]) -> int:
+    """How many of ``docs`` tell a text of their own: one whose vector is within SAME_TEXT of an
+    earlier one's is the same text again."""
+    kept: list[np.ndarray] = []
+    n = 0
+    for d in docs:
+        if d.vec is None:
+            n += 1
+        elif all(float(d.vec @ k) < SAME_TEXT for k in kept):
+            kept.append(d.vec)
+            n += 1
+    return n
+
+
 def _coverage(story: Story) -> Signal:
     n_outlets, n_docs = len(story.outlets), len(story.docs)
     outlets = f"{n_outlets} outlet{'s' if n_outlets != 1 else ''}"
-    points = OUTLET * (n_outlets - 1) + ARTICLES * math.log2(n_docs)
-    return points, f"{n_docs} article{'s' if n_docs != 1 else ''} from {outlets}"
+    distinct = distinct_texts(story.docs)
+    points = OUTLET * (n_outlets - 1) + ARTICLES * math.log2(distinct)
+    texts = "" if distinct == n_docs else f" ({distinct} distinct)"
+    return points, f"{n_docs} article{'s' if n_docs != 1 else ''}{texts} from {outlets}"
 
 
 _HARDEST_FIRST = ("hard", "local", "business", "unknown", "soft", "opinion")

@@ -14,6 +14,7 @@ class Limits:
     article_chars: int = 1_000_000  # QA_MAX_ARTICLE_CHARS
     chunks_per_article: int = 500  # QA_MAX_CHUNKS_PER_ARTICLE: distinct chunks, counted after chunking
     near_copies: int = 20  # QA_MAX_NEAR_COPIES (0: never refuse copies)
+    min_known_words: float = 0.5  # QA_MIN_KNOWN_WORDS (0: take text the embedder cannot read)
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
@@ -21,6 +22,7 @@ class Limits:
             article_chars=settings.max_article_chars,
             chunks_per_article=settings.max_chunks_per_article,
             near_copies=settings.max_near_copies,
+            min_known_words=settings.known_words_bar(),
         )
 
     def text_problem(self, text: str) -> str | None:

@@ -15,7 +15,14 @@ from qa.embeddings import Embedder
 from qa.errors import ArticleError, QAError
 from qa.ingest.chunking import chunk_article
 from qa.ingest.limits import DEFAULT_LIMITS, Limits
-from qa.ingest.quality import NEAR_COPY, distinct_chunks, low_information, near_copies, too_many_chunks
+from qa.ingest.quality import (
+    NEAR_COPY,
+    distinct_chunks,
+    low_information,
+    near_copies,
+    too_many_chunks,
+    unreadable,
+)
 from qa.models import Article, Chunk, IngestReport, embedding_text, failure
 from qa.store.protocol import DocumentStore
 
@@ -132,9 +139,12 @@ class Ingestor:
         return distinct_chunks(chunks, limit=self.limits.chunks_per_article)
 
     def checked(self, article: Article) -> tuple[list[Chunk], str | None]:
-        """Its distinct chunks, or why ingest refuses it. Text with almost no distinct words is
-        refused before it is chunked: that costs a small part of chunking it."""
-        if reason := low_information(article.text):
+        """Its distinct chunks, or why ingest refuses it. Text with almost no distinct words, or in
+        no language the embedder reads, is refused before it is chunked: that costs a small part of
+        chunking it."""
+        if reason := low_information(article.text) or unreadable(
+            f"{article.title}\n{article.text}", self.limits.min_known_words
+        ):
             return [], reason
         chunks = self.chunks_of(article)
         return chunks, too_many_chunks(chunks, self.limits.chunks_per_article)

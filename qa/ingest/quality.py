@@ -5,6 +5,10 @@ neighbourhood of the vector index (a third of the stored vectors stopped finding
 So: text with almost no distinct words is refused; chunks of one article that repeat an earlier
 one are stored once; and an article may not exceed a number of chunks.
 
+Text in no language the embedder reads (lorem ipsum, gibberish, a mis-decoded file) is refused too.
+Each such article passes every other check, and 200 of them, all different, embed close enough to
+one another to become one story of 167 articles that led a busy day's briefing.
+
 Across articles, a flood of copies (one text under many ids, a job at a time) is refused once
 enough copies are stored: they would crowd search, and make one story's article count, which
 ranks the briefing, whatever the sender likes. Syndicated news runs a story under a few outlets'
@@ -13,12 +17,15 @@ names, not dozens.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
+from qa.embeddings import TOKENIZER_PATH
 from qa.models import Chunk
 
 # Long enough to judge: a short text may legitimately repeat itself.
@@ -63,6 +70,52 @@ def low_information(text: str) -> str | None:
     distinct = len(set(words))
     if distinct / len(words) < MIN_DISTINCT_SHARE:
         return f"low-information text: {distinct:,} distinct words in {len(words):,}"
+    return None
+
+
+# Fewer letter-words than this are too few to judge a language by.
+_MIN_WORDS_TO_READ = 20
+LETTER_WORDS = re.compile(r"[^\W\d_]+")
+# The stop words of Gopher's quality filter (Rae et al. 2021): English prose cannot do without them.
+GLUE_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
+MIN_GLUE_SHARE = 0.02  # one in 50 words, so at least one in a text of 20
+
+
+@cache
+def vocabulary() -> frozenset[str]:
+    """The whole words of MiniLM's WordPiece vocabulary (English, lower case): what it reads as words."""
+    vocab = json.loads(TOKENIZER_PATH.read_text(encoding="utf-8"))["model"]["vocab"]
+    return frozenset(w for w in vocab if not w.startswith("##"))
+
+
+def unreadable(text: str, min_known: float) -> str | None:
+    """Why the embedder cannot read the text as prose, or None: too few of its words are in its
+    vocabulary, or none of the words that hold English sentences together are there.
+
+    Over the 3,029 dev-corpus articles (title and text) at least 80% of the words are known, and at
+    least 60% of any article's first 20; lorem ipsum has at most 40% (50% in 20 words). Names and
+    spelled-out rarities are unknown words, which is why the bar sits at half, not higher. And at
+    least 2.4% of their words are glue words; random words of a known vocabulary have none, and a
+    flood of them (200 articles) also led a briefing. Figures: bench/tools/known_words.py."""
+    if min_known <= 0:
+        return None
+    words = LETTER_WORDS.findall(text.lower())
+    if len(words) < _MIN_WORDS_TO_READ:
+        return None
+    vocab = vocabulary()
+    known = sum(w in vocab for w in words) / len(words)
+    if known < min_known:
+        return (
+            f"text reads as no language the embedder knows: {known:.0%} of its {len(words):,} words are in its "
+            f"vocabulary, under {min_known:.0%} (QA_MIN_KNOWN_WORDS; lorem ipsum, gibberish and mis-decoded text "
+            "read so)"
+        )
+    glue = sum(w in GLUE_WORDS for w in words)
+    if glue < MIN_GLUE_SHARE * len(words):
+        return (
+            f"text does not read as sentences: {glue} of its {len(words):,} words are any of "
+            f"{', '.join(sorted(GLUE_WORDS))}, under {MIN_GLUE_SHARE:.0%} (QA_MIN_KNOWN_WORDS=0 takes it)"
+        )
     return None
 
 

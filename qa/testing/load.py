@@ -129,7 +129,8 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 def _article(rng: random.Random, article_id: str, marker: str) -> dict[str, str]:
     words = [rng.choice(_TOPICS) for _ in range(60)]
-    body = ". ".join(" ".join(words[i : i + 12]).capitalize() for i in range(0, 60, 12))
+    # Sentences, not a bag of words: ingest refuses text without the words that hold sentences together.
+    body = ". ".join(f"The {words[i]} and the " + " ".join(words[i + 1 : i + 12]) for i in range(0, 60, 12))
     return {
         "id": article_id,
         "title": f"Load test report {marker}",

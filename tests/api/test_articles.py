@@ -209,7 +209,7 @@ def test_refused_bodies_are_refused_before_any_embedding(seeded_settings: Settin
     words = [f"w{n}" for n in range(60_000)]  # not low-information: the chunk limit refuses them
 
     def huge(i: int) -> dict[str, str]:
-        text = " ".join(rng.choice(words) for _ in range(170_000))[:999_999]
+        text = " ".join(rng.choice(words) if k % 10 else "the" for k in range(170_000))[:999_999]
         return {"id": f"huge-{i}", "title": f"Huge {i}", "text": text}
 
     counting = Counting(minilm)

@@ -11,7 +11,7 @@ import pytest
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.ingest.chunking import chunk_article
-from qa.ingest.quality import NEAR_COPY, distinct_chunks, low_information, near_copies
+from qa.ingest.quality import NEAR_COPY, distinct_chunks, low_information, near_copies, unreadable
 from qa.ingest.readers import read_paths
 from qa.models import Article
 from qa.services import Services
@@ -21,6 +21,11 @@ LOREM = (
     "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
     "dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip. "
 )
+# A copy flood of readable text: lorem ipsum is refused before it can be a copy.
+PIER = (
+    "The harbour council voted on Monday to close the old ferry pier for repairs until spring, and the "
+    "ferries will use the north quay meanwhile, the port authority said in a statement."
+)
 
 
 def test_repeated_text_is_low_information_and_real_text_is_not() -> None:
@@ -28,6 +33,29 @@ def test_repeated_text_is_low_information_and_real_text_is_not() -> None:
     real = (REPO / "seeds" / "ap-drones-related-page.txt").read_text()
     assert low_information(real) is None
     assert low_information(LOREM * 3) is None  # too short to judge
+
+
+def test_text_the_embedder_cannot_read_is_refused_and_news_is_not() -> None:
+    real = (REPO / "seeds" / "ap-drones-related-page.txt").read_text()
+    assert unreadable(real, 0.5) is None
+    reason = unreadable(LOREM * 2, 0.5)
+    assert reason is not None and "QA_MIN_KNOWN_WORDS" in reason and "25% of its 64 words" in reason
+    assert unreadable(LOREM * 2, 0.0) is None  # the bar off
+    assert unreadable("Lorem ipsum dolor sit amet, consectetur adipiscing elit.", 0.5) is None  # too few words
+    # News full of names the vocabulary lacks is still news.
+    names = (
+        "Volodymyr Zelenskyy met Kaja Kallas and Radosław Sikorski in Kyiv on Tuesday, where Oleksandr Syrskyi "
+        "briefed them on the front near Pokrovsk and Kostiantynivka before they travelled on to Zaporizhzhia."
+    )
+    assert unreadable(names, 0.5) is None
+
+
+def test_the_known_words_bar_holds_only_for_the_english_embedder_unless_set() -> None:
+    endpoint = {"embed_base_url": "http://127.0.0.1:9/v1", "embed_model": "m"}
+    assert Settings().known_words_bar() == 0.5  # type: ignore[call-arg]
+    assert Settings(embedder="openai", **endpoint).known_words_bar() == 0.0  # type: ignore[call-arg]
+    assert Settings(embedder="openai", min_known_words=0.3, **endpoint).known_words_bar() == 0.3  # type: ignore[call-arg]
+    assert Settings(min_known_words=0).known_words_bar() == 0.0  # type: ignore[call-arg]
 
 
 def test_near_duplicate_chunks_of_one_article_are_kept_once() -> None:
@@ -50,7 +78,7 @@ def test_a_degenerate_article_is_refused_and_search_stays_sound(tmp_path: Path, 
     assert report.errors and "low-information" in report.errors[0] and services.store.get_article("lorem") is None
     # A long article of distinct sentences over the chunk cap is refused too, by name.
     long = Article(
-        id="long", title="Long", text=" ".join(f"Sentence number {i} says {i * 7} things." for i in range(20000))
+        id="long", title="Long", text=" ".join(f"The sentence number {i} says {i * 7} things." for i in range(20000))
     )
     report = services.ingestor.ingest([long])
     assert report.errors and "QA_MAX_CHUNKS_PER_ARTICLE" in report.errors[0]
@@ -128,13 +156,13 @@ def test_a_flood_of_copies_is_refused_past_the_limit_and_syndication_is_not(tmp_
         embedder=minilm,
     )
     real = list(read_paths([REPO / "seeds"]))
-    flood = [Article(id=f"lorem-{i}", title=f"Lorem {i}", text=LOREM) for i in range(12)]
+    flood = [Article(id=f"lorem-{i}", title=f"Pier {i}", text=PIER) for i in range(12)]
     report = services.ingestor.ingest([*flood[:6], *real, *flood[6:]])  # type: ignore[list-item]
     refused = sorted(e.split(":")[0] for e in report.errors)
     assert refused == sorted(f"lorem-{i}" for i in range(5, 12)), report.errors
     assert "flood of copies (QA_MAX_NEAR_COPIES)" in report.errors[0]
     assert {a.id for a in real} <= set(report.added)  # type: ignore[union-attr]
-    again = services.ingestor.ingest([Article(id="lorem-x", title="More lorem", text=LOREM)])
+    again = services.ingestor.ingest([Article(id="lorem-x", title="More on the pier", text=PIER)])
     assert again.errors and not again.added  # a later job meets the stored copies
     wire = "The council approved 12 miles of protected bike lanes on Tuesday after a two-hour debate."
     syndicated = [Article(id=f"wire-{o}", title="Bike lanes approved", text=wire, source=o) for o in "ABC"]
@@ -144,7 +172,11 @@ def test_a_flood_of_copies_is_refused_past_the_limit_and_syndication_is_not(tmp_
     rng = random.Random(1)
     vocab = ["council", "budget", "river", "storm", "vote", "bridge", "harbor", "election", "court", "tariff"]
     bags = [
-        Article(id=f"bag-{i}", title=f"Report {i}", text=" ".join(rng.choice(vocab) for _ in range(60)) + ".")
+        Article(
+            id=f"bag-{i}",
+            title=f"Report {i}",
+            text="The report of the " + " ".join(rng.choice(vocab) for _ in range(60)) + ".",
+        )
         for i in range(12)
     ]
     assert len(services.ingestor.ingest(bags).added) == 12
