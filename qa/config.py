@@ -202,6 +202,16 @@ class Settings(BaseSettings):
         "refused as unreadable: lorem ipsum, gibberish, mis-decoded files. Default: 0.5 with the minilm embedder, "
         "which reads English only; 0 (off) with any other, which may read other languages.",
     )
+    compact_min_replaced: int = Field(
+        default=10_000,
+        ge=0,
+        description="qa serve on an embedded store rebuilds its vector index from the stored vectors once the chunks "
+        "replaced or deleted since the last rebuild are at least this many and outnumber the live ones: Chroma keeps "
+        "their room until then (0: never; `qa reindex --rebuild` by hand).",
+    )
+    compact_check_s: float = Field(
+        default=300.0, gt=0, description="How often qa serve looks (QA_COMPACT_MIN_REPLACED)."
+    )
     max_batch_articles: int = Field(default=1_000, ge=1)
     ingest_batch_chunks: int = Field(
         default=256,

@@ -69,10 +69,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # (unless QA_INGEST_WORKER=false: then `qa worker` processes run them).
         if settings.ingest_worker:
             svc.start_jobs()
+        svc.start_compaction()  # the embedded store's one writer gives back replaced chunks' room
         app.state.services = svc
         try:
             yield
         finally:
+            svc.stop_compaction()
             svc.stop_jobs()
             if claimed:  # another app in this process (tests) may still hold it otherwise
                 svc.release_writer()

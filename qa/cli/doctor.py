@@ -21,6 +21,7 @@ def doctor(as_json: JsonOpt = False) -> None:
         "articles": status.articles,
         "chunks": status.chunks,
         "embedder": status.embedder,
+        "replaced_chunks": status.replaced_chunks,
         "self_retrieval": round(figure.share, 3),
         "sampled": figure.sampled,
         "healthy": figure.healthy,
@@ -30,6 +31,11 @@ def doctor(as_json: JsonOpt = False) -> None:
     else:
         out.print(f"store        {report['store']}: {report['articles']:,} articles, {report['chunks']:,} chunks")
         out.print(f"embedder     {report['embedder'] or 'none recorded (empty store)'}")
+        if status.replaced_chunks is not None:
+            out.print(
+                f"replaced     {status.replaced_chunks:,} chunks since the vector index was rebuilt (it keeps their "
+                "room: `qa serve` rebuilds it once they outnumber the live ones, `qa reindex --rebuild` now)"
+            )
         out.print(
             f"self-search  {figure.found} of {figure.sampled} sampled chunks found by their own vectors "
             f"among their {figure.nearest} nearest ({figure.share:.0%})"

@@ -17,6 +17,11 @@ class Health(BaseModel):
         description="Share of 50 sampled chunks that their own stored vectors find among their 5 nearest "
         "(below 0.9: the vector index is degraded, as by a flood of near-copies).",
     )
+    replaced_chunks: int | None = Field(
+        default=None,
+        description="Chunks replaced or deleted since the vector index was last rebuilt: it keeps their room "
+        "until then (qa serve rebuilds it once they outnumber the live ones: QA_COMPACT_MIN_REPLACED).",
+    )
 
 
 class ErrorBody(BaseModel):

@@ -48,7 +48,7 @@ from qa.retrieval import LexicalSearch, Retriever
 from qa.services.ingest import IngestOperations
 from qa.services.parts import Status, built_once
 from qa.store.health import SelfRetrieval, self_retrieval
-from qa.store.protocol import DocumentStore
+from qa.store.protocol import DocumentStore, ReindexableStore
 from qa.store.registry import STORES, open_reindexable, open_store
 from qa.store.writer_lock import claim_writer
 
@@ -252,6 +252,7 @@ class Services(IngestOperations):
             articles=self.store.count_articles(),
             chunks=self.store.count_chunks(),
             embedder=record.identity if record else None,
+            replaced_chunks=self.store.replaced_chunks() if isinstance(self.store, ReindexableStore) else None,
         )
 
     def check_ready(self) -> Status:

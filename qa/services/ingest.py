@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import ValidationError
 
 from qa.config import Settings
+from qa.embeddings import Embedder
 from qa.errors import ArticleError, Conflict, InvalidInput, NotFound, StoreUnavailable
+from qa.ingest.compaction import Compactor
 from qa.ingest.jobs import FINAL_STATES, PAGE_ARTICLES, IngestQueue, Job, WorkerInfo
 from qa.ingest.jobs_sqlite import JobQueue
 from qa.ingest.limits import Limits
 from qa.ingest.pipeline import EmbedProgress, Ingestor, Progress
 from qa.models import Article, ArticleOutcome, Chunk, IngestReport, failure
 from qa.services.parts import built_once
-from qa.store.protocol import DocumentStore
+from qa.store.protocol import DocumentStore, ReindexableStore
 from qa.store.writer_lock import claim_writer, release_writer
 
 if TYPE_CHECKING:
@@ -37,7 +39,11 @@ class _Wired(Protocol):
     @property
     def store(self) -> DocumentStore: ...
     @property
+    def embedder(self) -> Embedder: ...
+    @property
     def ingestor(self) -> Ingestor: ...
+    @property
+    def compactor(self) -> Compactor | None: ...
     @property
     def limits(self) -> Limits: ...
     @property
@@ -71,6 +77,27 @@ class IngestOperations:
     def stop_jobs(self: _Wired) -> None:
         """Stop after the step in progress; an unfinished job is resumed by the next worker."""
         self.ingest_jobs.stop()
+
+    def start_compaction(self: _Wired) -> None:
+        """Rebuild the vector index in the background whenever replaced chunks call for it (see
+        :mod:`qa.ingest.compaction`), until :meth:`stop_compaction`. Only for the one writing
+        process of an embedded store: writers sharing a Chroma server run ``qa reindex --rebuild``."""
+        if self.compactor is not None:
+            self.compactor.start()
+
+    def stop_compaction(self: _Wired) -> None:
+        """Stop after the rebuild's current batch; the next start resumes it."""
+        if self.compactor is not None:
+            self.compactor.stop()
+
+    @built_once
+    def compactor(self: _Wired) -> Compactor | None:
+        settings = self.settings
+        if not settings.embedded() or settings.compact_min_replaced <= 0:
+            return None
+        if not isinstance(self.store, ReindexableStore):
+            return None
+        return Compactor(self.store, self.embedder, settings.compact_min_replaced, settings.compact_check_s)
 
     def delete_article(self: _Wired, article_id: str) -> None:
         """Remove the article and its chunks (they leave search at once)."""

@@ -54,3 +54,4 @@ class Status:
     articles: int | None = None
     chunks: int | None = None
     embedder: str | None = None  # the identity of what made the stored vectors (None: empty store)
+    replaced_chunks: int | None = None  # room the vector index keeps until a rebuild (Reindexable stores)

@@ -108,6 +108,7 @@ class ChromaStore(ChromaChunks, ChromaReindex):
         self.before_commit: Callable[[Article], None] | None = None
         self._versions: tuple[str, dict[str, str]] | None = None
         self._metas: tuple[str, dict[str, tuple[ArticleMeta, str] | None]] | None = None
+        self._replaced = 0  # chunks deleted from the live collection since it was made (see replaced_chunks)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -172,8 +173,7 @@ class ChromaStore(ChromaChunks, ChromaReindex):
             # 3. the previous versions' chunks are garbage now
             stale = [{"$and": [{"article_id": a.id}, {"version": {"$ne": a.version}}]} for a, _, _ in items]
             where: Any = stale[0] if len(stale) == 1 else {"$or": stale}
-            self._chunks.delete(where=where)
-            self._bump()
+            self._bump(removed=self._deleting(where=where))
 
     def delete_article(self, article_id: str) -> bool:
         with self._writing():
@@ -188,8 +188,7 @@ class ChromaStore(ChromaChunks, ChromaReindex):
                     documents=[article_id],
                     metadatas=[{"seq": _seq(), "article_id": article_id}],
                 )
-            self._chunks.delete(where={"article_id": article_id})
-            self._bump()
+            self._bump(removed=self._deleting(where={"article_id": article_id}))
             return found
 
     def repair(self) -> int:
@@ -205,7 +204,7 @@ class ChromaStore(ChromaChunks, ChromaReindex):
             for batch in _batches(orphans):
                 self._chunks.delete(ids=list(batch))
             if orphans:
-                self._bump()
+                self._bump(removed=len(orphans))
             return len(orphans)
 
     @contextmanager
@@ -228,8 +227,22 @@ class ChromaStore(ChromaChunks, ChromaReindex):
                 except Exception:  # the mark stays cleared: readers ask the store
                     log.debug("revision mark not rewritten", exc_info=True)
 
-    def _bump(self) -> None:
-        self._meta.upsert(ids=["revision"], embeddings=_PLACEHOLDER, documents=[uuid.uuid4().hex])
+    def _deleting(self, where: Any) -> int:
+        """Delete the live chunks ``where`` matches; how many went."""
+        before = self._chunks.count()
+        self._chunks.delete(where=where)
+        return max(before - self._chunks.count(), 0)
+
+    def _bump(self, removed: int = 0, fresh_index: bool = False) -> None:
+        """A new revision, carrying the count of chunks deleted from the live collection since it
+        was made (``fresh_index``: it was just made)."""
+        self._replaced = 0 if fresh_index else self._replaced + removed
+        self._meta.upsert(
+            ids=["revision"],
+            embeddings=_PLACEHOLDER,
+            documents=[uuid.uuid4().hex],
+            metadatas=[{"replaced": self._replaced}],
+        )
         self._versions = None
         self._metas = None
 
@@ -242,6 +255,7 @@ class ChromaStore(ChromaChunks, ChromaReindex):
         for key, doc, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
             if key == "revision":
                 rev = str(doc)
+                self._replaced = int(str((m or {}).get("replaced", 0)))
             elif m is not None:
                 self._follow(m)
         return rev

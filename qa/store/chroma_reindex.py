@@ -30,6 +30,7 @@ class _Store(Protocol):
     _meta: Collection
     _live: Collection
     _bound: str | None
+    _replaced: int
     _persist_dir: Path | None
     _write_lock: threading.RLock
 
@@ -38,7 +39,7 @@ class _Store(Protocol):
     def _chunk_collection(self, name: str) -> Collection: ...
     def _writing(self) -> AbstractContextManager[None]: ...
     def _write_record(self, record: EmbedderRecord, collection: str) -> None: ...
-    def _bump(self) -> None: ...
+    def _bump(self, removed: int = 0, fresh_index: bool = False) -> None: ...
     def live_chunks(self) -> str: ...
     def retired_chunks(self) -> str | None: ...
     def finish_reindex(self) -> None: ...
@@ -56,6 +57,12 @@ class ChromaReindex:
         """The name of the chunks collection reads are served from."""
         self.revision()
         return self._live.name
+
+    def replaced_chunks(self: _Store) -> int:
+        """Chunks deleted from the live collection since it was made (updates, deletes, repairs):
+        Chroma's vector index keeps their room until a rebuild makes a fresh one."""
+        self.revision()
+        return self._replaced
 
     def begin_reindex(self: _Store, identity: str, rebuild: bool = False) -> str | None:
         """The collection to re-embed into for ``identity``: the one an interrupted run for it left
@@ -155,7 +162,7 @@ class ChromaReindex:
             self._live = self._chunk_collection(target)
             if self._bound is not None:
                 self._bound = identity
-            self._bump()  # other processes see a new revision, and with it the new record
+            self._bump(fresh_index=True)  # other processes see a new revision, and with it the new record
             return previous
 
     def retired_chunks(self: _Store) -> str | None:

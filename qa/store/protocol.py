@@ -156,6 +156,11 @@ class Reindexable(Protocol):
         """The name of the chunks collection reads use now."""
         ...
 
+    def replaced_chunks(self) -> int:
+        """Chunks deleted from the live collection since it was made: room its vector index keeps
+        until a rebuild (``begin_reindex(..., rebuild=True)``) makes a fresh one, which counts 0."""
+        ...
+
     def begin_reindex(self, identity: str, rebuild: bool = False) -> str | None:
         """The collection a reindex to ``identity`` fills (the one an interrupted run left, so it
         resumes); None when there is nothing to do: the vectors already come from it (unless

@@ -350,3 +350,33 @@ class ReindexableContract(StoreFixtures):
         assert set(store.vectors_in(target, ids)) == set(ids)
         store.finish_reindex()
         assert store.retired_chunks() is None and store.count_chunks() == len(ids)
+
+    def test_replaced_chunks_are_counted_until_a_fresh_index(
+        self, store: ReindexableStore, reopen: Callable[[], DocumentStore], hashing_embedder: Embedder
+    ) -> None:
+        """Chroma keeps a replaced chunk's room in its vector index: the store counts them, for
+        every process to see, so that a rebuild can be run when they pile up."""
+        store.bind_embedder(hashing_embedder.model_id)
+        assert store.replaced_chunks() == 0
+        long_text = " ".join(f"Sentence {n} of the first version." for n in range(60))
+        first = put(store, hashing_embedder, art(1, text=long_text), size=200)
+        put(store, hashing_embedder, art(2))
+        assert store.replaced_chunks() == 0  # new articles replace nothing
+        put(store, hashing_embedder, art(1, text="Only one short sentence now."), size=200)
+        assert store.replaced_chunks() == len(first)
+        put(store, hashing_embedder, art(1, text="Only one short sentence now."), size=200)  # the same again
+        assert store.replaced_chunks() == len(first)
+        assert store.delete_article("a2")
+        assert store.replaced_chunks() == len(first) + 1
+        other = reopen()
+        assert isinstance(other, ReindexableStore) and other.replaced_chunks() == len(first) + 1
+        # A rebuild's switch makes a fresh index: nothing replaced in it yet.
+        target = store.begin_reindex(hashing_embedder.model_id, rebuild=True)
+        assert target is not None
+        live = store.live_chunks()
+        ids = sorted(store.chunk_ids_in(live))
+        store.copy_chunks(live, target, store.vectors_in(live, ids))
+        store.switch_chunks(target, hashing_embedder.model_id, hashing_embedder.dim)
+        store.finish_reindex()
+        assert store.replaced_chunks() == 0 == other.replaced_chunks()
+        assert sorted(store.chunk_ids()) == ids

@@ -30,6 +30,7 @@ def healthz(services: HealthDep, request: Request) -> Health:
         engine=status.engine,
         store=status.store,
         self_retrieval=_self_retrieval(services),
+        replaced_chunks=status.replaced_chunks,
     )
 
 
