@@ -41,6 +41,30 @@ def test_doctor_reports_the_store_and_its_self_retrieval(data_dir: Path) -> None
     assert json.loads(qa("doctor", "--json", data_dir=data_dir).stdout)["chunks"] == report["chunks"]
 
 
+def test_qa_ingest_gives_back_the_room_of_replaced_chunks_as_the_server_does(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+
+    def write(round_: int) -> None:
+        rows = [
+            {"id": f"f{i}", "title": f"Ferry {i}", "text": f"The ferry {i} sailed to the pier for round {round_}."}
+            for i in range(3)
+        ]
+        feed.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+
+    settings = {"QA_COMPACT_MIN_REPLACED": "2"}
+    write(0)
+    assert "rebuilt" not in qa("ingest", str(feed), data_dir=tmp_path, **settings).stderr
+    write(1)
+    r = qa("ingest", str(feed), data_dir=tmp_path, **settings)  # 3 replaced, 3 live: due
+    assert r.returncode == 0 and "rebuilt the vector index: 3 live chunks" in r.stderr, r.stderr
+    report = json.loads(qa("doctor", "--json", data_dir=tmp_path).stdout)
+    assert report["replaced_chunks"] == 0 and report["chunks"] == 3 and report["healthy"]
+    write(2)
+    qa("ingest", str(feed), data_dir=tmp_path, QA_COMPACT_MIN_REPLACED="0")
+    assert json.loads(qa("doctor", "--json", data_dir=tmp_path).stdout)["replaced_chunks"] == 3
+    assert "replaced     3 chunks since the vector index was rebuilt" in qa("doctor", data_dir=tmp_path).stdout
+
+
 def test_questions_and_queries_need_no_quotes(data_dir: Path) -> None:
     r = qa("search", "drone", "plant", "Izhevsk", "--k", "2", "--json", data_dir=data_dir)
     assert r.returncode == 0, r.stderr

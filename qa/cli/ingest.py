@@ -86,11 +86,16 @@ def ingest(
             report = services.ingest(items, progress=done, embedded=lambda n: bar.advance(embedding, n))
     report.failed = unreadable + report.failed
     result = IngestResult.of(report)
+    # This process is the store's one writer now, as `qa serve` is while it runs: it gives back
+    # the room of replaced chunks where they call for it, as the server would.
+    compacted = services.compactor.run_once() if services.compactor is not None else None
     if as_json:
         print_json(result)
     else:
         if repaired:
             err.print(f"[yellow]repaired: removed {repaired} chunks left by an interrupted ingest[/]")
+        if compacted is not None:
+            err.print(f"rebuilt the vector index: {compacted.copied} live chunks, in {compacted.seconds:.1f} s")
         for e in result.errors:
             err.print(f"[red]error[/] {e}", highlight=False)
         out.print(
