@@ -62,7 +62,7 @@ def test_qa_ingest_gives_back_the_room_of_replaced_chunks_as_the_server_does(tmp
     write(2)
     qa("ingest", str(feed), data_dir=tmp_path, QA_COMPACT_MIN_REPLACED="0")
     assert json.loads(qa("doctor", "--json", data_dir=tmp_path).stdout)["replaced_chunks"] == 3
-    assert "replaced     3 chunks since the vector index was rebuilt" in qa("doctor", data_dir=tmp_path).stdout
+    assert "replaced     3 chunks since the vector index was made" in qa("doctor", data_dir=tmp_path).stdout
 
 
 def test_questions_and_queries_need_no_quotes(data_dir: Path) -> None:

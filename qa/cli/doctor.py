@@ -31,10 +31,10 @@ def doctor(as_json: JsonOpt = False) -> None:
     else:
         out.print(f"store        {report['store']}: {report['articles']:,} articles, {report['chunks']:,} chunks")
         out.print(f"embedder     {report['embedder'] or 'none recorded (empty store)'}")
-        if status.replaced_chunks is not None:
+        if (n := status.replaced_chunks) is not None:
             out.print(
-                f"replaced     {status.replaced_chunks:,} chunks since the vector index was rebuilt (it keeps their "
-                "room: `qa serve` rebuilds it once they outnumber the live ones, `qa reindex --rebuild` now)"
+                f"replaced     {n:,} chunk{'' if n == 1 else 's'} since the vector index was made; it keeps their "
+                "room until a rebuild (`qa serve` rebuilds once they outnumber the live ones)"
             )
         out.print(
             f"self-search  {figure.found} of {figure.sampled} sampled chunks found by their own vectors "

@@ -106,15 +106,16 @@ def unreadable(text: str, min_known: float) -> str | None:
     known = sum(w in vocab for w in words) / len(words)
     if known < min_known:
         return (
-            f"text reads as no language the embedder knows: {known:.0%} of its {len(words):,} words are in its "
-            f"vocabulary, under {min_known:.0%} (QA_MIN_KNOWN_WORDS; lorem ipsum, gibberish and mis-decoded text "
-            "read so)"
+            f"text is not in a language the embedder reads (English): {known:.0%} of its {len(words):,} words are "
+            f"in its vocabulary, under {min_known:.0%}. Lorem ipsum, gibberish and mis-decoded text read so; news in "
+            "another language needs an embedder that reads it, and QA_MIN_KNOWN_WORDS=0"
         )
     glue = sum(w in GLUE_WORDS for w in words)
     if glue < MIN_GLUE_SHARE * len(words):
         return (
             f"text does not read as sentences: {glue} of its {len(words):,} words are any of "
-            f"{', '.join(sorted(GLUE_WORDS))}, under {MIN_GLUE_SHARE:.0%} (QA_MIN_KNOWN_WORDS=0 takes it)"
+            f"{', '.join(sorted(GLUE_WORDS))}, under {MIN_GLUE_SHARE:.0%}, as in random words "
+            "(QA_MIN_KNOWN_WORDS=0 takes it)"
         )
     return None
 

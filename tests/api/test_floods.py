@@ -58,7 +58,7 @@ def test_a_job_of_different_lorem_articles_is_refused_and_the_briefing_stays_new
             assert time.monotonic() < deadline, job
             time.sleep(0.3)
         assert job["counts"] == {"failed": 60}, job["counts"]
-        assert all("no language the embedder knows" in a["reason"] for a in job["articles"])
+        assert all("not in a language the embedder reads" in a["reason"] for a in job["articles"])
 
         # One article at a time is refused too, with a message that says why and how to change it.
         r = httpx.post(f"{server.url}/articles", json=flood[:1], timeout=60)
