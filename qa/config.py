@@ -206,8 +206,8 @@ class Settings(BaseSettings):
         default=10_000,
         ge=0,
         description="qa serve on an embedded store rebuilds its vector index from the stored vectors once the chunks "
-        "replaced or deleted since the last rebuild are at least this many and outnumber the live ones: Chroma keeps "
-        "their room until then (0: never; `qa reindex --rebuild` by hand).",
+        "replaced or deleted since the last rebuild are at least this many and at least as many as the live ones: "
+        "Chroma keeps their room until then (0: never; `qa reindex --rebuild` by hand).",
     )
     compact_check_s: float = Field(
         default=300.0, gt=0, description="How often qa serve looks (QA_COMPACT_MIN_REPLACED)."

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.ingest.limits import DEFAULT_LIMITS
-from qa.ingest.quality import GLUE_WORDS, LETTER_WORDS, MIN_GLUE_SHARE, vocabulary
+from qa.ingest.quality import GLUE_WORDS, LETTER_WORDS, MIN_GLUE_SHARE, plain_text, vocabulary
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "bench" / "realtimeqa" / "corpus.jsonl.gz"
 OTHER_LANGUAGES = {
@@ -40,7 +40,7 @@ def known(words: list[str]) -> float:
 
 
 def figures(name: str, texts: list[str]) -> None:
-    words = [LETTER_WORDS.findall(t.lower()) for t in texts]
+    words = [LETTER_WORDS.findall(plain_text(t)) for t in texts]
     bar = DEFAULT_LIMITS.min_known_words
     for n in (None, 20, 40):
         shares = np.array([known(w[:n]) for w in words if len(w) >= (n or 20)])
@@ -82,7 +82,7 @@ def main() -> None:
     figures("bags", [" ".join(rng.choice(VOCAB) for _ in range(60)) for _ in range(1000)])
     print("lorem words the vocabulary knows:", ", ".join(w for w in WORDS if w in vocabulary()))
     for language, text in OTHER_LANGUAGES.items():
-        print(f"{language}: {known(LETTER_WORDS.findall(text.lower())):.2f}")
+        print(f"{language}: {known(LETTER_WORDS.findall(plain_text(text))):.2f}")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,15 @@ def doctor(as_json: JsonOpt = False) -> None:
         out.print(f"store        {report['store']}: {report['articles']:,} articles, {report['chunks']:,} chunks")
         out.print(f"embedder     {report['embedder'] or 'none recorded (empty store)'}")
         if (n := status.replaced_chunks) is not None:
+            settings = services.settings
+            who = (
+                f"`qa serve` rebuilds it at {settings.compact_min_replaced:,} and as many as the live ones"
+                if settings.embedded() and settings.compact_min_replaced > 0
+                else "`qa reindex --rebuild` gives it back"
+            )
             out.print(
                 f"replaced     {n:,} chunk{'' if n == 1 else 's'} since the vector index was made; it keeps their "
-                "room until a rebuild (`qa serve` rebuilds once they outnumber the live ones)"
+                f"room until a rebuild ({who})"
             )
         out.print(
             f"self-search  {figure.found} of {figure.sampled} sampled chunks found by their own vectors "

@@ -2,12 +2,12 @@
 
 Chroma's vector index keeps the room of every deleted or replaced chunk; only a fresh index gives
 it back (bench/README, "Disk under updates"). So the one process that writes to an embedded store
-(``qa serve``) looks now and then, and when the replaced chunks outnumber the live ones (and are at
+(``qa serve``) looks now and then, and when the replaced chunks are as many as the live ones or more (and are at
 least ``QA_COMPACT_MIN_REPLACED``), rebuilds the index from the stored vectors: the switch of
-``qa reindex --rebuild``, with reads and writes served throughout, and no write lost to it: the
-writes it meets are this process's own, the switch takes the store's write lock, and a write that
-landed in the old collection after its last pass is copied over (embedded again: the only text it
-embeds) before the old collection goes.
+``qa reindex --rebuild``, with reads served throughout and no write lost to it. The writes it
+meets are this process's own: at the switch, which holds writes off for its moment, the chunks
+written or deleted since the last copy pass are carried over or dropped, so reads never switch to
+an index that misses one.
 
 A stop (the server shutting down) ends the rebuild after its current batch; the next one resumes it.
 """
@@ -18,7 +18,7 @@ import logging
 import threading
 
 from qa.embeddings import Embedder
-from qa.ingest.reindex import ReindexReport, reindex
+from qa.ingest.reindex import ReindexReport, finish_interrupted, reindex
 from qa.store.protocol import ReindexableStore
 
 log = logging.getLogger(__name__)
@@ -38,14 +38,17 @@ class Compactor:
         self._thread: threading.Thread | None = None
 
     def due(self) -> bool:
-        """Whether the replaced chunks are at least ``min_replaced`` and outnumber the live ones."""
+        """Whether the replaced chunks are at least ``min_replaced`` and at least as many as the live ones."""
         if self.min_replaced <= 0:
             return False
         replaced = self.store.replaced_chunks()
         return replaced >= self.min_replaced and replaced >= self.store.count_chunks()
 
     def run_once(self) -> ReindexReport | None:
-        """Rebuild the index if it is due; its report, or None."""
+        """Rebuild the index if it is due; its report, or None. A rebuild stopped after its switch
+        (a crash, a stop) is finished first, due or not: its old collection still takes room."""
+        if finish_interrupted(self.store, self.embedder):
+            log.info("compaction: finished a rebuild that stopped after its switch")
         if not self.due():
             return None
         replaced = self.store.replaced_chunks()
@@ -55,22 +58,17 @@ class Compactor:
                 raise _Stopped
 
         report = reindex(self.store, self.embedder, rebuild=True, after_batch=stop_between_batches)
-        # A write between the last pass and the switch deleted its old chunks from the old
-        # collection only; invisible in the new one (no committed version owns them), they go now.
-        stale = self.store.repair()
         log.info(
-            "compaction: the vector index held the room of %d replaced chunks; rebuilt with %d live chunks "
-            "in %.1f s (%d stale removed)",
+            "compaction: the vector index held the room of %d replaced chunks; rebuilt with %d live chunks in %.1f s",
             replaced,
             report.copied + report.resumed,
             report.seconds,
-            stale,
         )
         return report
 
     def start(self) -> None:
         """Check every ``every_s`` seconds, in the background, until :meth:`stop`."""
-        if self.min_replaced <= 0 or self._thread is not None:
+        if self.min_replaced <= 0 or (self._thread is not None and self._thread.is_alive()):
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="qa-compaction", daemon=True)
@@ -80,7 +78,8 @@ class Compactor:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
-            self._thread = None
+            if not self._thread.is_alive():  # else it stops after its batch; start() must not run a second one
+                self._thread = None
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every_s):

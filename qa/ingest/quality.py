@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -88,6 +89,11 @@ def vocabulary() -> frozenset[str]:
     return frozenset(w for w in vocab if not w.startswith("##"))
 
 
+def plain_text(text: str) -> str:
+    """Lower case without accents, as MiniLM's tokenizer reads text ("café" is "cafe")."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
+
+
 def unreadable(text: str, min_known: float) -> str | None:
     """Why the embedder cannot read the text as prose, or None: too few of its words are in its
     vocabulary, or none of the words that hold English sentences together are there.
@@ -99,7 +105,7 @@ def unreadable(text: str, min_known: float) -> str | None:
     flood of them (200 articles) also led a briefing. Figures: bench/tools/known_words.py."""
     if min_known <= 0:
         return None
-    words = LETTER_WORDS.findall(text.lower())
+    words = LETTER_WORDS.findall(plain_text(text))
     if len(words) < _MIN_WORDS_TO_READ:
         return None
     vocab = vocabulary()

@@ -70,6 +70,15 @@ def _finish(store: ReindexableStore, embedder: Embedder, retired: str) -> None:
     store.finish_reindex()
 
 
+def finish_interrupted(store: ReindexableStore, embedder: Embedder) -> bool:
+    """Finish a run that stopped between its switch and its clean-up; whether there was one."""
+    retired = store.retired_chunks()
+    if retired is None:
+        return False
+    _finish(store, embedder, retired)
+    return True
+
+
 def reindex(
     store: ReindexableStore,
     embedder: Embedder,
@@ -89,8 +98,7 @@ def reindex(
         raise ValueError("batch_size >= 1 is required")
     t0 = time.perf_counter()
     identity = embedder.model_id
-    if (retired := store.retired_chunks()) is not None:  # a run stopped between its switch and the clean-up
-        _finish(store, embedder, retired)
+    finish_interrupted(store, embedder)  # a run stopped between its switch and the clean-up
     before = store.embedder_record()
     report = ReindexReport(identity=identity, previous=before.identity if before else None)
     same = before is not None and before.identity == identity
@@ -131,7 +139,7 @@ def reindex(
             if after_batch:
                 after_batch(batches)
     report.dim = before.dim if same and before is not None else embedder.dim
-    old = store.switch_chunks(target, identity, report.dim)
+    old = store.switch_chunks(target, identity, report.dim, catch_up=same)
     report.switched = True
     _finish(store, embedder, old)
     report.seconds = round(time.perf_counter() - t0, 2)

@@ -19,8 +19,8 @@ class Health(BaseModel):
     )
     replaced_chunks: int | None = Field(
         default=None,
-        description="Chunks replaced or deleted since the vector index was last rebuilt: it keeps their room "
-        "until then (qa serve rebuilds it once they outnumber the live ones: QA_COMPACT_MIN_REPLACED).",
+        description="Chunks replaced or deleted since the vector index was made: it keeps their room until a "
+        "rebuild (on an embedded store, qa serve rebuilds on its own: QA_COMPACT_MIN_REPLACED).",
     )
 
 

@@ -108,7 +108,6 @@ class ChromaStore(ChromaChunks, ChromaReindex):
         self.before_commit: Callable[[Article], None] | None = None
         self._versions: tuple[str, dict[str, str]] | None = None
         self._metas: tuple[str, dict[str, tuple[ArticleMeta, str] | None]] | None = None
-        self._replaced = 0  # chunks deleted from the live collection since it was made (see replaced_chunks)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -227,6 +226,11 @@ class ChromaStore(ChromaChunks, ChromaReindex):
                 except Exception:  # the mark stays cleared: readers ask the store
                     log.debug("revision mark not rewritten", exc_info=True)
 
+    def _stored_replaced(self) -> int:
+        metas = self._meta.get(ids=["revision"], include=["metadatas"])["metadatas"] or []
+        m = metas[0] if metas else None
+        return int(str((m or {}).get("replaced", 0)))
+
     def _deleting(self, where: Any) -> int:
         """Delete the live chunks ``where`` matches; how many went."""
         before = self._chunks.count()
@@ -235,13 +239,14 @@ class ChromaStore(ChromaChunks, ChromaReindex):
 
     def _bump(self, removed: int = 0, fresh_index: bool = False) -> None:
         """A new revision, carrying the count of chunks deleted from the live collection since it
-        was made (``fresh_index``: it was just made)."""
-        self._replaced = 0 if fresh_index else self._replaced + removed
+        was made (``fresh_index``: it was just made). Called under the write lock, so the count
+        read and the count written are this process's alone."""
+        replaced = 0 if fresh_index else self._stored_replaced() + removed
         self._meta.upsert(
             ids=["revision"],
             embeddings=_PLACEHOLDER,
             documents=[uuid.uuid4().hex],
-            metadatas=[{"replaced": self._replaced}],
+            metadatas=[{"replaced": replaced}],
         )
         self._versions = None
         self._metas = None
@@ -255,7 +260,6 @@ class ChromaStore(ChromaChunks, ChromaReindex):
         for key, doc, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
             if key == "revision":
                 rev = str(doc)
-                self._replaced = int(str((m or {}).get("replaced", 0)))
             elif m is not None:
                 self._follow(m)
         return rev

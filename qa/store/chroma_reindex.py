@@ -30,7 +30,6 @@ class _Store(Protocol):
     _meta: Collection
     _live: Collection
     _bound: str | None
-    _replaced: int
     _persist_dir: Path | None
     _write_lock: threading.RLock
 
@@ -40,6 +39,11 @@ class _Store(Protocol):
     def _writing(self) -> AbstractContextManager[None]: ...
     def _write_record(self, record: EmbedderRecord, collection: str) -> None: ...
     def _bump(self, removed: int = 0, fresh_index: bool = False) -> None: ...
+    def _stored_replaced(self) -> int: ...
+    def chunk_ids_in(self, collection: str) -> set[str]: ...
+    def vectors_in(self, collection: str, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def copy_chunks(self, source: str, target: str, vectors: Mapping[str, np.ndarray]) -> int: ...
+    def delete_chunks_in(self, collection: str, ids: Sequence[str]) -> None: ...
     def live_chunks(self) -> str: ...
     def retired_chunks(self) -> str | None: ...
     def finish_reindex(self) -> None: ...
@@ -60,9 +64,9 @@ class ChromaReindex:
 
     def replaced_chunks(self: _Store) -> int:
         """Chunks deleted from the live collection since it was made (updates, deletes, repairs):
-        Chroma's vector index keeps their room until a rebuild makes a fresh one."""
-        self.revision()
-        return self._replaced
+        Chroma's vector index keeps their room until a rebuild makes a fresh one. Counted since
+        the version that began counting."""
+        return self._stored_replaced()
 
     def begin_reindex(self: _Store, identity: str, rebuild: bool = False) -> str | None:
         """The collection to re-embed into for ``identity``: the one an interrupted run for it left
@@ -145,13 +149,24 @@ class ChromaReindex:
         for batch in _batches(ids):
             col.delete(ids=list(batch))
 
-    def switch_chunks(self: _Store, target: str, identity: str, dim: int) -> str:
+    def switch_chunks(self: _Store, target: str, identity: str, dim: int, catch_up: bool = False) -> str:
         """The reindex's commit point: one record now names ``target`` as the collection reads are
         served from, and ``identity`` as its embedder. Returns the previous collection's name, which
         stays (as :meth:`retired_chunks`) until :meth:`finish_reindex`, so that writes which raced the
-        switch can be copied from it, even by a later run if this one stops first."""
+        switch can be copied from it, even by a later run if this one stops first.
+
+        ``catch_up`` (a rebuild: ``target``'s vectors are the same embedder's): first, under the
+        write lock, chunks written since the last pass are carried over with their stored vectors
+        and chunks deleted since are dropped, so that no write of this process is ever missing
+        from the index reads switch to."""
         with self._writing():
             previous = self.live_chunks()
+            if catch_up:
+                now, copied = self.chunk_ids_in(previous), self.chunk_ids_in(target)
+                if gone := sorted(copied - now):
+                    self.delete_chunks_in(target, gone)
+                if late := sorted(now - copied):
+                    self.copy_chunks(previous, target, self.vectors_in(previous, late))
             self._write_record(EmbedderRecord(identity, dim), target)
             self._meta.upsert(
                 ids=[_REINDEX],

@@ -179,8 +179,10 @@ class Reindexable(Protocol):
 
     def delete_chunks_in(self, collection: str, ids: Sequence[str]) -> None: ...
 
-    def switch_chunks(self, target: str, identity: str, dim: int) -> str:
-        """Make ``target`` the live collection, recording its embedder; the retired one's name."""
+    def switch_chunks(self, target: str, identity: str, dim: int, catch_up: bool = False) -> str:
+        """Make ``target`` the live collection, recording its embedder; the retired one's name.
+        ``catch_up`` (a rebuild, same embedder): first carry over, with their stored vectors, the
+        chunks written since the last copy, and drop those deleted since, with writes held off."""
         ...
 
     def retired_chunks(self) -> str | None:
