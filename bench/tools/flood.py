@@ -36,6 +36,14 @@ WORDS = tuple(LOREM.split())
 SAME = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore."
 
 
+def lorem(rng: random.Random) -> str:
+    """3-8 sentences of lorem words in a new order: one article of the flood."""
+    return " ".join(
+        " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 15))).capitalize() + "."
+        for _ in range(rng.randint(3, 8))
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--real", type=int, default=300)
@@ -50,14 +58,8 @@ def main() -> None:
     keys = ("id", "title", "text", "source", "published", "url")
     real = [Article.model_validate({k: r[k] for k in keys if k in r}) for r in rows[: args.real]]
 
-    def lorem() -> str:
-        return " ".join(
-            " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 15))).capitalize() + "."
-            for _ in range(rng.randint(3, 8))
-        )
-
     flood = [
-        Article(id=f"lorem-{i}", title=f"Lorem {i}", text=SAME if args.mode == "same" else lorem())
+        Article(id=f"lorem-{i}", title=f"Lorem {i}", text=SAME if args.mode == "same" else lorem(rng))
         for i in range(args.flood)
     ]
     data = tempfile.mkdtemp()

@@ -66,17 +66,10 @@ def main() -> None:
         rows = [json.loads(line) for line in f]
     figures("news", [f"{r.get('title', '')}\n{r['text']}" for r in rows])
 
-    from flood import WORDS  # bench/tools, beside this script
+    from flood import WORDS, lorem  # bench/tools, beside this script
 
     rng = random.Random(7)
-
-    def lorem() -> str:
-        return " ".join(
-            " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 15))).capitalize() + "."
-            for _ in range(rng.randint(3, 8))
-        )
-
-    figures("lorem", [lorem() for _ in range(1000)])
+    figures("lorem", [lorem(rng) for _ in range(1000)])
     from qa.testing.load import _TOPICS as VOCAB  # the load test's ten words
 
     figures("bags", [" ".join(rng.choice(VOCAB) for _ in range(60)) for _ in range(1000)])
