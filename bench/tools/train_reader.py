@@ -488,9 +488,11 @@ def dev_records(services: Services, questions: list[dict[str, Any]]) -> list[Rec
                 if CE_DIR
                 else None,
                 hashlib.sha256((REPO / "qa/assets/cross_encoder/model.int8.onnx").read_bytes()).hexdigest(),
-                # The code that makes candidates and features: a change to it is a new cache.
+                # The code that makes candidates, features and labels (this script labels them): a
+                # change to it is a new cache.
                 hashlib.sha256(
                     b"".join(p.read_bytes() for p in sorted((REPO / "qa").glob("**/*.py")) if "briefing" not in p.parts)
+                    + Path(__file__).read_bytes()
                 ).hexdigest(),
             ]
         ).encode()
