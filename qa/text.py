@@ -81,6 +81,9 @@ _TITLES = _ABBREV | {
     "gens",
 }
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
+# How far a quotation's closing mark may be from a "!" or "?" inside it: a stray opening mark
+# must not glue a paragraph together.
+_QUOTE_REACH = 200
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -114,13 +117,28 @@ def sentence_spans(
             known = _TITLES if join_lowercase else _ABBREV
             if m.group().startswith(".") and (prev.strip("(\"'“") in known or (len(prev) == 1 and prev.isalpha())):
                 continue
-            # A sentence does not go on in lower case: "in Washington D.C. in a crash" is one.
-            if join_lowercase and m.group().startswith(".") and _LOWER_NEXT.match(text, m.end(), le):
+            # A sentence does not go on in lower case: "in Washington D.C. in a crash" is one, and
+            # so are "“Don’t shoot!” he said" and "a Jeopardy! champion".
+            if join_lowercase and _LOWER_NEXT.match(text, m.end(), le):
+                continue
+            if join_lowercase and _inside_quote(text, seg_start, m, le):
                 continue
             _add(text, spans, seg_start, m.end())
             seg_start = m.end()
         _add(text, spans, seg_start, le)
     return spans
+
+
+def _inside_quote(text: str, start: int, m: re.Match[str], end: int) -> bool:
+    """A "!" or "?" inside a quotation that closes further on the line: the title of a show
+    ("turns in "Pirates! The Penzance Musical" and …") or a question quoted whole ("asked: "Who
+    will pay? Not us."") ends no sentence."""
+    if m.group()[0] not in "!?" or m.group()[-1] in '"”':
+        return False
+    before, after = text[start : m.start()], text[m.end() : min(end, m.end() + _QUOTE_REACH)]
+    if before.count("“") > before.count("”"):
+        return "”" in after
+    return before.count('"') % 2 == 1 and '"' in after
 
 
 def _add(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:

@@ -45,3 +45,34 @@ def test_summaries_keep_a_rank_with_its_name() -> None:
         "It ended.",
     ]
     assert split_sentences(text)[0] == "Russian Ministry of Defense spokesperson Maj."  # the reader's split
+
+
+def summary_split(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text, join_lowercase=True)]
+
+
+def test_summaries_never_cut_a_quoted_title_or_question_at_its_mark() -> None:
+    show = 'Pierce was overlooked for "Pirates! The Penzance Musical" on Thursday. The show goes on.'
+    assert summary_split(show) == [
+        'Pierce was overlooked for "Pirates! The Penzance Musical" on Thursday.',
+        "The show goes on.",
+    ]
+    asked = "He asked: “Who will pay? Not us.” Nobody answered."
+    assert summary_split(asked) == ["He asked: “Who will pay? Not us.”", "Nobody answered."]
+    # A quote stays with who said it, and a title's mark goes on in lower case.
+    assert summary_split("“Stop! Don’t shoot!” he said. Then he left.") == [
+        "“Stop! Don’t shoot!” he said.",
+        "Then he left.",
+    ]
+    assert summary_split("The Jeopardy! champion won again. Fans cheered!") == [
+        "The Jeopardy! champion won again.",
+        "Fans cheered!",
+    ]
+    # A quotation that never closes on its line glues nothing together; a whole one ends normally.
+    assert summary_split('He said "it is over! Then he left. Nobody stayed.') == [
+        'He said "it is over!',
+        "Then he left.",
+        "Nobody stayed.",
+    ]
+    assert summary_split('Wow! "Really?" She laughed.') == ["Wow!", '"Really?"', "She laughed."]
+    assert split_sentences(show)[0] == 'Pierce was overlooked for "Pirates!'  # the reader's split
