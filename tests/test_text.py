@@ -76,3 +76,29 @@ def test_summaries_never_cut_a_quoted_title_or_question_at_its_mark() -> None:
     ]
     assert summary_split('Wow! "Really?" She laughed.') == ["Wow!", '"Really?"', "She laughed."]
     assert split_sentences(show)[0] == 'Pierce was overlooked for "Pirates!'  # the reader's split
+
+
+def test_summaries_keep_a_quote_with_a_speaker_named_in_capitals() -> None:
+    # Split at "!", the attribution alone reads as a fact with no content ("Trump said in a post Sunday.").
+    post = '"Pennies cost us 2 cents. This is so wasteful!" Trump said in a post Sunday. He acted.'
+    assert summary_split(post) == [
+        '"Pennies cost us 2 cents.',
+        'This is so wasteful!" Trump said in a post Sunday.',
+        "He acted.",
+    ]
+    assert summary_split("“Who will pay?” Sen. Janet Petersen asked. Nobody did.") == [
+        "“Who will pay?” Sen. Janet Petersen asked.",
+        "Nobody did.",
+    ]
+    # "X" after "on" is the platform, not an initial: the sentence ends there.
+    assert summary_split("He posted on X. Her fans replied. George W. Bush spoke.") == [
+        "He posted on X.",
+        "Her fans replied.",
+        "George W. Bush spoke.",
+    ]
+    # A new sentence that merely starts with a name is still a new sentence.
+    assert summary_split('"We won!" Trump supporters cheered. Smith said it was over.') == [
+        '"We won!"',
+        "Trump supporters cheered.",
+        "Smith said it was over.",
+    ]
