@@ -66,6 +66,9 @@ from qa.models import ArticleMeta, Chunk, Hit
         "Coca-Cola has yet to release a statement.",
         # A quote with nobody said to have said it, shown as narration.
         '"This is the worst flooding we have seen in a generation, and it is not over."',
+        # A quoted exclamation or question with only its speaker: colour, not a fact.
+        '"Wouldn\'t that be beautiful?" Trump said.',
+        "“Coach, I got your back tonight!” Biden wrote in a post on X.",
     ],
 )
 def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
@@ -88,6 +91,7 @@ def test_housekeeping_and_rhetorical_questions_are_not_news(line: str) -> None:
         '"I was ready to collapse," she said.',  # first person in a quote is a quote
         "(Reuters) - The company said on Monday it would cut 500 jobs.",
         "Here, officials said, the water rose 10 feet overnight.",
+        '"Why would we wait?" the mayor asked before the council voted 5-2 to approve the plan.',
     ],
 )
 def test_news_sentences_are_news(line: str) -> None:

@@ -65,6 +65,9 @@ _QUESTION = re.compile(r"\?[\"'”’)\]]*$")
 # Not how news copy states a fact: an exclamation (outside a quote), an aside in parentheses
 # ("(See: Jay-Z clapping back …)").
 _NOT_STATED = re.compile(r"!\s*$|^\s*\(.*\)\W*$", re.S)
+# A quoted exclamation or question with only its speaker after it ("“Wouldn't that be beautiful?”
+# Trump said."): colour from a speech, not a fact of the story.
+_EXCLAIMED = re.compile(r"^\W*[\"“][^\"“”]*[!?][\"”](\s+[^\s\"“”]+){1,8}$")  # up to 8 words after it
 _I = re.compile(r"\bI(?:['’](?:m|ve|d|ll))?\s+[a-z]")
 _MY = re.compile(r"\bmy\b|^\W*My\s+[a-z]")
 _QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]")
@@ -96,12 +99,12 @@ _MARKERS = re.compile(r"(\s*\[\d+\])+\s*$")  # an engine's citation markers afte
 def newsworthy(sentence: str, year: int | None = None) -> bool:
     """False for a line a reader of a briefing should never be told as a fact of the story:
     housekeeping and signposts ("Here's what to know"), rhetorical questions (a summary states;
-    it does not ask), exclamations and asides, a writer's first-person story, a quote nobody is
-    said to have said, lines that are not whole sentences, and (given the article's ``year``)
-    background framed in an earlier year."""
+    it does not ask), exclamations and asides (a quoted one with only its speaker too), a writer's
+    first-person story, a quote nobody is said to have said, lines that are not whole sentences,
+    and (given the article's ``year``) background framed in an earlier year."""
     line = _MARKERS.sub("", sentence).strip()
     whole = bool(_COMPLETE.search(line)) and not _CUT_START.match(line) and _quotes_closed(line)
-    stated = not _NOT_STATED.search(line) and not first_person(line) and not unattributed_quote(line)
+    stated = not (_NOT_STATED.search(line) or _EXCLAIMED.match(line) or first_person(line) or unattributed_quote(line))
     dated = year is None or not background(line, year)
     return whole and stated and dated and not _HOUSEKEEPING.search(line) and not _QUESTION.search(line)
 
