@@ -143,6 +143,28 @@ def test_news_sentences_are_news(line: str) -> None:
         (["Who won the Super Bowl in 2024"], "Who won the Super Bowl in 2024?"),
         (["What is the best way to watch the eclipse without ..."], "What is the best way"),
         (["How much to tip at restaurants | USA TODAY"], "How much to tip at restaurants?"),
+        # A title that states its news, then asks, is told by its statement; a topic before a
+        # colon is no statement, and a question that opens the title keeps its answer.
+        (["Joann fabrics files for bankruptcy. Are Wisconsin stores closing?"], "Joann fabrics files for bankruptcy"),
+        (
+            ["Trump wants to stop penny production, could they soon be obsolete?"],
+            "Trump wants to stop penny production",
+        ),
+        (
+            ["TikTok ban in U.S.: What will happen to app if it is removed?"],
+            "TikTok ban in U.S.: What will happen to app if it is removed?",
+        ),
+        (
+            ["Do Americans want Trump to acquire Greenland? Half say no."],
+            "Do Americans want Trump to acquire Greenland? Half say no.",
+        ),
+        (
+            [
+                "Trump wants the penny gone. How much does one cost to make?",
+                "Trump orders the Mint to stop making pennies",
+            ],
+            "Trump orders the Mint to stop making pennies",
+        ),
     ],
 )
 def test_headlines_are_complete_statements(titles: list[str], expected: str) -> None:

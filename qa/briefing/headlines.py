@@ -102,6 +102,8 @@ def choose(titles: Sequence[str]) -> str:
             continue
         # "Will Trump pardon rioters? What he has said" asks too: a straight title of the story is better.
         question = bool(QUESTION_TITLE.search(text)) or "?" in text
+        if question and (told := statement_before_question(text)):
+            text, cut, question = told, "phrase", False  # ranks as a repaired statement
         if question and not cut and not text.endswith("?") and asks(text):
             text += "?"
         ranked.append((2 * question + bool(cut), k, text))
@@ -119,6 +121,30 @@ _ASKS = re.compile(
     r"should|much|many|long|old|to)\b)",
     re.I,
 )
+
+
+# Where a title that states something goes on to ask ("Joann files for bankruptcy. Are Wisconsin
+# stores closing?", "Trump wants to stop penny production, could they soon be obsolete?").
+_THEN_ASKS = re.compile(
+    r"[.!,]\s+(?=(?:could|will|would|can|is|are|was|were|does|do|did|should|has|have|what|how|why|who|when|"
+    r"where|which)\b[^.!?]*\?[\"'”’]*\s*$)",
+    re.I,
+)
+
+
+def statement_before_question(title: str) -> str | None:
+    """The statement a title opens with when the rest of it asks (see :data:`_THEN_ASKS`): the
+    news is said, and the question is the page's hook."""
+    m = _THEN_ASKS.search(title)
+    if not m:
+        return None
+    told = title[: m.start()].strip()
+    # Before a colon stands a topic, not a statement ("TikTok ban in U.S.: What will happen …").
+    if len(told.split()) < MIN_WORDS or any(c in told for c in "?:") or QUESTION_TITLE.search(told) or asks(told):
+        return None
+    if told.split()[-1].lower() in _DANGLING:
+        return None
+    return told
 
 
 def asks(title: str) -> bool:
