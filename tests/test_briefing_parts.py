@@ -476,6 +476,25 @@ def test_scene_setting_at_the_top_is_skipped_until_someone_acts() -> None:
     assert news_spans(later, limit=None)[0].text.startswith("The baby wakes again")
 
 
+@pytest.mark.parametrize(
+    "hook",
+    [
+        "WASHINGTON – Welcome to Confirmapalooza.",  # too short to tell an event
+        "America and Greenland share a continent.",
+        "Unless you’re buying when you're in a Starbucks, you’d better be prepared to move along.",  # to the reader
+    ],
+)
+def test_a_hook_at_the_top_does_not_lead(hook: str) -> None:
+    text = f"{hook} Senate committees questioned six of Trump's appointees on Wednesday. Bondi was grilled."
+    chunk = Chunk(id="a:0", article_id="a", position=0, start=0, end=len(text), text=text)
+    assert news_spans(chunk, limit=None)[0].text.startswith("Senate committees questioned")
+    # Further down the article it is an ordinary sentence; a short one with a figure is news.
+    later = chunk.model_copy(update={"start": 900, "end": 900 + len(text)})
+    assert news_spans(later, limit=None)[0].text.startswith(hook)
+    assert not news.hooks_the_reader("The measure was defeated, 192-154.")
+    assert not news.hooks_the_reader("Walk your baby for a minimum of five minutes, the study found.")
+
+
 def test_the_blurb_of_a_link_is_not_a_fact_of_the_story() -> None:
     text = (
         "The committee concluded that the former president was responsible for the attack. "

@@ -85,7 +85,11 @@ def news_spans(chunk: Chunk, limit: int | None, year: int | None = None) -> list
         sentence = text[a:b]
         # A sentence leaning on one before it ("It is also…") cannot open a lead either, nor one
         # that only sets a scene (the article's first few sentences only).
-        if top and skipped_scenes < MAX_SCENE_SENTENCES and sets_a_scene(sentence, names_of([sentence])):
+        if (
+            top
+            and skipped_scenes < MAX_SCENE_SENTENCES
+            and (sets_a_scene(sentence, names_of([sentence])) or news.hooks_the_reader(sentence))
+        ):
             skipped_scenes += 1
             continue
         # An article's opening may frame the story in a past year (a feature's "In 2019, the city

@@ -351,6 +351,21 @@ def sets_a_scene(sentence: str, names: frozenset[str]) -> bool:
     )
 
 
+# A hook rather than a lead, at an article's top: a line too short to tell an event ("Welcome to
+# Confirmapalooza.", "America and Greenland share a continent.") or one that talks to the reader
+# ("Unless you're buying…, you'd better be prepared to move along.").
+HOOK_WORDS = 7
+# "You" as the one acting; "your" alone may be a study's advice ("Walk your baby for five minutes").
+_TO_THE_READER = re.compile(r"\byou(['’](re|d|ll|ve))?\b", re.I)
+
+
+def hooks_the_reader(sentence: str) -> bool:
+    told = _QUOTED.sub(" ", sentence)
+    if m := DATELINE.match(told):
+        told = told[m.end() :]
+    return (len(told.split()) < HOOK_WORDS and not NUMBERS.search(told)) or bool(_TO_THE_READER.search(told))
+
+
 # When it happened: the day a news lead names ("on Tuesday", "late Wednesday", "on Jan. 9"). A
 # sentence with a day reports an event; background ("this year", "for decades") names none.
 WHEN = re.compile(
