@@ -493,6 +493,13 @@ def test_a_hook_at_the_top_does_not_lead(hook: str) -> None:
     assert news_spans(later, limit=None)[0].text.startswith(hook)
     assert not news.hooks_the_reader("The measure was defeated, 192-154.")
     assert not news.hooks_the_reader("Walk your baby for a minimum of five minutes, the study found.")
+    assert not news.hooks_the_reader("Changing what you eat could add 13 years to your life, according to a study.")
+
+
+def test_a_sentence_whose_subject_is_in_the_one_before_does_not_open_a_lead() -> None:
+    text = "Scoot over, Facebook. Its users have grown by 315% this year. BeReal is a photo app launched in 2020."
+    chunk = Chunk(id="a:0", article_id="a", position=0, start=0, end=len(text), text=text)
+    assert news_spans(chunk, limit=None)[0].text == "BeReal is a photo app launched in 2020."
 
 
 def test_the_blurb_of_a_link_is_not_a_fact_of_the_story() -> None:
@@ -632,6 +639,29 @@ def test_the_outcome_leads_rather_than_a_preview_or_a_reaction() -> None:
     assert (
         lead_first(draft, sources[:1], most=3).sentences[0].text == "Voting in the race will culminate Tuesday night."
     )
+
+
+def test_a_preview_of_what_the_lead_reports_as_done_is_dropped() -> None:
+    sources = [
+        _source(1, "report", "Biden bids farewell", "President Joe Biden bid goodbye Wednesday night. He spoke."),
+        _source(2, "preview", "Biden to speak", "President Joe Biden will give his farewell address Wednesday. More."),
+    ]
+    draft = Draft(
+        sentences=[
+            DraftSentence(text="President Joe Biden will give his farewell address Wednesday.", cites=[2]),
+            DraftSentence(text="A memorial is set to take place on Jan. 20.", cites=[2]),
+            DraftSentence(text="President Joe Biden bid goodbye Wednesday night.", cites=[1]),
+        ],
+        engine="extractive",
+    )
+    led = lead_first(draft, sources, most=3)
+    # The preview of Wednesday's address goes; a preview of another day is news still.
+    assert [s.text for s in led.sentences] == [
+        "President Joe Biden bid goodbye Wednesday night.",
+        "A memorial is set to take place on Jan. 20.",
+    ]
+    # A lead that itself previews makes nothing stale.
+    assert not news.stale_preview("The vote will be held Tuesday.", "Polls will close Tuesday night.")
 
 
 @pytest.mark.parametrize(

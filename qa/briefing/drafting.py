@@ -51,6 +51,9 @@ AI_SUMMARY_POINTS = 3
 # "Read here." after a sentence makes that sentence the blurb of a link, not a fact of the story.
 _LINK_PROMPT = re.compile(r"^\W*(read|see|watch|listen)(\s+(it|more|the\s+\w+(\s+\w+)?))?\s+here\b", re.I)
 _LEFT_OVER = DASHES + "◾◼•▪●■◆►▶ \t\n\u2060\u200b\u200c\u200d\ufeff"
+# "Its active users have skyrocketed …": whose, the sentence before said (the engine's reader keeps
+# prose.DANGLING as its trained features read it).
+_WHOSE = re.compile(r"^(?:Its|His|Her|Their)\b")
 MAX_SCENE_SENTENCES = 3  # scene-setting sentences skipped at most at the top of an article
 
 
@@ -95,7 +98,8 @@ def news_spans(chunk: Chunk, limit: int | None, year: int | None = None) -> list
         # An article's opening may frame the story in a past year (a feature's "In 2019, the city
         # council…"); further down, a past year is background that would read as the day's news.
         dated = year if count or chunk.start != 0 else None
-        if blurb or not newsworthy(sentence, dated) or (DANGLING.match(sentence) and open_run is None):
+        leans = DANGLING.match(sentence) or _WHOSE.match(sentence)
+        if blurb or not newsworthy(sentence, dated) or (leans and open_run is None):
             if open_run is not None:
                 runs.append(open_run)
                 open_run = None
@@ -224,7 +228,8 @@ def lead_first(
     was taken from, so lead and headline tell one event, then the most central. It opens the
     summary even if the engine did not pick it (then the summary's last sentence makes room, when
     full). With no such lead, the first sentence not mostly a quote and not leaning on another
-    ("It is also…") opens. The rest keep their order."""
+    ("It is also…") opens. The rest keep their order, less any preview of what the lead reports
+    as done (:func:`qa.briefing.news.stale_preview`)."""
     sentences = list(draft.sentences)
     lead = best_lead(sources, headline)
     if lead is not None and not draft.abstained:
@@ -239,11 +244,18 @@ def lead_first(
             sentences.insert(0, DraftSentence(text=text, cites=[n], quotes={n: text}))
         else:
             sentences.insert(0, sentences.pop(at))
-        return draft.model_copy(update={"sentences": sentences})
+        return draft.model_copy(update={"sentences": _without_stale_previews(sentences)})
     k = next((i for i, s in enumerate(sentences) if quoted_share(s.text) <= 0.4 and not DANGLING.match(s.text)), 0)
     if k:
         sentences.insert(0, sentences.pop(k))
-    return draft.model_copy(update={"sentences": sentences})
+    return draft.model_copy(update={"sentences": _without_stale_previews(sentences)})
+
+
+def _without_stale_previews(sentences: list[DraftSentence]) -> list[DraftSentence]:
+    if not sentences:
+        return sentences
+    lead = sentences[0].text
+    return [sentences[0]] + [s for s in sentences[1:] if not news.stale_preview(s.text, lead)]
 
 
 def best_lead(sources: Sequence[Source], headline: str = "") -> tuple[str, int] | None:

@@ -146,6 +146,11 @@ _PREVIEW = re.compile(
     r"plans?\s+to|ahead\s+of|gear(s|ing)?\s+up|prepar(es?|ing)\s+(to|for))\b",
     re.I,
 )
+# A preview proper: "could", "may" and "might" speculate ("Wednesday was perhaps the last day
+# Zelensky could have addressed Congress") rather than announce.
+_AHEAD = re.compile(
+    r"\b((?-i:will)|(is|are)\s+(set|expected|scheduled|poised|slated|due)\s+to|plans?\s+to|ahead\s+of)\b", re.I
+)
 _REACTION = re.compile(
     r"\b(react(ed|s|ing)|respond(ed|s|ing)|slamm?(ed|s|ing)|blast(ed|s|ing)|prais(ed|es|ing)|criticiz(ed|es|ing)|"
     r"condemn(ed|s|ing)|denounc(ed|es|ing)|welcom(ed|es|ing)|applaud(ed|s|ing)|lash(ed|es|ing)\s+out|hail(ed|s|ing)|"
@@ -155,13 +160,28 @@ _REACTION = re.compile(
 MAIN_CLAUSE_WORDS = 16
 
 
-def looks_ahead_or_reacts(sentence: str) -> bool:
-    """A preview or a reaction, outside quotes (see :data:`_PREVIEW`, :data:`_REACTION`)."""
+def _main_clause(sentence: str) -> str:
+    """Its words outside quotes and after a dateline, up to the first comma."""
     told = _QUOTED.sub(" ", sentence)
     if m := DATELINE.match(told):
         told = told[m.end() :]
-    main = " ".join(told.split(",")[0].split()[:MAIN_CLAUSE_WORDS])  # up to its first comma
+    return " ".join(told.split(",")[0].split()[:MAIN_CLAUSE_WORDS])
+
+
+def looks_ahead_or_reacts(sentence: str) -> bool:
+    """A preview or a reaction, outside quotes (see :data:`_PREVIEW`, :data:`_REACTION`)."""
+    main = _main_clause(sentence)
     return bool(_PREVIEW.search(main) or _REACTION.search(main))
+
+
+def stale_preview(sentence: str, lead: str) -> bool:
+    """A preview of the event that ``lead`` reports as done: written before it, for the same day
+    ("Biden will give his farewell address Wednesday" under "Biden bid goodbye … Wednesday night").
+    A preview of another day ("A formal Mass … will take place on May 18") is news still."""
+    day = WHEN.search(lead)
+    if day is None or looks_ahead_or_reacts(lead) or not _AHEAD.search(_main_clause(sentence)):
+        return False
+    return day.group().lower() in {m.group().lower() for m in WHEN.finditer(sentence)}
 
 
 _DOUBLE_QUOTES = ('"', "“", "”")
@@ -363,7 +383,10 @@ def hooks_the_reader(sentence: str) -> bool:
     told = _QUOTED.sub(" ", sentence)
     if m := DATELINE.match(told):
         told = told[m.end() :]
-    return (len(told.split()) < HOOK_WORDS and not NUMBERS.search(told)) or bool(_TO_THE_READER.search(told))
+    if len(told.split()) < HOOK_WORDS and not NUMBERS.search(told):
+        return True
+    # "Changing what you eat could add 13 years to your life, according to a study" reports.
+    return bool(_TO_THE_READER.search(told)) and not _ATTRIBUTION.search(told)
 
 
 # When it happened: the day a news lead names ("on Tuesday", "late Wednesday", "on Jan. 9"). A
