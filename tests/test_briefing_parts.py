@@ -440,6 +440,8 @@ def test_articles_that_disagree_on_a_figure_are_reported_latest_last() -> None:
         "Keep up with the USA TODAY news team for updates:",
         "Follow along for live updates and results for key national, statewide and local races:",
         "Follow election coverage here all day and live results from New Hampshire after the polls close.",
+        "Play the USA TODAY Daily Crossword Puzzle.",
+        "Take CNN’s weekly news quiz to see how much you remember from the week that was!",
     ],
 )
 def test_newsletter_and_live_blog_furniture_is_not_news(line: str) -> None:

@@ -43,6 +43,8 @@ _HOUSEKEEPING = re.compile(
     | \bthis\s+page\s+reflects\b | \ba\s+version\s+of\s+this\s+(story|article)\s+(appears|appeared|ran)\b
     | \bkeep\s+up\s+with\b | \bfollow\b.{0,40}\b(coverage|updates|results)\b
     | \bin\s+your\s+inbox\b
+    | ^\W*play\s+the\s+.{0,40}\b(crossword|puzzle|sudoku|wordle)\b  # 516 USA TODAY pages end so
+    | \btake\s+.{0,20}\bnews\s+quiz\b
     | \bhow\s+relevant\s+is\s+this\s+ad\b | \bvideo\s+(player\s+was\s+slow\s+to\s+load|content\s+never\s+loaded)\b
     | \bad\s+(froze|never\s+loaded)\b | \baudio\s+on\s+ad\b  # an ad-feedback form scraped with the page
     | ^[^\w"“‘']*good\s+(morning|afternoon|evening)\b | ^[^\w"“‘']*(hi|hello)\s+(there|everyone|readers)\b
