@@ -662,8 +662,16 @@ def test_a_preview_of_what_the_lead_reports_as_done_is_dropped() -> None:
         "President Joe Biden bid goodbye Wednesday night.",
         "A memorial is set to take place on Jan. 20.",
     ]
-    # A lead that itself previews makes nothing stale.
+    # A lead that itself previews, or states a fact of the calendar, makes nothing stale.
     assert not news.stale_preview("The vote will be held Tuesday.", "Polls will close Tuesday night.")
+    assert not news.stale_preview(
+        "Federal offices will be closed Monday.", "Monday, Jan. 20, is MLK Day, which honors King."
+    )
+
+
+def test_a_sentence_naming_the_day_sets_no_scene() -> None:
+    assert news.sets_a_scene("It is every parent's nightmare.", frozenset())
+    assert not news.sets_a_scene("Federal and state offices will be closed or suspended Monday.", frozenset())
 
 
 @pytest.mark.parametrize(

@@ -176,12 +176,28 @@ def looks_ahead_or_reacts(sentence: str) -> bool:
     return bool(_PREVIEW.search(main) or _REACTION.search(main))
 
 
+# A verb in the past: "-ed" (not "need", "speed", "hundred"…) or a common irregular past.
+_PAST = re.compile(
+    r"\b((?!(?:need|speed|feed|seed|breed|proceed|exceed|succeed|indeed|embed|shred|hundred)\b)[a-z]{2,}ed|"
+    r"said|bid|went|won|lost|took|gave|made|met|held|began|came|got|told|left|fell|rose|hit|shot|struck|sent|"
+    r"spent|led|paid|sold|brought|found|became|ran|saw|broke|chose|drove|flew|wrote|spoke|stood|killed|swore|"
+    r"sworn|signed|died)\b"
+)
+
+
+def reports_done(lead: str) -> bool:
+    """Whether a lead's main clause tells something that happened ("bid goodbye … Wednesday
+    night", "went into effect Tuesday"), not a preview, a reaction or a fact of the calendar
+    ("Monday, Jan. 20, is MLK Day")."""
+    return not looks_ahead_or_reacts(lead) and bool(_PAST.search(_main_clause(lead)))
+
+
 def stale_preview(sentence: str, lead: str) -> bool:
     """A preview of the event that ``lead`` reports as done: written before it, for the same day
     ("Biden will give his farewell address Wednesday" under "Biden bid goodbye … Wednesday night").
     A preview of another day ("A formal Mass … will take place on May 18") is news still."""
     day = WHEN.search(lead)
-    if day is None or looks_ahead_or_reacts(lead) or not _AHEAD.search(_main_clause(sentence)):
+    if day is None or not reports_done(lead) or not _AHEAD.search(_main_clause(sentence)):
         return False
     return day.group().lower() in {m.group().lower() for m in WHEN.finditer(sentence)}
 
@@ -361,11 +377,18 @@ _NUMBER_WORD = re.compile(
 )
 
 
+_RELATIVE_DAYS = {"today", "tonight", "yesterday", "overnight"}
+
+
 def sets_a_scene(sentence: str, names: frozenset[str]) -> bool:
     """A sentence with no actor: no name (``names``, as :func:`qa.briefing.clustering.names_of`
-    finds them), no number, no attribution or institution."""
+    finds them), no number, no attribution or institution; nor a named day it happens on
+    ("Federal and state offices … will be closed Monday"; "Yesterday, a piece of breaking news…"
+    still sets one)."""
+    named_day = any(m.group().lower() not in _RELATIVE_DAYS for m in WHEN.finditer(sentence))
     return not (
         names
+        or named_day
         or NUMBERS.search(sentence)
         or _NUMBER_WORD.search(sentence)
         or _ATTRIBUTION.search(sentence)
