@@ -81,6 +81,9 @@ _TITLES = _ABBREV | {
     "gens",
 }
 _ON_X = re.compile(r"\b(?:on|to|via)\s+X$")  # the platform, not an initial
+# Two sentences a page glued together ("…said Donald Trump.Meanwhile a fake clip…"), for the
+# briefing's split; a web or mail address ("www.HopeOnline.tv", "Jo.Smith@gannett.com") is none.
+_END_OR_GLUED = re.compile(_END.pattern + r"|(?<=[a-z]{2})[.!?](?=[A-Z][a-z])")
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
 # How far a quotation's closing mark may be from a "!" or "?" inside it: a stray opening mark
 # must not glue a paragraph together.
@@ -118,7 +121,9 @@ def sentence_spans(
     for line in re.finditer(r"[^\n]+", text[start:end]):
         ls, le = start + line.start(), start + line.end()
         seg_start = ls
-        for m in _END.finditer(text, ls, le):
+        for m in (_END_OR_GLUED if join_lowercase else _END).finditer(text, ls, le):
+            if m.end() < le and not text[m.end()].isspace() and _in_address(text, m):
+                continue  # glued to the next word, inside an address
             word = text[max(ls, m.start() - 12) : m.start()].split()
             prev = word[-1].lower() if word else ""
             if join_lowercase:  # the word before the period even if glued to a colon ("light:Rep.")
@@ -153,6 +158,18 @@ def _inside_quote(text: str, start: int, m: re.Match[str], end: int) -> bool:
     if before.count("“") > before.count("”"):
         return "”" in after
     return before.count('"') % 2 == 1 and '"' in after
+
+
+def _in_address(text: str, m: re.Match[str]) -> bool:
+    """Whether a mark glued to the next word sits inside an address rather than between sentences."""
+    a = m.start()
+    while a > 0 and not text[a - 1].isspace():
+        a -= 1
+    b = m.end()
+    while b < len(text) and not text[b].isspace():
+        b += 1
+    token = text[a:b]
+    return "@" in token or "/" in token or "www" in token.lower() or token.count(".") > 1
 
 
 def _speaker_follows(text: str, m: re.Match[str], end: int) -> bool:

@@ -102,3 +102,18 @@ def test_summaries_keep_a_quote_with_a_speaker_named_in_capitals() -> None:
         "Trump supporters cheered.",
         "Smith said it was over.",
     ]
+
+
+def test_summaries_split_two_sentences_a_page_glued_together() -> None:
+    text = "Bomb threats hit polling sites, said Donald Trump.Meanwhile a fake clip spread. Why?Nobody knew."
+    assert summary_split(text) == [
+        "Bomb threats hit polling sites, said Donald Trump.",
+        "Meanwhile a fake clip spread.",
+        "Why?",
+        "Nobody knew.",
+    ]
+    # An address is no pair of sentences.
+    assert summary_split("Visit www.HopeOnline.tv or write to Jo.Smith@gannett.com today.") == [
+        "Visit www.HopeOnline.tv or write to Jo.Smith@gannett.com today."
+    ]
+    assert len(split_sentences(text)) == 2  # the reader's split is unchanged
