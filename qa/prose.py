@@ -25,6 +25,14 @@ QUOTED = re.compile(r"(?:^|(?<=[\s(\[—-]))[\"“‘'](?=\w).{10,}?[\w.,!?…][
 QUOTE_OPEN = "'\"‘“"
 
 
+# A clause that opens on a pronoun: "If it fail to do so by the deadline, …", "When they arrived, …"
+# ("When it comes to", "As it turns out" are idioms, not references).
+CLAUSE_ANAPHOR = re.compile(
+    r"^(?:If|When|As|Although|While|Because|Since|Unless|Once)\s+(?:it|they|he|she)\b"
+    r"(?!\s+(?:comes|stands|turns|happens|says|say)\b)"
+)
+
+
 def leans_on_previous(sentence: str) -> bool:
     """Whether a sentence needs the one before it to be read: "It employs …", "The plant's …"."""
     return bool(DANGLING.match(sentence) or ANAPHOR.match(sentence))

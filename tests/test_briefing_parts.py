@@ -14,6 +14,7 @@ from qa.briefing.drafting import completed, lead_first, lead_of, news_spans
 from qa.briefing.ranking import Story, assess, distinct_texts, rank
 from qa.engines.base import Draft, DraftSentence, Source, number_sources
 from qa.models import ArticleMeta, Chunk, Hit
+from qa.prose import CLAUSE_ANAPHOR
 
 
 @pytest.mark.parametrize(
@@ -502,6 +503,14 @@ def test_a_sentence_whose_subject_is_in_the_one_before_does_not_open_a_lead() ->
     text = "Scoot over, Facebook. Its users have grown by 315% this year. BeReal is a photo app launched in 2020."
     chunk = Chunk(id="a:0", article_id="a", position=0, start=0, end=len(text), text=text)
     assert news_spans(chunk, limit=None)[0].text == "BeReal is a photo app launched in 2020."
+    # Nor does a clause that opens on a pronoun; an idiom is no reference.
+    text = (
+        "Scoot over, Facebook. If it fails to sell by Jan. 19, TikTok will be banned. "
+        "The court hears the case on Friday, before the ban."
+    )
+    chunk = chunk.model_copy(update={"text": text, "end": len(text)})
+    assert news_spans(chunk, limit=None)[0].text == "The court hears the case on Friday, before the ban."
+    assert not CLAUSE_ANAPHOR.match("When it comes to homes, an ice dam is a ridge of ice.")
 
 
 def test_the_blurb_of_a_link_is_not_a_fact_of_the_story() -> None:

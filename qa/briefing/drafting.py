@@ -22,7 +22,7 @@ from qa.citations import VerifiedAnswer, verify
 from qa.embeddings import CachedEmbedder, Embedder
 from qa.engines.base import Draft, DraftSentence, Source, number_sources
 from qa.models import ArticleMeta, Chunk, Hit
-from qa.prose import DANGLING, quoted_share, usable
+from qa.prose import CLAUSE_ANAPHOR, DANGLING, quoted_share, usable
 from qa.store.protocol import ChunkRecord
 from qa.text import content_tokens, jaccard, normalize_ws, sentence_spans, teaser
 
@@ -51,8 +51,9 @@ AI_SUMMARY_POINTS = 3
 # "Read here." after a sentence makes that sentence the blurb of a link, not a fact of the story.
 _LINK_PROMPT = re.compile(r"^\W*(read|see|watch|listen)(\s+(it|more|the\s+\w+(\s+\w+)?))?\s+here\b", re.I)
 _LEFT_OVER = DASHES + "◾◼•▪●■◆►▶ \t\n\u2060\u200b\u200c\u200d\ufeff"
-# "Its active users have skyrocketed …": whose, the sentence before said (the engine's reader keeps
-# prose.DANGLING as its trained features read it).
+# "Its active users have skyrocketed …", "If it fail to do so by the deadline, …": whose, and what
+# "it" is, the sentence before said (the engine's reader keeps prose.DANGLING as its trained
+# features read it).
 _WHOSE = re.compile(r"^(?:Its|His|Her|Their)\b")
 MAX_SCENE_SENTENCES = 3  # scene-setting sentences skipped at most at the top of an article
 
@@ -98,7 +99,7 @@ def news_spans(chunk: Chunk, limit: int | None, year: int | None = None) -> list
         # An article's opening may frame the story in a past year (a feature's "In 2019, the city
         # council…"); further down, a past year is background that would read as the day's news.
         dated = year if count or chunk.start != 0 else None
-        leans = DANGLING.match(sentence) or _WHOSE.match(sentence)
+        leans = DANGLING.match(sentence) or _WHOSE.match(sentence) or CLAUSE_ANAPHOR.match(sentence)
         if blurb or not newsworthy(sentence, dated) or (leans and open_run is None):
             if open_run is not None:
                 runs.append(open_run)

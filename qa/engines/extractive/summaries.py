@@ -17,7 +17,7 @@ import numpy as np
 from qa.embeddings import Embedder
 from qa.engines.base import Source
 from qa.engines.extractive.sentences import Sentence, passage_sentences, rounded
-from qa.prose import DANGLING, leans_on_previous, quoted_share
+from qa.prose import CLAUSE_ANAPHOR, DANGLING, leans_on_previous, quoted_share
 from qa.text import jaccard
 
 SUMMARY_CANDIDATES = 80
@@ -163,7 +163,8 @@ def _choose(
                 continue  # never two sentences saying the same thing
             # An article's first sentence leans on nothing ("The city council approved…" opens
             # a story); a later one needs the sentence before it shown first.
-            if leans_on_previous(sents[i].text) and not sents[i].first and before.get(i) not in chosen:
+            leans = leans_on_previous(sents[i].text) or CLAUSE_ANAPHOR.match(sents[i].text)
+            if leans and not sents[i].first and before.get(i) not in chosen:
                 continue
             if repeats(sents[i].terms, told):
                 continue
