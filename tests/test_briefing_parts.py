@@ -819,3 +819,9 @@ def test_an_outbreak_is_a_disaster_and_the_economy_moving_is_news(lead: str, sig
     rank([story])
     hard = [r for r in story.reasons if r.startswith(("the economy", "casualties"))]
     assert hard == ([f"{signal} (+{0.75 if 'economy' in signal else 1.25:.2f})"] if signal else []), story.reasons
+
+
+def test_a_figurative_flood_is_no_disaster() -> None:
+    assert not news.CASUALTIES.search("Fake eclipse glasses are flooding online stores")
+    assert not news.CASUALTIES.search("AI junk floods the internet")
+    assert news.CASUALTIES.search("Flooding swamped roads across Texas on Tuesday")

@@ -305,11 +305,11 @@ def section_kind(meta: ArticleMeta) -> tuple[str, str]:
 # -- hard-news signals in a lead ------------------------------------------------------------------
 
 # Casualties, disaster (a disease outbreak too), and war and its diplomacy (a ceasefire is as much
-# news as a strike).
+# news as a strike). Fakes "flooding online stores" are no flood.
 CASUALTIES = re.compile(
     r"\b(killed|killing|dead|died|dies|death|death\s+toll|deaths|fatal(ly|ities)?|injur(ed|ies)|wounded|"
     r"crash(ed|es)?|collided|collision|shooting|gunman|explosion|earthquake|hurricane|tornado(es)?|wildfires?|"
-    r"flood(s|ing)|war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
+    r"flood(s|ing)(?!\s+(online|the\s+(market|internet|zone)|social|inbox(es)?|stores|shelves))|war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
     r"rescuers?|evacuat\w+|(?<!heart\s)(?<!phishing\s)(?<!smishing\s)attack(s|ed)?|hostages?|outbreaks?|epidemic|"
     r"pandemic|cease-?fires?|truce|peace\s+(talks|deal|plan|agreement)"
     r"|sanctions|power\s+(outages?|cuts?)|without\s+(power|electricity)(?!\s+to\b))\b",
