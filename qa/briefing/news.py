@@ -309,7 +309,8 @@ def section_kind(meta: ArticleMeta) -> tuple[str, str]:
 CASUALTIES = re.compile(
     r"\b(killed|killing|dead|died|dies|death|death\s+toll|deaths|fatal(ly|ities)?|injur(ed|ies)|wounded|"
     r"crash(ed|es)?|collided|collision|shooting|gunman|explosion|earthquake|hurricane|tornado(es)?|wildfires?|"
-    r"flood(s|ing)(?!\s+(online|the\s+(market|internet|zone)|social|inbox(es)?|stores|shelves))|war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
+    r"flood(s|ing)(?!\s+(online|the\s+(market|internet|zone)|social|inbox(es)?|stores|shelves))|"
+    r"war|bomb(ing|ed|s)?|airstrikes?|missiles?|drones?|invasion|invade[sd]?|victims|survivors|"
     r"rescuers?|evacuat\w+|(?<!heart\s)(?<!phishing\s)(?<!smishing\s)attack(s|ed)?|hostages?|outbreaks?|epidemic|"
     r"pandemic|cease-?fires?|truce|peace\s+(talks|deal|plan|agreement)"
     r"|sanctions|power\s+(outages?|cuts?)|without\s+(power|electricity)(?!\s+to\b))\b",
@@ -405,6 +406,7 @@ _TO_THE_READER = re.compile(r"\byou(['’](re|d|ll|ve))?\b", re.I)
 
 
 def hooks_the_reader(sentence: str) -> bool:
+    """A hook (see :data:`HOOK_WORDS`, :data:`_TO_THE_READER`), outside quotes and after a dateline."""
     told = _QUOTED.sub(" ", sentence)
     if m := DATELINE.match(told):
         told = told[m.end() :]
