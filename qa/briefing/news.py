@@ -143,16 +143,13 @@ def background(line: str, year: int) -> bool:
 # ("X slammed the decision") tells what happened only where nothing better does. Only its main
 # clause counts: the words up to its first comma, where a lead puts its verb ("…, saying it will no
 # longer allow" is news).
+_SCHEDULED = r"(is|are)\s+(set|expected|scheduled|poised|slated|due)\s+to|plans?\s+to|ahead\s+of"
 _PREVIEW = re.compile(
-    r"\b((?-i:will|won['’]t|could|may|might)|(is|are)\s+(set|expected|scheduled|poised|slated|due)\s+to|"
-    r"plans?\s+to|ahead\s+of|gear(s|ing)?\s+up|prepar(es?|ing)\s+(to|for))\b",
-    re.I,
+    rf"\b((?-i:will|won['’]t|could|may|might)|{_SCHEDULED}|gear(s|ing)?\s+up|prepar(es?|ing)\s+(to|for))\b", re.I
 )
 # A preview proper: "could", "may" and "might" speculate ("Wednesday was perhaps the last day
 # Zelensky could have addressed Congress") rather than announce.
-_AHEAD = re.compile(
-    r"\b((?-i:will)|(is|are)\s+(set|expected|scheduled|poised|slated|due)\s+to|plans?\s+to|ahead\s+of)\b", re.I
-)
+_AHEAD = re.compile(rf"\b((?-i:will)|{_SCHEDULED})\b", re.I)
 _REACTION = re.compile(
     r"\b(react(ed|s|ing)|respond(ed|s|ing)|slamm?(ed|s|ing)|blast(ed|s|ing)|prais(ed|es|ing)|criticiz(ed|es|ing)|"
     r"condemn(ed|s|ing)|denounc(ed|es|ing)|welcom(ed|es|ing)|applaud(ed|s|ing)|lash(ed|es|ing)\s+out|hail(ed|s|ing)|"
