@@ -443,6 +443,8 @@ def test_articles_that_disagree_on_a_figure_are_reported_latest_last() -> None:
         "Follow election coverage here all day and live results from New Hampshire after the polls close.",
         "Play the USA TODAY Daily Crossword Puzzle.",
         "Take CNN’s weekly news quiz to see how much you remember from the week that was!",
+        "If so, subscribe here.",
+        "Sign up now.",
     ],
 )
 def test_newsletter_and_live_blog_furniture_is_not_news(line: str) -> None:
@@ -700,6 +702,31 @@ def test_a_sentence_naming_the_day_sets_no_scene() -> None:
         ),
         ("Big Lots stores closing: See full list of 344 shuttering locations", "Big Lots stores closing"),
         ("Trump slaps tariffs on China, Canada. Here's how that works", "Trump slaps tariffs on China, Canada"),
+        # A second sentence that turns to the reader is the page's offer, and so is a label before
+        # the title ("First on CNN:").
+        ("Trump announces 25% auto tariffs. What it means for car buyers", "Trump announces 25% auto tariffs"),
+        ("Tax season 2025 starts Jan 27. File now for one of the first refunds.", "Tax season 2025 starts Jan 27"),
+        (
+            "Kohl's shutting down 27 'underperforming' stores; see list of closures",
+            "Kohl's shutting down 27 'underperforming' stores",
+        ),
+        (
+            "Waffle House adds a surcharge for eggs. What to know about the cost",
+            "Waffle House adds a surcharge for eggs",
+        ),
+        (
+            "FIRST ON CNN: January 6 committee considers criminal referrals",
+            "January 6 committee considers criminal referrals",
+        ),
+        # A second sentence that goes on with the news stays; so does a question's answer.
+        (
+            "Another World Series hangover. Rangers fail to repeat",
+            "Another World Series hangover. Rangers fail to repeat",
+        ),
+        (
+            "What to do with the penny now that it's no longer made",
+            "What to do with the penny now that it's no longer made",
+        ),
         # The label stays where the title would be a question or too short without it.
         (
             "Will they ban TikTok in the US? What to know before January deadline",

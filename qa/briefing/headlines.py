@@ -15,17 +15,25 @@ from qa.text import normalize_ws, strip_markup
 
 _LABEL = re.compile(
     r"^\s*(live(\s+updates?)?|update[sd]?|recap|breaking(\s+news)?|watch|video|photos|exclusive|opinion|analysis|"
-    r"explainer|fact\s+check)\s*[:|\-–—]\s*",
+    r"explainer|fact\s+check|first\s+on\s+[a-z]+|((usa\s+today|cnn)\s+)?exclusive)\s*[:|\-–—]\s*",
     re.I,
 )
 _SITE = re.compile(r"\s+\|\s+[^|]*$")  # " | CNN Politics": the site's name, not the story's
 # A label after the story's title ("…: Here's what to know", ": Recap", ". Here's why", ": See photos",
 # ": Schedule of events, how to watch"): it names the page's format, not the news.
 _TRAILING_LABEL = re.compile(
-    r"\s*[:.!]\s*(what\s+(to|we)\s+know|here['’]s\s+(why|how\s+(that|it)\s+works|what\s+(to|we)\s+know)|recap|"
+    r"\s*[:.!;]\s*(what\s+(to|we)\s+know(\s+about\b[^:.?!]*)?|here['’]s\s+(why|how\s+(that|it)\s+works|what\s+(to|we)\s+know)|recap|"
     r"see\s+(the\s+)?(photos|pictures|list|full\s+list|schedule|map|results)\b[^:.?!]*|live\s+updates|explained|"
     r"(schedule(\s+of\s+events)?|start\s+time|date|time|tv\s+channel)(,\s*[^:.?!]*)?\s+(and\s+)?how\s+to\s+watch\b[^:.?!]*"
     r"|how\s+to\s+watch\b[^:.?!]*)\s*[.!]?\s*$",
+    re.I,
+)
+# A second sentence that turns to the reader ("Trump announces 25% auto tariffs. What it means for car
+# buyers", ". Here's where to find it", ". Know bird flu symptoms, risk", ". File now for …"): the
+# page's service offer, not the news the first sentence states.
+_SERVICE_TAIL = re.compile(
+    r"(?<=\w[\w'’%)])[.;]\s+(here['’]s|here\s+(is|are)|what\s+(it|this|that|they|to|we|you)|why|how|know|see|find|"
+    r"learn|check|file|get|read|everything|list\s+of|where\s+to|when\s+to)\b[^?]*$",
     re.I,
 )
 MIN_LABELLED = 3  # words the title keeps without its label, else the label stays
@@ -60,6 +68,9 @@ def plain(title: str) -> tuple[str, str]:
     bare = _TRAILING_LABEL.sub("", text).strip()
     if bare != text and len(bare.split()) >= MIN_LABELLED and not bare.endswith("?"):
         text = bare
+    told = _SERVICE_TAIL.sub("", text).strip()
+    if told != text and len(told.split()) >= MIN_WORDS and "?" not in told:
+        text, cut = told, ""  # what the page cut was the offer
     if len(text) > 2 and text[0] in "\"“'‘" and text[-1] in "\"”'’":
         text = text[1:-1].strip()
     return text, cut
@@ -118,7 +129,7 @@ def choose(titles: Sequence[str]) -> str:
 # question ("When is the Super Bowl? Date, kickoff time …") has asked already.
 _ASKS = re.compile(
     r"^\s*(who\b|(what|when|where|why|how|which)\s+(is|are|was|were|do|does|did|has|have|had|will|would|can|could|"
-    r"should|much|many|long|old|to)\b)",
+    r"should|much|many|long|old)\b)",
     re.I,
 )
 

@@ -33,6 +33,7 @@ _HOUSEKEEPING = re.compile(
     | \b(originally|first)\s+(published|appeared)\s+(in|on|by|at)\b
     | \bAI[-\s]assisted\b | \b(summary|article)\s+(was|is)\s+(generated|produced|written)\s+(by|with|using)\b
     | \bsign\s+up\s+((here|now|today)\s+)?(for|to)\b | \bsubscribe\s+(to|for)\b | \bclick\s+here\b
+    | \b(subscribe|sign\s+up)\s+(here|now|today)\b
     | \byour\s+one-stop\s+shop\b  # a newsletter introducing itself
     | \bfor\s+(the\s+)?latest\s+(updates|news|information|coverage)\b
     | \b(read|see|watch|follow)\s+(more\s+of\s+)?(our|usa\s+today['’]s|cnn['’]s|the)\s+
