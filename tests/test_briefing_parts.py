@@ -142,7 +142,23 @@ def test_news_sentences_are_news(line: str) -> None:
             "When is the next holiday? See the list of major 2025 holidays",
         ),
         (["Who won the Super Bowl in 2024"], "Who won the Super Bowl in 2024?"),
-        (["What is the best way to watch the eclipse without ..."], "What is the best way"),
+        (["What is the best way to watch the eclipse without ..."], "What is the best way to watch the eclipse"),
+        # Cut right after a phrase, the title keeps its object; a contrast or a quotation the cut
+        # left open goes, and so does a word no title ends on.
+        (
+            ["Chinese-Canadian tycoon Xiao Jianhua sentenced to 13 years in ..."],
+            "Chinese-Canadian tycoon Xiao Jianhua sentenced to 13 years",
+        ),
+        (["Singapore repeals gay sex ban but limits prospect of legalizing ..."], "Singapore repeals gay sex ban"),
+        (["Texas death row inmate Travis Mullis: 'Consumed by shame and ..."], "Texas death row inmate Travis Mullis"),
+        (
+            ["Taylor Swift's 'Eras' wins box office as 'Killers of the Flower Moon ..."],
+            "Taylor Swift's 'Eras' wins box office",
+        ),
+        (
+            ["Hospitals in the US are the fullest they've been throughout the ..."],
+            "Hospitals in the US are the fullest they've been",
+        ),
         (["How much to tip at restaurants | USA TODAY"], "How much to tip at restaurants?"),
         # A title that states its news, then asks, is told by its statement; a topic before a
         # colon is no statement, and a question that opens the title keeps its answer.

@@ -42,12 +42,15 @@ _SENTENCE_END = re.compile(r"[.?!](?=\s+[A-Z‘“'\"])")
 # Words a phrase can be cut before and still read complete ("… crackdown | in Palm").
 _BREAK_WORDS = words(
     "in on at for about as but and or with to of from after over amid while that by into than during under "
-    "against before since until via near"
+    "against before since until via near throughout between among across toward towards without within beyond "
+    "despite including per versus vs vs."
 )
 # ... and words a complete phrase does not end with.
 _DANGLING = _BREAK_WORDS | words(
     "the a an will could would can may should must is are was were be what where when why how who which "
-    "plus also here's"
+    "plus also here's has have had than its his her their according some many much less few several "
+    "all any each every other such both set looking seeking expected likely poised plans wants aims seeks tries "
+    "trying hopes needs going due able led"
 )
 MIN_WORDS = 4
 MAX_CHARS = 200
@@ -87,18 +90,56 @@ def repair(text: str, cut: str = "phrase") -> str:
     words = text.split()
     if cut == "word":
         words = words[:-1]
+    at_break = False  # the page cut right after a phrase: what stands before it is whole
     while len(words) > MIN_WORDS and words[-1].lower().strip("(") in _DANGLING:
-        words.pop()
+        at_break |= words.pop().lower().strip("(") in _BREAK_WORDS
     if cut == "phrase" and words and re.fullmatch(r"[\d.,%$]+", words[-1]):
-        return " ".join(words)  # "… younger than 50": a whole number ends a phrase
+        return " ".join(words).rstrip(",")  # "… younger than 50": a whole number ends a phrase
     for i in range(len(words) - 1, MIN_WORDS - 1, -1):
+        if at_break:
+            break
         before, word = words[i - 1], words[i]
         if before.endswith((",", ";", ":", "–", "—")) or word.lower() in _BREAK_WORDS or word.startswith("("):
             words = words[:i]
             break
     while len(words) > MIN_WORDS and words[-1].lower().strip("(") in _DANGLING:
         words.pop()
+    # "… alligator float: News", "… parade: Highlights": one word after a colon is a label or a cut.
+    if len(words) > MIN_WORDS and ":" in words[-2]:
+        words = words[:-1]
+    # A contrast cut before its point ("… gay sex ban but limits prospect"), or a quotation the cut
+    # left open after a clause ("… wins box office as 'Killers", "… Travis Mullis: 'Consumed"): the
+    # title reads complete before it.
+    for k in range(len(words) - 1, MIN_WORDS - 1, -1):
+        opened = bool(_OPENS.match(words[k])) and not _closed(words[k:])
+        if words[k].lower() == "but" or (opened and words[k - 1].endswith(":")):
+            words = _trimmed(words[:k], words)
+            break
+        if opened and words[k - 1].lower() in _CLAUSE_WORDS and k - 1 >= MIN_WORDS:
+            words = _trimmed(words[: k - 1], words)
+            break
     return " ".join(words).rstrip(",;:–—- ")
+
+
+_OPENS = re.compile(r"^['‘“\"]\w")
+_CLAUSE_WORDS = words("as but while and after")
+
+
+def _trimmed(kept: list[str], otherwise: list[str]) -> list[str]:
+    """``kept`` without the words it cannot end on, if it then ends complete; else ``otherwise``."""
+    kept = list(kept)
+    while len(kept) > MIN_WORDS and kept[-1].lower().strip("(") in _DANGLING:
+        kept.pop()
+    return kept if kept[-1].lower().strip("(") not in _DANGLING else otherwise
+
+
+def _closed(words: list[str]) -> bool:
+    """Whether the quotation the first of ``words`` opens closes among them."""
+    mark = words[0][0]
+    close = {"‘": "’", "“": "”"}.get(mark, mark)
+    return any(w.rstrip(".,;:!?)").endswith(close) for w in words) or (
+        len(words[0]) > 2 and words[0].rstrip(".,;:!?)").endswith(close)
+    )
 
 
 def choose(titles: Sequence[str]) -> str:
