@@ -460,6 +460,8 @@ def test_articles_that_disagree_on_a_figure_are_reported_latest_last() -> None:
         "Play the USA TODAY Daily Crossword Puzzle.",
         "Take CNN’s weekly news quiz to see how much you remember from the week that was!",
         "If so, subscribe here.",
+        "CNN Entertainment Reporter Chloe Melas (second from left) is shown with her husband and their two sons.",
+        "Prince Andrew is seen in August 2017.",
         "Sign up now.",
     ],
 )

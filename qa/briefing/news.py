@@ -40,6 +40,11 @@ _HOUSEKEEPING = re.compile(
         (live|full|earlier|previous|ongoing|continuing|complete|latest)?\s*(coverage|updates|live\s+blog)\b
     | \bcontributing\s*:|\bcontributed\s+to\s+this\s+report\b
     | \b(photo|image|video)s?\s+(by|credit|courtesy)\b
+    # A photo's caption: who stands where ("(second from left)"), who "is pictured"/"is shown"/"is
+    # seen in" a place.
+    | \(((second|third|fourth|far|top|bottom)\s+)?(from\s+)?(left|right|center|centre)(\s+to\s+(left|right))?\)
+    | \b(is|are)\s+(pictured|shown)\b(?!\s+(that|to|how)\b)
+    | \b(is|are)\s+seen\s+(in|on|at|during|outside|inside|here)\b
     | \b(reach|email|contact)\s+(him|her|them|the\s+reporter)\s+at\b | \bfollow\s+(him|her|them|us)\s+on\b
     | \bthis\s+page\s+reflects\b | \ba\s+version\s+of\s+this\s+(story|article)\s+(appears|appeared|ran)\b
     | \bkeep\s+up\s+with\b | \bfollow\b.{0,40}\b(coverage|updates|results)\b
