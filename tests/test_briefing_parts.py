@@ -672,6 +672,49 @@ def test_the_outcome_leads_rather_than_a_preview_or_a_reaction() -> None:
     )
 
 
+def test_an_outcome_that_names_no_day_still_leads_before_a_preview_that_does() -> None:
+    sources = [
+        _source(1, "venue", "Why are Eagles home team?", "Super Bowl 59 may be a neutral venue on Sunday. More."),
+        _source(
+            2, "result", "Who won Super Bowl 59? Score as Eagles beat ...", "The Eagles defeated the Chiefs 40-22. Wow."
+        ),
+    ]
+    draft = Draft(sentences=[DraftSentence(text="More.", cites=[1])], engine="extractive")
+    assert lead_first(draft, sources, most=3).sentences[0].text == "The Eagles defeated the Chiefs 40-22."
+    # "Has talked about" is the state of things, not an outcome.
+    assert not news.tells_outcome("Trump has talked about using tariffs to offset the revenue.")
+    # The preview stays the lead where no article tells an outcome.
+    assert lead_first(draft, sources[:1], most=3).sentences[0].text == "Super Bowl 59 may be a neutral venue on Sunday."
+
+
+@pytest.mark.parametrize(
+    ("title", "lead", "headline"),
+    [
+        (
+            "Who won Super Bowl 59? Score, stats, highlights as Eagles beat ...",
+            "The Philadelphia Eagles demolished the Kansas City Chiefs in Super Bowl 59 40-22 – closer than it was.",
+            "The Philadelphia Eagles demolished the Kansas City Chiefs in Super Bowl 59 40-22",
+        ),
+        # A lead about something else, one that looks ahead, or one too long to be a headline: no answer.
+        (
+            "When is the VP debate between Vance, Walz?",
+            "The first debate between Trump and Harris took place in Philadelphia earlier this month.",
+            None,
+        ),
+        ("Who will win Super Bowl 59?", "The Eagles will face the Chiefs in Super Bowl 59 on Sunday.", None),
+        (
+            "Who won Super Bowl 59?",
+            "The Philadelphia Eagles beat the Kansas City Chiefs in Super Bowl 59 on Sunday night in New Orleans "
+            "before a crowd of 70,000 fans and the president.",
+            None,
+        ),
+        ("Eagles beat Chiefs in Super Bowl 59", "The Eagles beat the Chiefs in Super Bowl 59.", None),  # no question
+    ],
+)
+def test_a_question_headline_is_stated_by_the_lead_that_answers_it(title: str, lead: str, headline: str | None) -> None:
+    assert headlines.answered(title, lead) == headline
+
+
 def test_a_preview_of_what_the_lead_reports_as_done_is_dropped() -> None:
     sources = [
         _source(1, "report", "Biden bids farewell", "President Joe Biden bid goodbye Wednesday night. He spoke."),

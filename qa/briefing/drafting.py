@@ -262,8 +262,11 @@ def _without_stale_previews(sentences: list[DraftSentence]) -> list[DraftSentenc
 def best_lead(sources: Sequence[Source], headline: str = "") -> tuple[str, int] | None:
     """The article lead (first news sentence of an article's top) that most plainly reports an
     event, with its source number; None if none names a day or a dateline. A tie goes to the
-    article the headline comes from, then to the most central (sources come in that order)."""
+    article the headline comes from, then to the most central (sources come in that order).
+    Where the best such lead is a preview or a reaction, a lead that tells the outcome in the past
+    ("The Eagles demolished the Chiefs in Super Bowl 59") opens instead, day or no day."""
     best: tuple[tuple[bool, int, bool], str, int] | None = None
+    done: tuple[str, int] | None = None
     seen: set[str] = set()
     for src in sorted(sources, key=lambda s: s.n):
         article, chunk = src.hit.article.id, src.hit.chunk
@@ -284,6 +287,10 @@ def best_lead(sources: Sequence[Source], headline: str = "") -> tuple[str, int] 
         score = (outcome, event, bool(headline) and headlines.choose([src.hit.article.title]) == headline)
         if event and (best is None or score > best[0]):
             best = (score, first, src.n)
+        if done is None and not event and news.tells_outcome(first):
+            done = (first, src.n)
+    if best is not None and not best[0][0] and done is not None:
+        return done
     return (best[1], best[2]) if best else None
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa.briefing.news import QUESTION_TITLE, words
-from qa.text import normalize_ws, strip_markup
+from qa.briefing.news import DASHES, DATELINE, QUESTION_TITLE, tells_outcome, words
+from qa.text import content_tokens, normalize_ws, strip_markup
 
 _LABEL = re.compile(
     r"^\s*(live(\s+updates?)?|update[sd]?|recap|breaking(\s+news)?|watch|video|photos|exclusive|opinion|analysis|"
@@ -211,3 +211,28 @@ def clean(text: str | None) -> str | None:
     out = re.sub(r"\*+|`+|(?<!\w)_+|_+(?!\w)", "", strip_markup(text))
     out = re.sub(r"^\s*#+\s*", "", normalize_ws(out)).strip(" \"'“”")
     return out[:MAX_CHARS] or None
+
+
+# Where a lead's main statement ends: before a dash's aside ("… 40-22 – a score actually closer…")
+# or a second clause after a semicolon.
+_ASIDE = re.compile(rf"\s+[{DASHES}]\s+|;\s+")
+MAX_ANSWER_WORDS = 18
+ANSWERED = 0.6  # share of the question's content words the lead must hold to answer it
+
+
+def answered(title: str, lead: str) -> str | None:
+    """A question title stated by its answer: the story's lead, when it tells as done what the
+    question asks ("Who won Super Bowl 59? …" → "The Philadelphia Eagles demolished the Kansas
+    City Chiefs in Super Bowl 59 40-22") and is short enough for a headline. None otherwise."""
+    text, _ = plain(title)
+    if "?" not in text and not asks(text):
+        return None
+    asked = content_tokens(text.split("?")[0])
+    if m := DATELINE.match(lead):
+        lead = lead[m.end() :]
+    told = _ASIDE.split(lead.strip(), maxsplit=1)[0].strip().rstrip(".")
+    if not asked or not tells_outcome(told) or any(q in told for q in '"“”?'):
+        return None
+    if not MIN_WORDS < len(told.split()) <= MAX_ANSWER_WORDS:
+        return None
+    return told if len(asked & content_tokens(told)) / len(asked) >= ANSWERED else None

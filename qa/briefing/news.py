@@ -195,6 +195,18 @@ def reports_done(lead: str) -> bool:
     return not looks_ahead_or_reacts(lead) and bool(_PAST.search(_main_clause(lead)))
 
 
+_PERFECT = re.compile(r"\b(has|have|had|'s|’s|been)\s+(\w+ly\s+)?$", re.I)
+
+
+def tells_outcome(lead: str) -> bool:
+    """A lead that reports a thing done in the simple past ("The Eagles demolished the Chiefs"):
+    not "has talked about" (the state of things, background), nor a preview or reaction."""
+    if looks_ahead_or_reacts(lead):
+        return False
+    main = _main_clause(lead)
+    return any(not _PERFECT.search(main[: m.start()]) for m in _PAST.finditer(main))
+
+
 def stale_preview(sentence: str, lead: str) -> bool:
     """A preview of the event that ``lead`` reports as done: written before it, for the same day
     ("Biden will give his farewell address Wednesday" under "Biden bid goodbye … Wednesday night").

@@ -306,7 +306,8 @@ class BriefingService:
                 return headline, verify_kept(draft, sources, article_text, self.min_support, most)
             draft = engine.summarize(None, sources, max_sentences=most)
             draft = lead_first(other_outlets(self.embedder, story, draft, sources, most), sources, most, story.headline)
-            return None, verify_kept(draft, sources, article_text, self.min_support, most)
+            verified = verify_kept(draft, sources, article_text, self.min_support, most)
+            return _stated_answer(story.headline, draft, sources), verified
 
         written = first_usable(
             self.engine,
@@ -344,3 +345,15 @@ class BriefingService:
             if support(clean, told) >= HEADLINE_SUPPORT:
                 return clean
         return story.headline
+
+
+def _stated_answer(headline: str, draft: Draft, sources: Sequence[Source]) -> str | None:
+    """Where the story's headline asks, the lead that answers its own article's question, as the
+    headline (:func:`qa.briefing.headlines.answered`); it is then verified like an engine's."""
+    if not draft.sentences or not draft.sentences[0].cites:
+        return None
+    if "?" not in headline and not headlines.asks(headline):
+        return None
+    lead = draft.sentences[0]
+    src = next((s for s in sources if s.n == lead.cites[0]), None)
+    return headlines.answered(src.hit.article.title, lead.text) if src else None
