@@ -216,6 +216,36 @@ def test_a_day_of_columns_only_still_tells_its_top_story(embedded_settings: Sett
     assert b.also == []
 
 
+def test_a_story_with_no_verifiable_summary_is_a_link_not_an_empty_section(
+    embedded_settings: Settings, minilm: Embedder
+) -> None:
+    services = Services.from_settings(embedded_settings.model_copy(update={"seed_on_start": False}), embedder=minilm)
+    report = Article(
+        id="report",
+        title="Council approves new bike lanes",
+        text="The city council approved 40 miles of protected bike lanes on Tuesday, the mayor said. "
+        "Construction starts in May and costs $12 million, officials said.",
+        url="https://paper.example/news/2025/04/10/bike-lanes/",
+        source="Daily Paper",
+        published="2025-04-10",
+    )
+    essay = Article(  # told in the first person and by its caption: nothing a briefing can state
+        id="essay",
+        title="I struggled with infertility for years",
+        text="I was ready to give up on having children. My husband and I tried for six years. "
+        "Reporter Jane Roe (second from left) is shown with her husband and their two sons.",
+        url="https://paper.example/health/2025/04/10/infertility/",
+        source="Daily Paper",
+        published="2025-04-10",
+    )
+    assert not services.ingestor.ingest([report, essay]).errors
+    b = services.new_briefing_service().build(date(2025, 4, 10))
+    assert [s.article_ids for s in b.sections] == [["report"]]
+    assert [link.article_ids for link in b.also] == [["essay"]]
+    assert "1 told in full, 1 more listed under Also today" in b.message
+    assert "No summary could be verified" not in b.markdown
+
+
 def test_an_empty_day_says_so(services: Services) -> None:
     b = services.new_briefing_service().build(date(2025, 4, 13))
     assert b.sections == [] and b.date == date(2025, 4, 13)

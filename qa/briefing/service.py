@@ -63,6 +63,15 @@ def aside_kind(story: Story) -> Literal["news", "service", "roundup", "opinion"]
     return "news"
 
 
+def _link(story: Story, kind: Literal["news", "service", "roundup", "opinion"]) -> BriefingLink:
+    return BriefingLink(
+        headline=story.headline,
+        article_ids=[d.meta.id for d in story.docs],
+        articles=[BriefingArticle.of(d.meta, news.is_opinion(d.meta)) for d in story.docs],
+        kind=kind,
+    )
+
+
 @runtime_checkable
 class BriefingEngine(Protocol):
     """An engine that writes a briefing section itself (headline included), like the LLM engine."""
@@ -223,16 +232,7 @@ class BriefingService:
         # Told in full: the first few news stories. Service pieces, round-ups, columns and the rest
         # are links under "Also today", in rank order: a busy day is read in a minute, not ten.
         shown = [st for st in listed if aside_kind(st) == "news"][:FULL_STORIES] or listed[:1]  # never none
-        also = [
-            BriefingLink(
-                headline=st.headline,
-                article_ids=[d.meta.id for d in st.docs],
-                articles=[BriefingArticle.of(d.meta, news.is_opinion(d.meta)) for d in st.docs],
-                kind=aside_kind(st),
-            )
-            for st in listed
-            if not any(st is told for told in shown)
-        ]
+        also = [_link(st, aside_kind(st)) for st in listed if not any(st is told for told in shown)]
         notes: list[str] = []
         engines: set[str] = set()
         sections = []
@@ -247,13 +247,19 @@ class BriefingService:
             engines.add(engine_name)
             if note:
                 notes.append(note)
+        # A story with no summary that could be verified is a link like the rest, unless it is all
+        # there is: a section that only says "see its articles" reads as broken.
+        unsaid = [k for k, sec in enumerate(sections) if sec.summary == NO_SUMMARY]
+        if unsaid and len(unsaid) < len(sections):
+            also = [_link(shown[k], "news") for k in unsaid] + also
+            sections = [sec for k, sec in enumerate(sections) if k not in unsaid]
         n_outlets = len({d.meta.source or "" for d in docs})
         message = (
             f"{len(stories)} {'story' if len(stories) == 1 else 'stories'} from {len(docs)} "
             f"article{'s' if len(docs) != 1 else ''} by {n_outlets} outlet{'s' if n_outlets != 1 else ''}"
         )
         if also:
-            message += f"; {len(shown)} told in full, {len(also)} more listed under Also today"
+            message += f"; {len(sections)} told in full, {len(also)} more listed under Also today"
         if len(listed) < len(stories):
             message += f"; the {len(listed)} most newsworthy are shown"
         engine = self.engine.name if self.engine.name in engines or not engines else sorted(engines)[0]
