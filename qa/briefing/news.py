@@ -35,6 +35,13 @@ _HOUSEKEEPING = re.compile(
     | \bsign\s+up\s+((here|now|today)\s+)?(for|to)\b | \bsubscribe\s+(to|for)\b | \bclick\s+here\b
     | \b(subscribe|sign\s+up)\s+(here|now|today)\b
     | \byour\s+one-stop\s+shop\b  # a newsletter introducing itself
+    # A video's blurb: "USA TODAY economics reporter Paul Davidson breaks down the potential impact."
+    | ^\W*([A-Z][\w.’',-]*\s+){0,8}(correspondent|reporter|editor|anchor|host|professor|columnist|analyst)\b
+        [^.]{0,80}\b(talks\s+(us\s+)?(through|about)|breaks\s+down)\b
+    | \b(recommendations|products)\s+(are|were)\s+independently\s+(chosen|selected)\b  # a shopping disclaimer
+    | \b(we|usa\s+today)\s+(may|might)\s+(earn|receive|get)\s+.{0,40}\bcommission\b
+    | ^\W*head\s+(over\s+)?to\s+(our|tonight['’]s|today['’]s|the\s+latest)\b  # "Head over to tonight's coverage"
+    | ,\s+here\s+(are|is)\s+(the\s+latest\s+)?(updates|information|what\s+(we|you)\s+(know|need))\b
     | \bfor\s+(the\s+)?latest\s+(updates|news|information|coverage)\b
     | \b(read|see|watch|follow)\s+(more\s+of\s+)?(our|usa\s+today['’]s|cnn['’]s|the)\s+
         (live|full|earlier|previous|ongoing|continuing|complete|latest)?\s*(coverage|updates|live\s+blog)\b
@@ -233,7 +240,8 @@ def _quotes_closed(line: str) -> bool:
 # Briefing") is no story of its own: each of its stories is told by its own articles.
 _ROUNDUP_TITLE = re.compile(
     r"\b(\d+|five|ten)\s+things\s+to\s+know\s+(for|today|this)\b|\bstart\s+your\s+(week|day)\s+smart\b"
-    r"|\bdaily\s+briefing\b|\bmorning\s+(briefing|newsletter)\b|\bnews\s+(roundup|round-up)\b",
+    r"|\bdaily\s+briefing\b|\bmorning\s+(briefing|newsletter)\b|\bnews\s+(roundup|round-up)\b"
+    r"|\bthe\s+excerpt\b",  # USA TODAY's daily news podcast, a round-up whatever its episode title
     re.I,
 )
 ROUNDUP_TOPICS = 5  # a title listing this many topics of a few words each is a round-up
