@@ -156,6 +156,14 @@ def test_news_sentences_are_news(line: str) -> None:
             "Taylor Swift's 'Eras' wins box office",
         ),
         (
+            ["Here are some of Ohio State's most famous alumni, from authors to ..."],
+            "Here are some of Ohio State's most famous alumni",
+        ),
+        (
+            ["Lawsuits, bomb threats and a Capitol arrest: Live coverage of ..."],
+            "Lawsuits, bomb threats and a Capitol arrest",
+        ),
+        (
             ["Hospitals in the US are the fullest they've been throughout the ..."],
             "Hospitals in the US are the fullest they've been",
         ),

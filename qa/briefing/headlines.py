@@ -23,7 +23,7 @@ _SITE = re.compile(r"\s+\|\s+[^|]*$")  # " | CNN Politics": the site's name, not
 # ": Schedule of events, how to watch"): it names the page's format, not the news.
 _TRAILING_LABEL = re.compile(
     r"\s*[:.!;]\s*(what\s+(to|we)\s+know(\s+about\b[^:.?!]*)?|here['’]s\s+(why|how\s+(that|it)\s+works|what\s+(to|we)\s+know)|recap|"
-    r"see\s+(the\s+)?(photos|pictures|list|full\s+list|schedule|map|results)\b[^:.?!]*|live\s+updates|explained|"
+    r"see\s+(the\s+)?(photos|pictures|list|full\s+list|schedule|map|results)\b[^:.?!]*|live\s+(updates|coverage)(\s+of\b[^:.?!]*)?|explained|"
     r"(schedule(\s+of\s+events)?|start\s+time|date|time|tv\s+channel)(,\s*[^:.?!]*)?\s+(and\s+)?how\s+to\s+watch\b[^:.?!]*"
     r"|how\s+to\s+watch\b[^:.?!]*)\s*[.!]?\s*$",
     re.I,
@@ -93,6 +93,10 @@ def repair(text: str, cut: str = "phrase") -> str:
     at_break = False  # the page cut right after a phrase: what stands before it is whole
     while len(words) > MIN_WORDS and words[-1].lower().strip("(") in _DANGLING:
         at_break |= words.pop().lower().strip("(") in _BREAK_WORDS
+    # "… most famous alumni, from authors [to …]": a range cut after its start is half-said.
+    at = next((k for k in range(len(words) - 1, len(words) - 5, -1) if k > 0 and words[k].lower() == "from"), None)
+    if at_break and at is not None and words[at - 1].endswith(","):
+        words = _trimmed(words[:at], words)
     if cut == "phrase" and words and re.fullmatch(r"[\d.,%$]+", words[-1]):
         return " ".join(words).rstrip(",")  # "… younger than 50": a whole number ends a phrase
     for i in range(len(words) - 1, MIN_WORDS - 1, -1):
