@@ -776,6 +776,10 @@ def test_a_sentence_naming_the_day_sets_no_scene() -> None:
             "Spy balloon flew over missile sites, Intelligence chair says",
         ),
         ("Big Lots stores closing: See full list of 344 shuttering locations", "Big Lots stores closing"),
+        (
+            "2024 Texas general election live updates: See unofficial results.",
+            "2024 Texas general election live updates",
+        ),
         ("Trump slaps tariffs on China, Canada. Here's how that works", "Trump slaps tariffs on China, Canada"),
         # A second sentence that turns to the reader is the page's offer, and so is a label before
         # the title ("First on CNN:").

@@ -23,7 +23,7 @@ _SITE = re.compile(r"\s+\|\s+[^|]*$")  # " | CNN Politics": the site's name, not
 # ": Schedule of events, how to watch"): it names the page's format, not the news.
 _TRAILING_LABEL = re.compile(
     r"\s*[:.!;]\s*(what\s+(to|we)\s+know(\s+about\b[^:.?!]*)?|here['’]s\s+(why|how\s+(that|it)\s+works|what\s+(to|we)\s+know)|recap|"
-    r"see\s+(the\s+)?(photos|pictures|list|full\s+list|schedule|map|results)\b[^:.?!]*|live\s+(updates|coverage)(\s+of\b[^:.?!]*)?|explained|"
+    r"see\s+(the\s+)?(\w+\s+)?(photos|pictures|list|full\s+list|schedule|map|results)\b[^:.?!]*|live\s+(updates|coverage)(\s+of\b[^:.?!]*)?|explained|"
     r"(schedule(\s+of\s+events)?|start\s+time|date|time|tv\s+channel)(,\s*[^:.?!]*)?\s+(and\s+)?how\s+to\s+watch\b[^:.?!]*"
     r"|how\s+to\s+watch\b[^:.?!]*)\s*[.!]?\s*$",
     re.I,
