@@ -780,6 +780,7 @@ def test_a_sentence_naming_the_day_sets_no_scene() -> None:
             "2024 Texas general election live updates: See unofficial results.",
             "2024 Texas general election live updates",
         ),
+        ("JFK files have been released: Here's what they say about ...", "JFK files have been released"),
         ("Trump slaps tariffs on China, Canada. Here's how that works", "Trump slaps tariffs on China, Canada"),
         # A second sentence that turns to the reader is the page's offer, and so is a label before
         # the title ("First on CNN:").

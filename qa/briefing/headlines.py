@@ -22,7 +22,7 @@ _SITE = re.compile(r"\s+\|\s+[^|]*$")  # " | CNN Politics": the site's name, not
 # A label after the story's title ("…: Here's what to know", ": Recap", ". Here's why", ": See photos",
 # ": Schedule of events, how to watch"): it names the page's format, not the news.
 _TRAILING_LABEL = re.compile(
-    r"\s*[:.!;]\s*(what\s+(to|we)\s+know(\s+about\b[^:.?!]*)?|here['’]s\s+(why|how\s+(that|it)\s+works|what\s+(to|we)\s+know)|recap|"
+    r"\s*[:.!;]\s*(what\s+(to|we)\s+know(\s+about\b[^:.?!]*)?|here['’]s\s+(why|how|what|who|where|when)\b[^:.?!]*|recap|"
     r"see\s+(the\s+)?(\w+\s+)?(photos|pictures|list|full\s+list|schedule|map|results)\b[^:.?!]*|live\s+(updates|coverage)(\s+of\b[^:.?!]*)?|explained|"
     r"(schedule(\s+of\s+events)?|start\s+time|date|time|tv\s+channel)(,\s*[^:.?!]*)?\s+(and\s+)?how\s+to\s+watch\b[^:.?!]*"
     r"|how\s+to\s+watch\b[^:.?!]*)\s*[.!]?\s*$",
@@ -70,7 +70,7 @@ def plain(title: str) -> tuple[str, str]:
     text = _LABEL.sub("", text).strip()
     bare = _TRAILING_LABEL.sub("", text).strip()
     if bare != text and len(bare.split()) >= MIN_LABELLED and not bare.endswith("?"):
-        text = bare
+        text, cut = bare, ""  # the label runs to the end, so what the page cut was the label
     told = _SERVICE_TAIL.sub("", text).strip()
     if told != text and len(told.split()) >= MIN_WORDS and "?" not in told:
         text, cut = told, ""  # what the page cut was the offer
