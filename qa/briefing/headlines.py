@@ -94,9 +94,10 @@ def repair(text: str, cut: str = "phrase") -> str:
     while len(words) > MIN_WORDS and words[-1].lower().strip("(") in _DANGLING:
         at_break |= words.pop().lower().strip("(") in _BREAK_WORDS
     # "… most famous alumni, from authors [to …]": a range cut after its start is half-said.
-    at = next((k for k in range(len(words) - 1, len(words) - 5, -1) if k > 0 and words[k].lower() == "from"), None)
-    if at_break and at is not None and words[at - 1].endswith(","):
-        words = _trimmed(words[:at], words)
+    if at_break:
+        at = next((k for k in range(len(words) - 1, len(words) - 5, -1) if k > 0 and words[k].lower() == "from"), 0)
+        if at and words[at - 1].endswith(","):
+            words = _trimmed(words[:at], words)
     if cut == "phrase" and words and re.fullmatch(r"[\d.,%$]+", words[-1]):
         return " ".join(words).rstrip(",")  # "… younger than 50": a whole number ends a phrase
     for i in range(len(words) - 1, MIN_WORDS - 1, -1):

@@ -313,7 +313,7 @@ class BriefingService:
             draft = engine.summarize(None, sources, max_sentences=most)
             draft = lead_first(other_outlets(self.embedder, story, draft, sources, most), sources, most, story.headline)
             verified = verify_kept(draft, sources, article_text, self.min_support, most)
-            return _stated_answer(story.headline, draft, sources), verified
+            return _stated_answer(story.headline, draft, sources, verified), verified
 
         written = first_usable(
             self.engine,
@@ -353,10 +353,13 @@ class BriefingService:
         return story.headline
 
 
-def _stated_answer(headline: str, draft: Draft, sources: Sequence[Source]) -> str | None:
+def _stated_answer(headline: str, draft: Draft, sources: Sequence[Source], verified: VerifiedAnswer) -> str | None:
     """Where the story's headline asks, the lead that answers its own article's question, as the
-    headline (:func:`qa.briefing.headlines.answered`); it is then verified like an engine's."""
-    if not draft.sentences or not draft.sentences[0].cites:
+    headline (:func:`qa.briefing.headlines.answered`), if the verified summary still opens with
+    it; the headline is then checked like an engine's."""
+    if verified.abstained or not draft.sentences or not draft.sentences[0].cites:
+        return None
+    if not verified.text.startswith(draft.sentences[0].text):
         return None
     if "?" not in headline and not headlines.asks(headline):
         return None
