@@ -91,7 +91,7 @@ def repair(text: str, cut: str = "phrase") -> str:
     if cut == "word":
         words = words[:-1]
     at_break = False  # the page cut right after a phrase: what stands before it is whole
-    while len(words) > MIN_WORDS and words[-1].lower().strip("(") in _DANGLING:
+    while len(words) > MIN_WORDS and _dangles(words[-1]):
         at_break |= words.pop().lower().strip("(") in _BREAK_WORDS
     # "… most famous alumni, from authors [to …]": a range cut after its start is half-said.
     if at_break:
@@ -107,8 +107,7 @@ def repair(text: str, cut: str = "phrase") -> str:
         if before.endswith((",", ";", ":", "–", "—")) or word.lower() in _BREAK_WORDS or word.startswith("("):
             words = words[:i]
             break
-    while len(words) > MIN_WORDS and words[-1].lower().strip("(") in _DANGLING:
-        words.pop()
+    words = _trimmed(words)
     # "… alligator float: News", "… parade: Highlights": one word after a colon is a label or a cut.
     if len(words) > MIN_WORDS and ":" in words[-2]:
         words = words[:-1]
@@ -130,12 +129,17 @@ _OPENS = re.compile(r"^['‘“\"]\w")
 _CLAUSE_WORDS = words("as but while and after")
 
 
-def _trimmed(kept: list[str], otherwise: list[str]) -> list[str]:
-    """``kept`` without the words it cannot end on, if it then ends complete; else ``otherwise``."""
+def _dangles(word: str) -> bool:
+    return word.lower().strip("(") in _DANGLING
+
+
+def _trimmed(kept: list[str], otherwise: list[str] | None = None) -> list[str]:
+    """``kept`` without the words it cannot end on (down to :data:`MIN_WORDS`); if it still ends
+    on one and there is an ``otherwise``, that instead."""
     kept = list(kept)
-    while len(kept) > MIN_WORDS and kept[-1].lower().strip("(") in _DANGLING:
+    while len(kept) > MIN_WORDS and _dangles(kept[-1]):
         kept.pop()
-    return kept if kept[-1].lower().strip("(") not in _DANGLING else otherwise
+    return otherwise if otherwise is not None and _dangles(kept[-1]) else kept
 
 
 def _closed(words: list[str]) -> bool:
