@@ -11,7 +11,9 @@ from qa.briefing import headlines, news
 from qa.briefing.clustering import Doc
 from qa.briefing.conflicts import conflicts
 from qa.briefing.drafting import completed, lead_first, lead_of, news_spans
+from qa.briefing.lead_style import lead_style, masked
 from qa.briefing.ranking import Story, assess, distinct_texts, rank
+from qa.embeddings import Embedder, HashingEmbedder
 from qa.engines.base import Draft, DraftSentence, Source, number_sources
 from qa.models import ArticleMeta, Chunk, Hit
 from qa.prose import CLAUSE_ANAPHOR
@@ -932,3 +934,46 @@ def test_a_figurative_flood_is_no_disaster() -> None:
     assert not news.CASUALTIES.search("Fake eclipse glasses are flooding online stores")
     assert not news.CASUALTIES.search("AI junk floods the internet")
     assert news.CASUALTIES.search("Flooding swamped roads across Texas on Tuesday")
+
+
+def test_lead_style_model_loads_and_reads_a_report_above_an_anecdote(minilm: Embedder) -> None:
+    scores = lead_style(
+        minilm,
+        [
+            "President Donald Trump issued a travel ban that will bar foreign nationals from nearly 20 countries.",
+            "Beau Boeckmann stood outside his dealership staring at a thick cloud of smoke.",
+            "In addition, 10 other nominees were also named.",
+        ],
+    )
+    assert scores is not None and scores.shape == (3,)
+    assert scores[0] > scores[1] and scores[0] > scores[2]
+    # Fitted on MiniLM's vectors: another embedder gets no score, and briefings keep their order.
+    assert lead_style(HashingEmbedder(), ["A jet crashed."]) is None
+
+
+def test_lead_style_reads_no_day_or_dateline() -> None:
+    told = "WASHINGTON (AP) — President Trump signed an order on Tuesday, Jan. 21, imposing tariffs."
+    assert masked(told) == "President Trump signed an order, imposing tariffs."
+    assert masked("The NFL decided Tuesday to delay a ban.") == "The NFL decided to delay a ban."
+
+
+def test_a_feature_opens_on_its_report_sentence_when_no_lead_reports_the_event(minilm: Embedder) -> None:
+    scene = "Beau Boeckmann stood outside his dealership last week staring at a thick cloud of smoke."
+    report = "President Donald Trump issued a travel ban that will bar foreign nationals from nearly 20 countries."
+    sources = [_source(1, "feature", "Travel ban", f"{scene} {report}")]
+    sources[0].hit.article.published = dt.date(2025, 6, 5)
+    draft = Draft(
+        sentences=[DraftSentence(text=scene, cites=[1]), DraftSentence(text=report, cites=[1])],
+        engine="extractive",
+    )
+    assert [s.text for s in lead_first(draft, sources, most=3, embedder=minilm).sentences] == [report, scene]
+    # Without the embedder (or with one the model was not fitted on), the engine's order stands.
+    assert lead_first(draft, sources, most=3).sentences == draft.sentences
+    assert lead_first(draft, sources, most=3, embedder=HashingEmbedder()).sentences == draft.sentences
+    # A sentence that refers back, or states background from before its article's year, stays put.
+    for later in (
+        "The president issued a travel ban that will bar foreign nationals from nearly 20 countries.",
+        "President Donald Trump issued a travel ban in 2017 that barred foreign nationals from seven countries.",
+    ):
+        again = draft.model_copy(update={"sentences": [draft.sentences[0], DraftSentence(text=later, cites=[1])]})
+        assert lead_first(again, sources, most=3, embedder=minilm).sentences[0].text == scene

@@ -16,13 +16,14 @@ import numpy as np
 
 from qa.briefing import headlines, news
 from qa.briefing.clustering import Doc, names_of
+from qa.briefing.lead_style import lead_style
 from qa.briefing.news import DASHES, newsworthy, sets_a_scene
 from qa.briefing.ranking import Story
 from qa.citations import VerifiedAnswer, verify
 from qa.embeddings import CachedEmbedder, Embedder
 from qa.engines.base import Draft, DraftSentence, Source, number_sources
 from qa.models import ArticleMeta, Chunk, Hit
-from qa.prose import CLAUSE_ANAPHOR, DANGLING, quoted_share, usable
+from qa.prose import CLAUSE_ANAPHOR, DANGLING, leans_on_previous, quoted_share, usable
 from qa.store.protocol import ChunkRecord
 from qa.text import content_tokens, jaccard, normalize_ws, sentence_spans, teaser
 
@@ -37,6 +38,9 @@ LONE_LEAD = 4  # news sentences of a lone article shown to the engine
 SHARED_LEAD = 3  # ... and of each article of a story several articles tell
 TOP_LEAD = 2  # ... times this for the top story
 REDUNDANT_COSINE = 0.8  # the extractive engine's own "says the same thing" bound
+# How much more like a report's lead (probability) a later sentence must read to open a story
+# whose articles' leads report no event.
+STYLE_MARGIN = 0.2
 _LEAD = re.compile(r"^.*?\[\d+\](?:\s*\[\d+\])*")
 
 
@@ -219,7 +223,11 @@ def completed(s: DraftSentence, sources: Sequence[Source]) -> DraftSentence:
 
 
 def lead_first(
-    draft: Draft, sources: Sequence[Source] = (), most: int = SUMMARY_SENTENCES, headline: str = ""
+    draft: Draft,
+    sources: Sequence[Source] = (),
+    most: int = SUMMARY_SENTENCES,
+    headline: str = "",
+    embedder: Embedder | None = None,
 ) -> Draft:
     """Open with the sentence that best tells what happened.
 
@@ -229,8 +237,9 @@ def lead_first(
     was taken from, so lead and headline tell one event, then the most central. It opens the
     summary even if the engine did not pick it (then the summary's last sentence makes room, when
     full). With no such lead, the first sentence not mostly a quote and not leaning on another
-    ("It is also…") opens. The rest keep their order, less any preview of what the lead reports
-    as done (:func:`qa.briefing.news.stale_preview`)."""
+    ("It is also…") opens, unless another such sentence reads plainly more like a report's lead
+    (:mod:`qa.briefing.lead_style`, by ``embedder``): then that one. The rest keep their order,
+    less any preview of what the lead reports as done (:func:`qa.briefing.news.stale_preview`)."""
     sentences = list(draft.sentences)
     lead = best_lead(sources, headline)
     if lead is not None and not draft.abstained:
@@ -246,10 +255,51 @@ def lead_first(
         else:
             sentences.insert(0, sentences.pop(at))
         return draft.model_copy(update={"sentences": _without_stale_previews(sentences)})
-    k = next((i for i, s in enumerate(sentences) if quoted_share(s.text) <= 0.4 and not DANGLING.match(s.text)), 0)
+    can_open = [i for i, s in enumerate(sentences) if quoted_share(s.text) <= 0.4 and not DANGLING.match(s.text)]
+    k = can_open[0] if can_open else 0
+    if embedder is not None and can_open:
+        k = _reads_as_report(embedder, sentences, can_open, sources)
     if k:
         sentences.insert(0, sentences.pop(k))
     return draft.model_copy(update={"sentences": _without_stale_previews(sentences)})
+
+
+# A sentence that refers back ("The retailer told…", "In addition, 10 other nominees…", "On top of a
+# pandemic, the new President…") or opens on a label ("Spotted Model: Cars & Tech uploaded…")
+# needs what stood before it, so it does not move to the top.
+_REFERS_BACK = re.compile(
+    r"^(?:(?:The|This|These|Those|Such)\s+[a-z]|(?:In addition|Additionally|Meanwhile|On top of|Well|Inside|Instead|"
+    r"Published|Otherwise|Earlier|Later|Now|Then|Even so|Still)\b)"
+)
+_LABEL_WITHIN = 5  # words before a colon that make a sentence open on a label
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _may_lead(sentence: DraftSentence, sources: Sequence[Source]) -> bool:
+    """Whether a later sentence can open a story on its own: it refers back to nothing, opens on
+    no label, quotes nothing, and names no year before its article's (background)."""
+    text = sentence.text
+    if leans_on_previous(text) or CLAUSE_ANAPHOR.match(text) or _REFERS_BACK.match(text) or quoted_share(text) > 0:
+        return False
+    if ":" in " ".join(text.split()[:_LABEL_WITHIN]):
+        return False
+    by_n = {s.n: s.hit.article.published_date for s in sources}
+    years = [d.year for n in sentence.cites if (d := by_n.get(n))]
+    return not (years and any(int(y) < min(years) for y in _YEAR.findall(text)))
+
+
+def _reads_as_report(
+    embedder: Embedder, sentences: list[DraftSentence], can_open: list[int], sources: Sequence[Source]
+) -> int:
+    """Which sentence opens a story none of whose leads reports an event: the first that can,
+    unless a later one that may lead on its own reads plainly more like a report's lead
+    (:mod:`qa.briefing.lead_style`) than a feature's scene or anecdote does."""
+    first = can_open[0]
+    movable = [i for i in can_open[1:] if _may_lead(sentences[i], sources)]
+    style = lead_style(embedder, [sentences[i].text for i in [first, *movable]]) if movable else None
+    if style is None or style[1:].max() < style[0] + STYLE_MARGIN:
+        return first
+    return movable[int(style[1:].argmax())]
 
 
 def _without_stale_previews(sentences: list[DraftSentence]) -> list[DraftSentence]:

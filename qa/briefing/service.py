@@ -311,7 +311,13 @@ class BriefingService:
                 headline, draft = engine.briefing(day.isoformat(), sources)
                 return headline, verify_kept(draft, sources, article_text, self.min_support, most)
             draft = engine.summarize(None, sources, max_sentences=most)
-            draft = lead_first(other_outlets(self.embedder, story, draft, sources, most), sources, most, story.headline)
+            draft = lead_first(
+                other_outlets(self.embedder, story, draft, sources, most),
+                sources,
+                most,
+                story.headline,
+                self.embedder,
+            )
             verified = verify_kept(draft, sources, article_text, self.min_support, most)
             return _stated_answer(story.headline, draft, sources, verified), verified
 
