@@ -272,20 +272,19 @@ _REFERS_BACK = re.compile(
     r"Published|Otherwise|Earlier|Later|Now|Then|Even so|Still)\b)"
 )
 _LABEL_WITHIN = 5  # words before a colon that make a sentence open on a label
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
-def _may_lead(sentence: DraftSentence, sources: Sequence[Source]) -> bool:
+def _may_lead(sentence: DraftSentence, published: dict[int, int]) -> bool:
     """Whether a later sentence can open a story on its own: it refers back to nothing, opens on
-    no label, quotes nothing, and names no year before its article's (background)."""
+    no label, quotes nothing, and names no year before its article's (``published``: each
+    source number's year; background)."""
     text = sentence.text
     if leans_on_previous(text) or CLAUSE_ANAPHOR.match(text) or _REFERS_BACK.match(text) or quoted_share(text) > 0:
         return False
     if ":" in " ".join(text.split()[:_LABEL_WITHIN]):
         return False
-    by_n = {s.n: s.hit.article.published_date for s in sources}
-    years = [d.year for n in sentence.cites if (d := by_n.get(n))]
-    return not (years and any(int(y) < min(years) for y in _YEAR.findall(text)))
+    years = [published[n] for n in sentence.cites if n in published]
+    return not (years and any(int(y) < min(years) for y in news.YEAR.findall(text)))
 
 
 def _reads_as_report(
@@ -295,7 +294,8 @@ def _reads_as_report(
     unless a later one that may lead on its own reads plainly more like a report's lead
     (:mod:`qa.briefing.lead_style`) than a feature's scene or anecdote does."""
     first = can_open[0]
-    movable = [i for i in can_open[1:] if _may_lead(sentences[i], sources)]
+    published = {s.n: d.year for s in sources if (d := s.hit.article.published_date)}
+    movable = [i for i in can_open[1:] if _may_lead(sentences[i], published)]
     style = lead_style(embedder, [sentences[i].text for i in [first, *movable]]) if movable else None
     if style is None or style[1:].max() < style[0] + STYLE_MARGIN:
         return first

@@ -142,13 +142,13 @@ def unattributed_quote(line: str) -> bool:
 
 # Background framed as such: a sentence that opens in an earlier year ("In 2011, a tsunami …",
 # "The 2004 quake …") and names no day of this week, inside today's story.
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _OPENING_WORDS = 6
 
 
 def background(line: str, year: int) -> bool:
     opening = " ".join(_QUOTED.sub(" ", line).split()[:_OPENING_WORDS])
-    years = [int(y) for y in _YEAR.findall(opening)]
+    years = [int(y) for y in YEAR.findall(opening)]
     return bool(years) and all(y < year for y in years) and not WHEN.search(line)
 
 
